@@ -1,0 +1,122 @@
+//===- ContractionOps.cpp - matmul ----------------------------------------===//
+//
+// matmul contracts the last axis of op(a) with the first axis of op(b), where
+// op transposes when transpose_a / transpose_b is set. The flags let the three
+// products of a dense layer (X W, dY W^T, X^T dY) be one op each, without a
+// transposed copy in memory.
+//
+//===----------------------------------------------------------------------===//
+#include "ir/ops/OpHelpers.h"
+#include "ir/ops/OpRegistration.h"
+
+namespace nnc {
+using namespace ops;
+
+namespace {
+/// The [rows, cols] of an operand as the product sees it.
+struct MatrixView {
+  int64_t rows, cols;
+};
+MatrixView view(const TensorType &t, bool transposed) {
+  return transposed ? MatrixView{t.dim(1), t.dim(0)}
+                    : MatrixView{t.dim(0), t.dim(1)};
+}
+} // namespace
+
+static llvm::Expected<ResultTypes> inferMatMul(const OpSignature &sig) {
+  const TensorType &a = sig.operands[0], &b = sig.operands[1];
+  if (a.rank() != 2 || b.rank() != 2)
+    return opError("needs two matrices, got " + a.str() + " and " + b.str());
+  if (a.element() != b.element())
+    return opError("operand element types differ: " + a.str() + " and " +
+                   b.str());
+  if (llvm::Error err = requireFloat(a, "the operands"))
+    return err;
+  bool ta = sig.attrs.getBool("transpose_a"),
+       tb = sig.attrs.getBool("transpose_b");
+  MatrixView va = view(a, ta), vb = view(b, tb);
+  if (va.cols != vb.rows)
+    return opError("contracting dimensions differ: " + a.str() +
+                   (ta ? " (transposed)" : "") + " contributes " +
+                   llvm::Twine(va.cols) + " and " + b.str() +
+                   (tb ? " (transposed)" : "") + " contributes " +
+                   llvm::Twine(vb.rows));
+  return result(TensorType(a.element(), {va.rows, vb.cols}));
+}
+
+static llvm::Error evalMatMul(const Op &op,
+                              llvm::ArrayRef<const HostTensor *> in,
+                              llvm::MutableArrayRef<HostTensor> out) {
+  bool ta = op.attrs().getBool("transpose_a"),
+       tb = op.attrs().getBool("transpose_b");
+  const HostTensor &a = *in[0], &b = *in[1];
+  int64_t aCols = a.type.dim(1), bCols = b.type.dim(1);
+  auto A = [&](int64_t i, int64_t k) {
+    return ta ? a[k * aCols + i] : a[i * aCols + k];
+  };
+  auto B = [&](int64_t k, int64_t j) {
+    return tb ? b[j * bCols + k] : b[k * bCols + j];
+  };
+  int64_t m = out[0].type.dim(0), n = out[0].type.dim(1);
+  int64_t depth = view(a.type, ta).cols;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < depth; ++k)
+        s += A(i, k) * B(k, j);
+      out[0][i * n + j] = s;
+    }
+  return llvm::Error::success();
+}
+
+static void gradMatMul(GradContext &c) {
+  // With C = op(A) op(B) and G = dC: d op(A) = G op(B)^T, d op(B) = op(A)^T G,
+  // each written as one matmul with the flags that avoid a transpose.
+  bool ta = c.op.attrs().getBool("transpose_a"),
+       tb = c.op.attrs().getBool("transpose_b");
+  Value *g = c.resultGrad(), *a = c.operand(0), *b = c.operand(1);
+  if (c.needsGrad(0))
+    c.setGrad(0,
+              ta ? c.b.matmul(b, g, tb, true) : c.b.matmul(g, b, false, !tb));
+  if (c.needsGrad(1))
+    c.setGrad(1,
+              tb ? c.b.matmul(g, a, true, ta) : c.b.matmul(a, g, !ta, false));
+}
+
+static Value *foldMatMul(Op &op, Builder &b) {
+  // A 2-D transpose feeding a matmul becomes its flag.
+  for (unsigned i : {0u, 1u}) {
+    Op *t = op.operand(i)->definingOp();
+    if (!t || !t->is(OpKind::Transpose))
+      continue;
+    bool ta = op.attrs().getBool("transpose_a"),
+         tb = op.attrs().getBool("transpose_b");
+    Value *lhs = op.operand(0), *rhs = op.operand(1);
+    if (i == 0) {
+      lhs = t->operand(0);
+      ta = !ta;
+    } else {
+      rhs = t->operand(0);
+      tb = !tb;
+    }
+    return b.matmul(lhs, rhs, ta, tb);
+  }
+  return nullptr;
+}
+
+void registerContractionOps(const OpRegistry &add) {
+  add(OpDef{.kind = OpKind::MatMul,
+            .name = "matmul",
+            .summary = "matrix product op(a) op(b)",
+            .minOperands = 2,
+            .maxOperands = 2,
+            .fusion = FusionClass::Contraction,
+            .attrs = {AttrSpec::defaulted("transpose_a", false),
+                      AttrSpec::defaulted("transpose_b", false)},
+            .infer = inferMatMul,
+            .eval = evalMatMul,
+            .grad = gradMatMul,
+            .fold = foldMatMul});
+}
+
+} // namespace nnc

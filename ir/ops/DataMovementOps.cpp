@@ -1,0 +1,186 @@
+//===- DataMovementOps.cpp - reshape, transpose and broadcast -------------===//
+//
+// Ops that move elements without computing on them. Reshape reinterprets the
+// row-major order and is free at run time (the memory planner aliases it).
+//
+//===----------------------------------------------------------------------===//
+#include "ir/ops/OpHelpers.h"
+#include "ir/ops/OpRegistration.h"
+
+namespace nnc {
+using namespace ops;
+
+static llvm::Expected<ResultTypes> inferReshape(const OpSignature &sig) {
+  const TensorType &in = sig.operands[0], &out = sig.declared[0];
+  if (in.element() != out.element())
+    return opError("cannot change the element type: " + in.str() + " to " +
+                   out.str() + " (use cast)");
+  if (in.numElements() != out.numElements())
+    return opError("cannot reshape " + in.str() + " (" +
+                   llvm::Twine(in.numElements()) + " elements) to " +
+                   out.str() + " (" + llvm::Twine(out.numElements()) +
+                   " elements)");
+  return result(out);
+}
+
+static llvm::Error evalCopy(const Op &, llvm::ArrayRef<const HostTensor *> in,
+                            llvm::MutableArrayRef<HostTensor> out) {
+  out[0].data = in[0]->data;
+  return llvm::Error::success();
+}
+
+static void gradReshape(GradContext &c) {
+  c.setGrad(0, c.b.reshape(c.resultGrad(), c.operand(0)->type().shape()));
+}
+
+static Value *foldReshape(Op &op, Builder &b) {
+  Value *x = op.operand(0);
+  if (x->type() == op.result()->type())
+    return x;
+  Op *inner = x->definingOp();
+  if (inner && inner->is(OpKind::Reshape))
+    return b.reshape(inner->operand(0), op.result()->type().shape());
+  return nullptr;
+}
+
+static llvm::Expected<ResultTypes> inferTranspose(const OpSignature &sig) {
+  const TensorType &in = sig.operands[0];
+  const std::vector<int64_t> &perm = sig.attrs.getIntList("perm");
+  if (perm.size() != in.rank())
+    return opError("permutation of " + llvm::Twine(perm.size()) +
+                   " axes for an operand of rank " + llvm::Twine(in.rank()));
+  llvm::SmallVector<bool, 4> seen(in.rank(), false);
+  Shape shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= int64_t(in.rank()) || seen[p])
+      return opError("perm " + Attribute(perm).str() +
+                     " is not a permutation of 0.." +
+                     llvm::Twine(in.rank() - 1));
+    seen[p] = true;
+    shape.push_back(in.dim(p));
+  }
+  return result(in.withShape(shape));
+}
+
+static llvm::Error evalTranspose(const Op &op,
+                                 llvm::ArrayRef<const HostTensor *> in,
+                                 llvm::MutableArrayRef<HostTensor> out) {
+  const std::vector<int64_t> &perm = op.attrs().getIntList("perm");
+  Shape inStrides = rowMajorStrides(in[0]->type.shape());
+  llvm::ArrayRef<int64_t> outShape = out[0].type.shape();
+  for (int64_t i = 0; i < out[0].size(); ++i) {
+    int64_t rest = i, src = 0;
+    for (int d = int(outShape.size()) - 1; d >= 0; --d) {
+      src += (rest % outShape[d]) * inStrides[perm[d]];
+      rest /= outShape[d];
+    }
+    out[0][i] = (*in[0])[src];
+  }
+  return llvm::Error::success();
+}
+
+static std::vector<int64_t> inversePermutation(llvm::ArrayRef<int64_t> perm) {
+  std::vector<int64_t> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    inv[perm[i]] = int64_t(i);
+  return inv;
+}
+
+static void gradTranspose(GradContext &c) {
+  c.setGrad(0,
+            c.b.transpose(c.resultGrad(),
+                          inversePermutation(c.op.attrs().getIntList("perm"))));
+}
+
+static bool isIdentity(llvm::ArrayRef<int64_t> perm) {
+  for (size_t i = 0; i < perm.size(); ++i)
+    if (perm[i] != int64_t(i))
+      return false;
+  return true;
+}
+
+static Value *foldTranspose(Op &op, Builder &b) {
+  const std::vector<int64_t> &perm = op.attrs().getIntList("perm");
+  if (isIdentity(perm))
+    return op.operand(0);
+  Op *inner = op.operand(0)->definingOp();
+  if (!inner || !inner->is(OpKind::Transpose))
+    return nullptr;
+  // transpose(transpose(x, p1), p2) reads x through p1[p2[i]].
+  const std::vector<int64_t> &p1 = inner->attrs().getIntList("perm");
+  std::vector<int64_t> composed(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    composed[i] = p1[perm[i]];
+  if (isIdentity(composed))
+    return inner->operand(0);
+  return b.transpose(inner->operand(0), composed);
+}
+
+static llvm::Expected<ResultTypes> inferBroadcast(const OpSignature &sig) {
+  const TensorType &in = sig.operands[0], &out = sig.declared[0];
+  if (in.element() != out.element())
+    return opError("cannot change the element type: " + in.str() + " to " +
+                   out.str());
+  auto joined = broadcastShapes(in.shape(), out.shape());
+  if (in.rank() > out.rank() || !joined ||
+      llvm::ArrayRef<int64_t>(*joined) != out.shape())
+    return opError("cannot broadcast " + in.str() + " to " + out.str() +
+                   ": dimensions must be equal or 1 when aligned from the "
+                   "right");
+  return result(out);
+}
+
+static llvm::Error evalBroadcast(const Op &,
+                                 llvm::ArrayRef<const HostTensor *> in,
+                                 llvm::MutableArrayRef<HostTensor> out) {
+  mapElements(in, out[0], [](llvm::ArrayRef<double> v) { return v[0]; });
+  return llvm::Error::success();
+}
+
+static void gradBroadcast(GradContext &c) {
+  c.setGrad(0, c.unbroadcast(c.resultGrad(), 0));
+}
+
+static Value *foldBroadcast(Op &op, Builder &) {
+  if (op.operand(0)->type() == op.result()->type())
+    return op.operand(0);
+  return nullptr;
+}
+
+void registerDataMovementOps(const OpRegistry &add) {
+  add(OpDef{.kind = OpKind::Reshape,
+            .name = "reshape",
+            .summary = "the same elements in row-major order, a new shape",
+            .minOperands = 1,
+            .maxOperands = 1,
+            .fusion = FusionClass::Injective,
+            .takesResultType = true,
+            .infer = inferReshape,
+            .eval = evalCopy,
+            .grad = gradReshape,
+            .fold = foldReshape});
+  add(OpDef{.kind = OpKind::Transpose,
+            .name = "transpose",
+            .summary = "result axis i is operand axis perm[i]",
+            .minOperands = 1,
+            .maxOperands = 1,
+            .fusion = FusionClass::Injective,
+            .attrs = {AttrSpec::required("perm", AttrKind::IntList)},
+            .infer = inferTranspose,
+            .eval = evalTranspose,
+            .grad = gradTranspose,
+            .fold = foldTranspose});
+  add(OpDef{.kind = OpKind::Broadcast,
+            .name = "broadcast",
+            .summary = "stretches dimensions of 1 (NumPy rules)",
+            .minOperands = 1,
+            .maxOperands = 1,
+            .fusion = FusionClass::Injective,
+            .takesResultType = true,
+            .infer = inferBroadcast,
+            .eval = evalBroadcast,
+            .grad = gradBroadcast,
+            .fold = foldBroadcast});
+}
+
+} // namespace nnc

@@ -1,0 +1,132 @@
+//===- Canonicalize.cpp - Folding constants and local identities ----------===//
+//
+// Repeats, until nothing changes: evaluate ops whose operands are all
+// constants (through the op's reference semantics, rounded to its element
+// type), apply each op's own fold rule (x * 1, x + 0, transpose of transpose,
+// a transpose feeding matmul, ...), and erase what became dead.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "ir/Builder.h"
+#include "ir/HostTensor.h"
+
+namespace nnc {
+
+namespace {
+
+/// Constants larger than this stay unfolded unless every element is equal.
+constexpr int64_t kMaxDenseConstant = 16;
+/// Ops with results larger than this are not evaluated at compile time.
+constexpr int64_t kMaxFoldedElements = 1 << 16;
+
+HostTensor constantValue(const Op &constant) {
+  HostTensor t(constant.result()->type());
+  if (const Attribute *v = constant.attrs().get("value"))
+    std::fill(t.data.begin(), t.data.end(), v->getFloat());
+  else
+    t.data = constant.attrs().get("values")->getFloatList();
+  return t;
+}
+
+/// Evaluates `op` if all its operands are constants; returns the constant
+/// that replaces its result, or null.
+Value *foldConstants(Op &op, Builder &b) {
+  const OpDef &def = op.def();
+  if (!def.eval || def.hasSideEffects || op.is(OpKind::Constant) ||
+      op.numResults() != 1 || op.numOperands() == 0)
+    return nullptr;
+  const TensorType &type = op.result()->type();
+  if (type.numElements() > kMaxFoldedElements)
+    return nullptr;
+  std::vector<HostTensor> operands;
+  for (Value *v : op.operands()) {
+    Op *d = v->definingOp();
+    if (!d || !d->is(OpKind::Constant))
+      return nullptr;
+    operands.push_back(constantValue(*d));
+  }
+  llvm::SmallVector<const HostTensor *, 3> ptrs;
+  for (const HostTensor &t : operands)
+    ptrs.push_back(&t);
+  llvm::SmallVector<HostTensor, 1> results{HostTensor(type)};
+  if (llvm::Error err = def.eval(op, ptrs, results)) {
+    // Left for run time, which reports it with the data that caused it.
+    llvm::consumeError(std::move(err));
+    return nullptr;
+  }
+  HostTensor &r = results[0];
+  r.roundToElementType();
+  AttrDict attrs;
+  if (!r.data.empty() && llvm::all_equal(r.data))
+    attrs.set("value", r.data.front());
+  else if (r.size() <= kMaxDenseConstant)
+    attrs.set("values", r.data);
+  else
+    return nullptr;
+  return b.createValue(OpKind::Constant, {}, std::move(attrs), {type});
+}
+
+class Canonicalize : public Pass {
+public:
+  llvm::StringRef name() const override { return "canonicalize"; }
+  llvm::StringRef description() const override {
+    return "fold constants and simplify local identities (x*1, x+0, "
+           "transpose of transpose, ...)";
+  }
+  llvm::LogicalResult run(Module &m, DiagnosticEngine &) override {
+    for (Graph &g : m.graphs())
+      runOnGraph(g);
+    return llvm::success();
+  }
+
+private:
+  void runOnGraph(Graph &g) {
+    Builder b(g);
+    // Every rewrite removes an op or moves toward constants, so this
+    // terminates; the bound guards against a rule that undoes another.
+    for (unsigned iteration = 0; iteration < 32; ++iteration) {
+      bool changed = false;
+      std::vector<Op *> order;
+      for (Op &op : g.ops())
+        order.push_back(&op);
+      for (Op *op : order) {
+        if (Graph *body = op->body())
+          runOnGraph(*body);
+        if (!op->hasUses())
+          continue;
+        b.setInsertionPoint(op);
+        b.setLoc(op->loc());
+        if (Value *c = foldConstants(*op, b)) {
+          op->result()->replaceAllUsesWith(c);
+          ++numConstantFolded;
+          changed = true;
+        } else if (op->def().fold) {
+          if (Value *v = op->def().fold(*op, b)) {
+            assert(v->type() == op->result()->type() &&
+                   "fold changed the type");
+            op->result()->replaceAllUsesWith(v);
+            ++numSimplified;
+            changed = true;
+          }
+        }
+      }
+      numErased += eraseDeadOps(g);
+      if (!changed)
+        break;
+    }
+  }
+
+  Statistic numConstantFolded{this, "constants-folded",
+                              "ops evaluated at compile time"};
+  Statistic numSimplified{this, "ops-simplified",
+                          "ops replaced by a simpler equivalent"};
+  Statistic numErased{this, "ops-erased", "dead ops erased"};
+};
+} // namespace
+
+std::unique_ptr<Pass> createCanonicalizePass() {
+  return std::make_unique<Canonicalize>();
+}
+
+} // namespace nnc

@@ -1,0 +1,45 @@
+//===- DeadCodeElimination.cpp - Removing unused computation --------------===//
+#include "passes/Passes.h"
+
+namespace nnc {
+
+unsigned eraseDeadOps(Graph &g) {
+  std::vector<Op *> order;
+  for (Op &op : g.ops())
+    order.push_back(&op);
+  unsigned erased = 0;
+  // Users come after producers, so one backward sweep frees whole chains.
+  for (Op *op : llvm::reverse(order)) {
+    if (Graph *body = op->body())
+      erased += eraseDeadOps(*body);
+    if (op->def().hasSideEffects || op->hasUses())
+      continue;
+    op->erase();
+    ++erased;
+  }
+  return erased;
+}
+
+namespace {
+class DeadCodeElimination : public Pass {
+public:
+  llvm::StringRef name() const override { return "dce"; }
+  llvm::StringRef description() const override {
+    return "erase ops whose results are never used";
+  }
+  llvm::LogicalResult run(Module &m, DiagnosticEngine &) override {
+    for (Graph &g : m.graphs())
+      numErased += eraseDeadOps(g);
+    return llvm::success();
+  }
+
+private:
+  Statistic numErased{this, "ops-erased", "ops erased"};
+};
+} // namespace
+
+std::unique_ptr<Pass> createDeadCodeEliminationPass() {
+  return std::make_unique<DeadCodeElimination>();
+}
+
+} // namespace nnc

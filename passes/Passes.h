@@ -1,0 +1,19 @@
+//===- Passes.h - Every pass nnc has ----------------------------*- C++ -*-===//
+#ifndef NNC_PASSES_PASSES_H
+#define NNC_PASSES_PASSES_H
+
+#include "passes/Pass.h"
+
+namespace nnc {
+
+std::unique_ptr<Pass> createDeadCodeEliminationPass();
+std::unique_ptr<Pass> createCommonSubexpressionEliminationPass();
+std::unique_ptr<Pass> createCanonicalizePass();
+
+/// Erases ops whose results are unused and that have no side effects, in
+/// kernel bodies too. Returns how many it erased.
+unsigned eraseDeadOps(Graph &g);
+
+} // namespace nnc
+
+#endif // NNC_PASSES_PASSES_H

