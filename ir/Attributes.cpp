@@ -50,7 +50,7 @@ bool Attribute::coerceTo(AttrKind target) {
   return false;
 }
 
-void printFloat(llvm::raw_ostream &os, double v) {
+void printFloat(llvm::raw_ostream &os, double v, bool asFloat32) {
   if (std::isnan(v)) {
     os << "nan";
     return;
@@ -60,7 +60,8 @@ void printFloat(llvm::raw_ostream &os, double v) {
     return;
   }
   char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  auto res = asFloat32 ? std::to_chars(buf, buf + sizeof(buf), float(v))
+                       : std::to_chars(buf, buf + sizeof(buf), v);
   llvm::StringRef text(buf, res.ptr - buf);
   os << text;
   if (text.find_first_of(".e") == llvm::StringRef::npos)
@@ -80,13 +81,13 @@ void printQuoted(llvm::raw_ostream &os, llvm::StringRef s) {
   os << '"';
 }
 
-void Attribute::print(llvm::raw_ostream &os) const {
+void Attribute::print(llvm::raw_ostream &os, bool asFloat32) const {
   switch (kind()) {
   case AttrKind::Int:
     os << getInt();
     return;
   case AttrKind::Float:
-    printFloat(os, getFloat());
+    printFloat(os, getFloat(), asFloat32);
     return;
   case AttrKind::Bool:
     os << (getBool() ? "true" : "false");
@@ -102,7 +103,8 @@ void Attribute::print(llvm::raw_ostream &os) const {
   case AttrKind::FloatList:
     os << '[';
     llvm::interleave(
-        getFloatList(), os, [&](double d) { printFloat(os, d); }, ", ");
+        getFloatList(), os, [&](double d) { printFloat(os, d, asFloat32); },
+        ", ");
     os << ']';
     return;
   case AttrKind::Type:

@@ -57,7 +57,10 @@ public:
   /// false when the value cannot be read as `kind`.
   bool coerceTo(AttrKind kind);
 
-  void print(llvm::raw_ostream &os) const;
+  /// With `asFloat32`, floats print in the shortest form that reads back to
+  /// the same float (a constant of f32 type holds floats, whatever double
+  /// was written).
+  void print(llvm::raw_ostream &os, bool asFloat32 = false) const;
   std::string str() const;
 
   bool operator==(const Attribute &o) const { return value == o.value; }
@@ -71,8 +74,9 @@ private:
 };
 
 /// Prints a double so that parsing the text gives the same bits, and so that
-/// it always reads as a float (`1.0`, not `1`).
-void printFloat(llvm::raw_ostream &os, double v);
+/// it always reads as a float (`1.0`, not `1`). With `asFloat32`, the shortest
+/// text that gives the same value once rounded to float.
+void printFloat(llvm::raw_ostream &os, double v, bool asFloat32 = false);
 
 /// Prints a string literal with escapes for quotes, backslashes and bytes
 /// outside printable ASCII.

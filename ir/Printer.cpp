@@ -137,6 +137,13 @@ private:
     os << ")";
   }
 
+  /// A constant's values are elements of its type, so an f32 constant
+  /// prints its values as floats.
+  static bool holdsFloat32(const Op &op) {
+    return op.is(OpKind::Constant) &&
+           op.result()->type().element() == ElementType::F32;
+  }
+
   void printAttributes(const Op &op) {
     const OpDef &def = op.def();
     bool first = true;
@@ -147,7 +154,7 @@ private:
       if (!value || (spec.defaultValue && *value == *spec.defaultValue))
         continue;
       os << (first ? " {" : ", ") << spec.name << " = ";
-      value->print(os);
+      value->print(os, holdsFloat32(op));
       first = false;
     }
     if (!first)

@@ -67,6 +67,36 @@ Value *foldConstants(Op &op, Builder &b) {
   return b.createValue(OpKind::Constant, {}, std::move(attrs), {type});
 }
 
+/// Element-wise ops broadcast their operands themselves, so an operand need
+/// not be broadcast beforehand: a `broadcast` op feeding one is bypassed, and
+/// a splat constant shrinks to a scalar, whenever the other operands still
+/// give the result its shape. Returns whether an operand was replaced.
+bool dropRedundantBroadcasts(Op &op, Builder &b) {
+  if (op.def().fusion != FusionClass::Elementwise || op.numOperands() < 2)
+    return false;
+  bool changed = false;
+  for (unsigned i = 0; i < op.numOperands(); ++i) {
+    Value *v = op.operand(i);
+    Op *def = v->definingOp();
+    auto splat = getSplatConstant(v);
+    Value *input =
+        def && def->is(OpKind::Broadcast) ? def->operand(0) : nullptr;
+    if (!input && (!splat || v->type().isScalar()))
+      continue;
+    Shape shape(input ? input->type().shape() : llvm::ArrayRef<int64_t>());
+    for (unsigned j = 0; j < op.numOperands(); ++j)
+      if (j != i)
+        shape = *broadcastShapes(shape, op.operand(j)->type().shape());
+    if (llvm::ArrayRef<int64_t>(shape) != op.result()->type().shape())
+      continue;
+    op.setOperand(
+        i, input ? input
+                 : b.constant(*splat, TensorType(v->type().element(), {})));
+    changed = true;
+  }
+  return changed;
+}
+
 class Canonicalize : public Pass {
 public:
   llvm::StringRef name() const override { return "canonicalize"; }
@@ -97,6 +127,10 @@ private:
           continue;
         b.setInsertionPoint(op);
         b.setLoc(op->loc());
+        if (dropRedundantBroadcasts(*op, b)) {
+          ++numSimplified;
+          changed = true;
+        }
         if (Value *c = foldConstants(*op, b)) {
           op->result()->replaceAllUsesWith(c);
           ++numConstantFolded;

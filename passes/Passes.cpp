@@ -9,7 +9,8 @@ const PassRegistry &PassRegistry::global() {
     PassRegistry r;
     for (auto create :
          {createDeadCodeEliminationPass,
-          createCommonSubexpressionEliminationPass, createCanonicalizePass}) {
+          createCommonSubexpressionEliminationPass, createCanonicalizePass,
+          createAutodiffPass, createAdamPass, createSGDPass}) {
       std::string name = create()->name().str();
       r.add(name, create);
     }

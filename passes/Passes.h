@@ -9,6 +9,9 @@ namespace nnc {
 std::unique_ptr<Pass> createDeadCodeEliminationPass();
 std::unique_ptr<Pass> createCommonSubexpressionEliminationPass();
 std::unique_ptr<Pass> createCanonicalizePass();
+std::unique_ptr<Pass> createAutodiffPass();
+std::unique_ptr<Pass> createAdamPass();
+std::unique_ptr<Pass> createSGDPass();
 
 /// Erases ops whose results are unused and that have no side effects, in
 /// kernel bodies too. Returns how many it erased.

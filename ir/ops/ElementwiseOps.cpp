@@ -318,29 +318,26 @@ static void gradCast(GradContext &c) {
 // Simplifications
 //===----------------------------------------------------------------------===//
 
-/// `x op c` is `x` when c is the identity and does not broadcast x.
-static Value *foldRightIdentity(Op &op, double identity) {
-  Value *x = op.operand(0);
-  auto c = getSplatConstant(op.operand(1));
-  if (c && *c == identity && x->type() == op.result()->type())
+/// `x op c` (or `c op x` for `side` 0) is x when c is the identity; if c
+/// broadcasts x to a larger shape, it is that broadcast of x.
+static Value *foldIdentity(Op &op, Builder &b, unsigned side, double identity) {
+  Value *x = op.operand(1 - side);
+  auto c = getSplatConstant(op.operand(side));
+  if (!c || *c != identity)
+    return nullptr;
+  const TensorType &type = op.result()->type();
+  if (x->type() == type)
     return x;
-  return nullptr;
-}
-static Value *foldLeftIdentity(Op &op, double identity) {
-  Value *x = op.operand(1);
-  auto c = getSplatConstant(op.operand(0));
-  if (c && *c == identity && x->type() == op.result()->type())
-    return x;
-  return nullptr;
+  return b.broadcast(x, type.shape());
 }
 
-static Value *foldAdd(Op &op, Builder &) {
-  if (Value *v = foldRightIdentity(op, 0.0))
+static Value *foldAdd(Op &op, Builder &b) {
+  if (Value *v = foldIdentity(op, b, 1, 0.0))
     return v;
-  return foldLeftIdentity(op, 0.0);
+  return foldIdentity(op, b, 0, 0.0);
 }
 static Value *foldSub(Op &op, Builder &b) {
-  if (Value *v = foldRightIdentity(op, 0.0))
+  if (Value *v = foldIdentity(op, b, 1, 0.0))
     return v;
   // 0 - x is -x.
   auto c = getSplatConstant(op.operand(0));
@@ -349,9 +346,9 @@ static Value *foldSub(Op &op, Builder &b) {
   return nullptr;
 }
 static Value *foldMul(Op &op, Builder &b) {
-  if (Value *v = foldRightIdentity(op, 1.0))
+  if (Value *v = foldIdentity(op, b, 1, 1.0))
     return v;
-  if (Value *v = foldLeftIdentity(op, 1.0))
+  if (Value *v = foldIdentity(op, b, 0, 1.0))
     return v;
   // x * -1 is -x.
   for (unsigned i : {0u, 1u}) {
@@ -362,7 +359,9 @@ static Value *foldMul(Op &op, Builder &b) {
   }
   return nullptr;
 }
-static Value *foldDiv(Op &op, Builder &) { return foldRightIdentity(op, 1.0); }
+static Value *foldDiv(Op &op, Builder &b) {
+  return foldIdentity(op, b, 1, 1.0);
+}
 static Value *foldNeg(Op &op, Builder &) {
   Op *inner = op.operand(0)->definingOp();
   if (inner && inner->is(OpKind::Neg))

@@ -18,8 +18,9 @@ TEST(PassManager, ParsesPipelines) {
 TEST(PassManager, RejectsUnknownPassesAndOptions) {
   auto unknown = PassRegistry::global().parsePipeline("cse,frob");
   ASSERT_FALSE(bool(unknown));
-  EXPECT_EQ(llvm::toString(unknown.takeError()).substr(0, 42),
-            "unknown pass 'frob' (known passes: canonic");
+  EXPECT_EQ(llvm::toString(unknown.takeError()),
+            "unknown pass 'frob' (known passes: adam, autodiff, canonicalize, "
+            "cse, dce, sgd)");
   auto badOption = PassRegistry::global().parsePipeline("cse{x=1}");
   ASSERT_FALSE(bool(badOption));
   EXPECT_EQ(llvm::toString(badOption.takeError()),
