@@ -1,0 +1,80 @@
+//===- Compiler.h - Graphs to native code through LLVM's ORC JIT -*- C++
+//-*-===//
+//
+// Compiles every graph of a module, with its memory plan, into one LLVM
+// module: one step function per graph that runs its kernels in order over
+// the planned arena. The module is optimised with the new pass manager's O3
+// pipeline for the host CPU and linked in-process by ORC's LLJIT.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_CODEGEN_COMPILER_H
+#define NNC_CODEGEN_COMPILER_H
+
+#include "codegen/StepABI.h"
+#include "ir/MemoryPlan.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm::orc {
+class LLJIT;
+}
+
+namespace nnc {
+
+struct CodegenOptions {
+  /// Run LLVM's O3 pipeline (off only to inspect unoptimised code).
+  bool optimize = true;
+  /// Widest vector LLVM's vectorisers should prefer, in bits; 0 leaves it
+  /// to the target (256 on AVX-512 machines unless told otherwise).
+  unsigned preferVectorWidth = 0;
+  /// Count each kernel's cycles into StepContext::kernelCycles.
+  bool profile = false;
+  /// Where to print LLVM IR before and after optimisation, and assembly.
+  llvm::raw_ostream *printLLVM = nullptr;
+  llvm::raw_ostream *printOptimizedLLVM = nullptr;
+  llvm::raw_ostream *printAssembly = nullptr;
+};
+
+/// The code of one graph.
+struct CompiledStep {
+  std::string graphName;
+  StepFunction function = nullptr;
+  const MemoryPlan *plan = nullptr;
+  /// The kernels in the order they run (what --profile reports).
+  std::vector<std::string> kernelNames;
+};
+
+class CompiledProgram {
+public:
+  ~CompiledProgram();
+
+  /// Compiles `graphs[i]` with `plans[i]`.
+  static llvm::Expected<std::unique_ptr<CompiledProgram>>
+  compile(llvm::ArrayRef<const Graph *> graphs,
+          llvm::ArrayRef<const MemoryPlan *> plans,
+          const CodegenOptions &options);
+
+  const CompiledStep *step(llvm::StringRef graphName) const;
+  llvm::ArrayRef<CompiledStep> steps() const { return compiled; }
+
+  /// Wall time from LLVM IR generation to callable code.
+  double compileSeconds() const { return seconds; }
+  /// The host CPU the code was compiled for.
+  const std::string &cpuName() const { return cpu; }
+
+private:
+  CompiledProgram() = default;
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::vector<CompiledStep> compiled;
+  double seconds = 0;
+  std::string cpu;
+};
+
+} // namespace nnc
+
+#endif // NNC_CODEGEN_COMPILER_H

@@ -1,0 +1,241 @@
+//===- IRHelpers.cpp - Building loops and element code in LLVM IR ---------===//
+#include "codegen/IRHelpers.h"
+
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/Module.h"
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+llvm::Type *storageType(llvm::LLVMContext &ctx, ElementType e) {
+  switch (e) {
+  case ElementType::F32:
+    return llvm::Type::getFloatTy(ctx);
+  case ElementType::F64:
+    return llvm::Type::getDoubleTy(ctx);
+  case ElementType::I32:
+    return llvm::Type::getInt32Ty(ctx);
+  case ElementType::I1:
+  case ElementType::U8:
+    return llvm::Type::getInt8Ty(ctx);
+  }
+  llvm_unreachable("unknown element type");
+}
+
+llvm::Type *computeType(llvm::LLVMContext &ctx, ElementType e) {
+  if (e == ElementType::I1)
+    return llvm::Type::getInt1Ty(ctx);
+  return storageType(ctx, e);
+}
+
+void KernelBuilder::forRange(Value *begin, Value *end,
+                             llvm::function_ref<void(Value *)> body,
+                             llvm::StringRef name, int64_t step) {
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext &ctx = context();
+  llvm::BasicBlock *preheader = b.GetInsertBlock();
+  auto *header = llvm::BasicBlock::Create(ctx, name + ".header", f);
+  auto *loopBody = llvm::BasicBlock::Create(ctx, name + ".body", f);
+  auto *exit = llvm::BasicBlock::Create(ctx, name + ".exit", f);
+  b.CreateBr(header);
+  b.SetInsertPoint(header);
+  llvm::PHINode *iv = b.CreatePHI(b.getInt64Ty(), 2, name);
+  iv->addIncoming(begin, preheader);
+  b.CreateCondBr(b.CreateICmpSLT(iv, end), loopBody, exit);
+  b.SetInsertPoint(loopBody);
+  body(iv);
+  Value *next = b.CreateAdd(iv, index(step), name + ".next", /*HasNUW=*/true,
+                            /*HasNSW=*/true);
+  iv->addIncoming(next, b.GetInsertBlock());
+  b.CreateBr(header);
+  b.SetInsertPoint(exit);
+}
+
+void KernelBuilder::forEachIndex(
+    llvm::ArrayRef<int64_t> shape,
+    llvm::function_ref<void(llvm::ArrayRef<Value *>)> body) {
+  llvm::SmallVector<Value *, 4> ivs;
+  std::function<void(unsigned)> nest = [&](unsigned d) {
+    if (d == shape.size()) {
+      body(ivs);
+      return;
+    }
+    forRange(
+        0, shape[d],
+        [&](Value *iv) {
+          ivs.push_back(iv);
+          nest(d + 1);
+          ivs.pop_back();
+        },
+        "d" + std::to_string(d));
+  };
+  nest(0);
+}
+
+Value *KernelBuilder::linearIndex(llvm::ArrayRef<Value *> idx,
+                                  llvm::ArrayRef<int64_t> strides) {
+  Value *sum = index(0);
+  for (size_t d = 0; d < idx.size(); ++d) {
+    if (strides[d] == 0)
+      continue;
+    Value *term = strides[d] == 1 ? idx[d]
+                                  : b.CreateMul(idx[d], index(strides[d]), "",
+                                                /*HasNUW=*/true, true);
+    sum = b.CreateAdd(sum, term, "", /*HasNUW=*/true, /*HasNSW=*/true);
+  }
+  return sum;
+}
+
+Value *KernelBuilder::load(Value *base, ElementType e, Value *idx) {
+  llvm::Type *t = storageType(context(), e);
+  Value *v = b.CreateLoad(t, b.CreateInBoundsGEP(t, base, idx));
+  if (e == ElementType::I1)
+    v = b.CreateICmpNE(v, b.getInt8(0));
+  return v;
+}
+
+void KernelBuilder::store(Value *base, ElementType e, Value *idx,
+                          Value *value) {
+  llvm::Type *t = storageType(context(), e);
+  if (e == ElementType::I1)
+    value = b.CreateZExt(value, t);
+  b.CreateStore(value, b.CreateInBoundsGEP(t, base, idx));
+}
+
+Value *KernelBuilder::constant(ElementType e, double value) {
+  llvm::Type *t = computeType(context(), e);
+  if (isFloat(e))
+    return llvm::ConstantFP::get(t, value);
+  if (e == ElementType::I1)
+    return b.getInt1(value != 0);
+  return llvm::ConstantInt::get(t, uint64_t(int64_t(value)), /*signed=*/true);
+}
+
+std::pair<Value *, Value *> KernelBuilder::threadRange(int64_t n, Value *tid,
+                                                       Value *nthreads) {
+  Value *t = b.CreateSExt(tid, b.getInt64Ty());
+  Value *nt = b.CreateSExt(nthreads, b.getInt64Ty());
+  Value *begin = b.CreateUDiv(b.CreateMul(index(n), t), nt);
+  Value *end =
+      b.CreateUDiv(b.CreateMul(index(n), b.CreateAdd(t, index(1))), nt);
+  return {begin, end};
+}
+
+Value *KernelBuilder::callMath(llvm::StringRef floatName, Value *x) {
+  llvm::Module *m = b.GetInsertBlock()->getModule();
+  bool isDouble = x->getType()->isDoubleTy();
+  std::string name =
+      isDouble ? floatName.drop_back().str() : floatName.str(); // expf -> exp
+  llvm::FunctionCallee f =
+      m->getOrInsertFunction(name, x->getType(), x->getType());
+  if (auto *fn = llvm::dyn_cast<llvm::Function>(f.getCallee())) {
+    fn->setDoesNotThrow();
+    fn->setDoesNotAccessMemory();
+  }
+  return b.CreateCall(f, {x});
+}
+
+Value *KernelBuilder::cast(Value *v, ElementType from, ElementType to) {
+  llvm::Type *t = computeType(context(), to);
+  if (from == to)
+    return v;
+  if (to == ElementType::I1)
+    return isFloat(from)
+               ? b.CreateFCmpUNE(v, llvm::ConstantFP::get(v->getType(), 0.0))
+               : b.CreateICmpNE(v, llvm::ConstantInt::get(v->getType(), 0));
+  if (isFloat(from) && isFloat(to))
+    return b.CreateFPCast(v, t);
+  if (isFloat(from)) {
+    // Saturating, NaN to 0: the reference semantics of cast.
+    auto id = to == ElementType::U8 ? llvm::Intrinsic::fptoui_sat
+                                    : llvm::Intrinsic::fptosi_sat;
+    return b.CreateIntrinsic(id, {t, v->getType()}, {v});
+  }
+  bool fromSigned = from == ElementType::I32;
+  if (isFloat(to))
+    return fromSigned ? b.CreateSIToFP(v, t) : b.CreateUIToFP(v, t);
+  return b.CreateIntCast(v, t, fromSigned);
+}
+
+Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
+                                  llvm::ArrayRef<ElementType> types) {
+  ElementType e = types.empty() ? ElementType::F32 : types[0];
+  bool fp = isFloat(e);
+  auto zero = [&] { return constant(e, 0.0); };
+  switch (op.kind()) {
+  case OpKind::Neg:
+    return fp ? b.CreateFNeg(a[0]) : b.CreateNeg(a[0]);
+  case OpKind::Abs:
+    return fp ? b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a[0])
+              : b.CreateSelect(b.CreateICmpSLT(a[0], zero()), b.CreateNeg(a[0]),
+                               a[0]);
+  case OpKind::Exp:
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a[0]);
+  case OpKind::Log:
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a[0]);
+  case OpKind::Sqrt:
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a[0]);
+  case OpKind::Rsqrt:
+    return b.CreateFDiv(constant(e, 1.0),
+                        b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a[0]));
+  case OpKind::Relu:
+    // NaN is not > 0, so relu(NaN) = 0, as in the reference.
+    return b.CreateSelect(b.CreateFCmpOGT(a[0], zero()), a[0], zero());
+  case OpKind::Sigmoid:
+    return b.CreateFDiv(
+        constant(e, 1.0),
+        b.CreateFAdd(
+            constant(e, 1.0),
+            b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, b.CreateFNeg(a[0]))));
+  case OpKind::Tanh:
+    return callMath("tanhf", a[0]);
+  case OpKind::Add:
+    return fp ? b.CreateFAdd(a[0], a[1]) : b.CreateAdd(a[0], a[1]);
+  case OpKind::Sub:
+    return fp ? b.CreateFSub(a[0], a[1]) : b.CreateSub(a[0], a[1]);
+  case OpKind::Mul:
+    return fp ? b.CreateFMul(a[0], a[1]) : b.CreateMul(a[0], a[1]);
+  case OpKind::Div:
+    return b.CreateFDiv(a[0], a[1]);
+  case OpKind::Max:
+    // Ties and NaN in b pick a; NaN in a picks b: a >= b ? a : b.
+    return b.CreateSelect(fp ? b.CreateFCmpOGE(a[0], a[1])
+                             : b.CreateICmpSGE(a[0], a[1]),
+                          a[0], a[1]);
+  case OpKind::Min:
+    return b.CreateSelect(fp ? b.CreateFCmpOLE(a[0], a[1])
+                             : b.CreateICmpSLE(a[0], a[1]),
+                          a[0], a[1]);
+  case OpKind::Pow:
+    return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, a[0], a[1]);
+  case OpKind::Compare: {
+    llvm::StringRef p = op.attrs().getString("predicate");
+    using P = llvm::CmpInst::Predicate;
+    bool isSigned = e == ElementType::I32;
+    P pred = p == "eq"   ? (fp ? P::FCMP_OEQ : P::ICMP_EQ)
+             : p == "ne" ? (fp ? P::FCMP_UNE : P::ICMP_NE)
+             : p == "lt" ? (fp         ? P::FCMP_OLT
+                            : isSigned ? P::ICMP_SLT
+                                       : P::ICMP_ULT)
+             : p == "le" ? (fp         ? P::FCMP_OLE
+                            : isSigned ? P::ICMP_SLE
+                                       : P::ICMP_ULE)
+             : p == "gt" ? (fp         ? P::FCMP_OGT
+                            : isSigned ? P::ICMP_SGT
+                                       : P::ICMP_UGT)
+                         : (fp         ? P::FCMP_OGE
+                            : isSigned ? P::ICMP_SGE
+                                       : P::ICMP_UGE);
+    return fp ? b.CreateFCmp(pred, a[0], a[1]) : b.CreateICmp(pred, a[0], a[1]);
+  }
+  case OpKind::Select:
+    return b.CreateSelect(a[0], a[1], a[2]);
+  case OpKind::Cast:
+    return cast(a[0], e, op.result()->type().element());
+  default:
+    llvm_unreachable("not an element-wise op");
+  }
+}
+
+} // namespace nnc::codegen

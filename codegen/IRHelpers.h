@@ -1,0 +1,80 @@
+//===- IRHelpers.h - Building loops and element code in LLVM IR -*- C++ -*-===//
+//
+// The small vocabulary kernels are written in: counted loops with static
+// trip counts, element loads and stores by element type, and the scalar
+// semantics of each element-wise op (matching the reference semantics in
+// ir/ops/, including NaN and saturation behaviour).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_CODEGEN_IRHELPERS_H
+#define NNC_CODEGEN_IRHELPERS_H
+
+#include "ir/Graph.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/IR/IRBuilder.h"
+
+namespace nnc::codegen {
+
+/// The LLVM type of an element in memory (i1 is stored as a byte).
+llvm::Type *storageType(llvm::LLVMContext &ctx, ElementType e);
+/// The LLVM type an element is computed in.
+llvm::Type *computeType(llvm::LLVMContext &ctx, ElementType e);
+
+class KernelBuilder {
+public:
+  explicit KernelBuilder(llvm::IRBuilder<> &b) : b(b) {}
+
+  llvm::IRBuilder<> &builder() { return b; }
+  llvm::LLVMContext &context() { return b.getContext(); }
+
+  llvm::Value *index(int64_t i) { return b.getInt64(i); }
+
+  /// for (iv = begin; iv < end; iv += step) body(iv); the builder ends up
+  /// after the loop.
+  void forRange(llvm::Value *begin, llvm::Value *end,
+                llvm::function_ref<void(llvm::Value *)> body,
+                llvm::StringRef name = "i", int64_t step = 1);
+  void forRange(int64_t begin, int64_t end,
+                llvm::function_ref<void(llvm::Value *)> body,
+                llvm::StringRef name = "i") {
+    forRange(index(begin), index(end), body, name);
+  }
+
+  /// Loops over every index of `shape` in row-major order.
+  void
+  forEachIndex(llvm::ArrayRef<int64_t> shape,
+               llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)> body);
+
+  /// sum_d index[d] * strides[d]
+  llvm::Value *linearIndex(llvm::ArrayRef<llvm::Value *> index,
+                           llvm::ArrayRef<int64_t> strides);
+
+  llvm::Value *load(llvm::Value *base, ElementType e, llvm::Value *index);
+  void store(llvm::Value *base, ElementType e, llvm::Value *index,
+             llvm::Value *value);
+
+  /// A constant of element type `e` in its compute type.
+  llvm::Value *constant(ElementType e, double value);
+
+  /// The value of element-wise op `kind` (with `op`'s attributes and result
+  /// type) on scalar operands of the given element types.
+  llvm::Value *elementwise(const Op &op, llvm::ArrayRef<llvm::Value *> args,
+                           llvm::ArrayRef<ElementType> argTypes);
+
+  /// [begin, end) of `n` work items for this thread: contiguous, balanced.
+  std::pair<llvm::Value *, llvm::Value *>
+  threadRange(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads);
+
+  /// Calls a unary libm function (expf, tanhf, ...) or its double version.
+  llvm::Value *callMath(llvm::StringRef floatName, llvm::Value *x);
+
+private:
+  llvm::Value *cast(llvm::Value *v, ElementType from, ElementType to);
+
+  llvm::IRBuilder<> &b;
+};
+
+} // namespace nnc::codegen
+
+#endif // NNC_CODEGEN_IRHELPERS_H

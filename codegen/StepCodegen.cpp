@@ -1,0 +1,250 @@
+//===- StepCodegen.cpp - One graph's step as LLVM IR ----------------------===//
+#include "codegen/StepCodegen.h"
+#include "codegen/KernelLowering.h"
+
+#include "ir/Builder.h"
+
+#include "llvm/IR/Intrinsics.h"
+
+#include <map>
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+std::string stepFunctionName(const Graph &g) { return "nnc.step." + g.name(); }
+
+namespace {
+
+/// Ops that compute nothing at the top level: storage, aliases, structure.
+/// A constant is computed only when the plan gave it memory of its own.
+bool needsKernel(const Op &op, const MemoryPlan &plan) {
+  if (op.is(OpKind::Constant))
+    return plan.slot(op.result()).storage == Storage::Arena;
+  return !(isVariable(op) || op.is(OpKind::Reshape) || op.is(OpKind::Assign) ||
+           op.is(OpKind::Return));
+}
+
+class StepEmitter {
+public:
+  StepEmitter(llvm::Module &m, const Graph &g, const MemoryPlan &plan,
+              const CodegenOptions &options, const TargetInfo &target)
+      : m(m), ctx(m.getContext()), g(g), plan(plan), options(options),
+        target(target) {}
+
+  llvm::Expected<llvm::Function *> emit(std::vector<std::string> &names) {
+    llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+    llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
+    // Mirrors StepContext in StepABI.h.
+    contextType = llvm::StructType::create(
+        ctx, {ptr, ptr, i32, i32, ptr, ptr, ptr}, "nnc.StepContext");
+    llvm::Function *step = llvm::Function::Create(
+        llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false),
+        llvm::Function::ExternalLinkage, stepFunctionName(g), m);
+    setAttributes(*step);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", step));
+    Value *c = step->getArg(0);
+    auto field = [&](unsigned i, llvm::Type *t, const char *name) {
+      return b.CreateLoad(t, b.CreateStructGEP(contextType, c, i), name);
+    };
+    arena = field(0, ptr, "arena");
+    state = field(1, ptr, "state");
+    Value *tid = field(2, i32, "thread");
+    Value *nthreads = field(3, i32, "threads");
+    Value *barrier = field(4, ptr, "barrier");
+    Value *barrierState = field(5, ptr, "barrier.state");
+    Value *cycles = options.profile ? field(6, ptr, "cycles") : nullptr;
+    auto *barrierType =
+        llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+
+    unsigned index = 0;
+    for (const Op &op : g.ops()) {
+      if (!needsKernel(op, plan))
+        continue;
+      std::string name =
+          g.name() + ".k" + std::to_string(index) + "." + kernelLabel(op);
+      auto kernel = emitKernel(op, name);
+      if (!kernel)
+        return kernel.takeError();
+      Value *start =
+          cycles ? b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {})
+                 : nullptr;
+      llvm::SmallVector<Value *, 8> args;
+      for (const nnc::Value *buffer : kernel->buffers)
+        args.push_back(pointerTo(b, buffer));
+      args.push_back(tid);
+      args.push_back(nthreads);
+      b.CreateCall(kernel->function, args);
+      b.CreateCall(barrierType, barrier, {barrierState});
+      if (cycles) {
+        Value *elapsed = b.CreateSub(
+            b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {}),
+            start);
+        Value *slot =
+            b.CreateInBoundsGEP(b.getInt64Ty(), cycles, b.getInt64(index));
+        b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot), elapsed),
+                      slot);
+      }
+      names.push_back(name);
+      ++index;
+    }
+    emitFinalCopies(b, tid);
+    b.CreateCall(barrierType, barrier, {barrierState});
+    b.CreateRetVoid();
+    return step;
+  }
+
+private:
+  struct Kernel {
+    llvm::Function *function;
+    std::vector<const nnc::Value *> buffers; ///< one per pointer argument
+  };
+
+  static std::string kernelLabel(const Op &op) {
+    if (op.is(OpKind::Kernel))
+      return op.attrs().getString("name");
+    return op.name().str();
+  }
+
+  void setAttributes(llvm::Function &f) {
+    f.addFnAttr(llvm::Attribute::NoUnwind);
+    f.addFnAttr("target-cpu", target.cpu);
+    f.addFnAttr("target-features", target.features);
+    if (options.preferVectorWidth)
+      f.addFnAttr("prefer-vector-width",
+                  std::to_string(options.preferVectorWidth));
+  }
+
+  /// The address of a value's buffer inside the step function.
+  Value *pointerTo(llvm::IRBuilder<> &b, const nnc::Value *v) {
+    BufferSlot s = plan.slot(v);
+    Value *base = s.storage == Storage::State ? state : arena;
+    return b.CreateInBoundsGEP(b.getInt8Ty(), base, b.getInt64(s.offset));
+  }
+
+  /// Memory is identified by its slot, so values sharing a buffer (a
+  /// reshape and its operand, an in-place assign) become one argument.
+  static std::pair<int, int64_t> slotKey(BufferSlot s) {
+    return {int(s.storage), s.offset};
+  }
+
+  llvm::Expected<Kernel> emitKernel(const Op &op, const std::string &name) {
+    Kernel k;
+    std::map<std::pair<int, int64_t>, unsigned> argOf;
+    auto bufferArg = [&](const nnc::Value *v) -> int {
+      BufferSlot s = plan.slot(v);
+      if (s.storage == Storage::Constant)
+        return -1;
+      auto [it, inserted] = argOf.try_emplace(slotKey(s), k.buffers.size());
+      if (inserted)
+        k.buffers.push_back(v);
+      return int(it->second);
+    };
+    llvm::SmallVector<int, 4> operandArgs, resultArgs;
+    for (const nnc::Value *v : op.operands())
+      operandArgs.push_back(bufferArg(v));
+    for (const nnc::Value *v : op.results())
+      resultArgs.push_back(bufferArg(v));
+
+    llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
+    llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
+    std::vector<llvm::Type *> params(k.buffers.size(), ptr);
+    params.push_back(i32);
+    params.push_back(i32);
+    k.function = llvm::Function::Create(
+        llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false),
+        llvm::Function::InternalLinkage, name, m);
+    setAttributes(*k.function);
+    for (unsigned i = 0; i < k.buffers.size(); ++i) {
+      k.function->addParamAttr(i, llvm::Attribute::NoAlias);
+      k.function->addParamAttr(
+          i, llvm::Attribute::getWithAlignment(ctx, llvm::Align(64)));
+    }
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", k.function));
+    KernelBuilder kb(b);
+    auto ref = [&](const nnc::Value *v, int arg) {
+      TensorRef t{v->type()};
+      if (arg >= 0)
+        t.ptr = k.function->getArg(arg);
+      else if (auto splat = getSplatConstant(v))
+        t.splat = kb.constant(v->type().element(), *splat);
+      else
+        t.ptr = denseConstant(*v->definingOp());
+      return t;
+    };
+    llvm::SmallVector<TensorRef, 4> operands, results;
+    for (unsigned i = 0; i < op.numOperands(); ++i)
+      operands.push_back(ref(op.operand(i), operandArgs[i]));
+    if (op.is(OpKind::Constant)) // materialised: its value is the input
+      operands.push_back(ref(op.result(), -1));
+    for (unsigned i = 0; i < op.numResults(); ++i)
+      results.push_back(ref(op.result(i), resultArgs[i]));
+    ThreadInfo threads{k.function->getArg(k.buffers.size()),
+                       k.function->getArg(k.buffers.size() + 1)};
+    if (!lowerOp(kb, op, operands, results, threads))
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     op.loc().str() +
+                                         ": code generation does not "
+                                         "support the '" +
+                                         op.name() + "' op here");
+    b.CreateRetVoid();
+    return k;
+  }
+
+  /// A constant with distinct elements, as a global array.
+  llvm::Value *denseConstant(const Op &constant) {
+    ElementType e = constant.result()->type().element();
+    llvm::Type *t = storageType(ctx, e);
+    std::vector<llvm::Constant *> elements;
+    for (double d : constant.attrs().get("values")->getFloatList())
+      elements.push_back(
+          isFloat(e) ? llvm::ConstantFP::get(t, d)
+                     : llvm::ConstantInt::get(t, uint64_t(int64_t(d)), true));
+    auto *arrayType = llvm::ArrayType::get(t, elements.size());
+    auto *gv = new llvm::GlobalVariable(
+        m, arrayType, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
+        llvm::ConstantArray::get(arrayType, elements), "nnc.constant");
+    gv->setAlignment(llvm::Align(64));
+    return gv;
+  }
+
+  /// Assignments that could not be done in place copy their value into the
+  /// variable once every kernel has run; thread 0 does it.
+  void emitFinalCopies(llvm::IRBuilder<> &b, Value *tid) {
+    if (plan.finalCopies.empty())
+      return;
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    auto *copy = llvm::BasicBlock::Create(ctx, "copies", f);
+    auto *done = llvm::BasicBlock::Create(ctx, "copies.done", f);
+    b.CreateCondBr(b.CreateICmpEQ(tid, b.getInt32(0)), copy, done);
+    b.SetInsertPoint(copy);
+    for (const MemoryPlan::Copy &c : plan.finalCopies) {
+      Value *dst =
+          b.CreateInBoundsGEP(b.getInt8Ty(), state, b.getInt64(c.stateOffset));
+      b.CreateMemCpy(dst, llvm::MaybeAlign(64), pointerTo(b, c.value),
+                     llvm::MaybeAlign(64), c.bytes);
+    }
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+
+  llvm::Module &m;
+  llvm::LLVMContext &ctx;
+  const Graph &g;
+  const MemoryPlan &plan;
+  const CodegenOptions &options;
+  const TargetInfo &target;
+  llvm::StructType *contextType = nullptr;
+  Value *arena = nullptr, *state = nullptr;
+};
+
+} // namespace
+
+llvm::Expected<llvm::Function *>
+emitStep(llvm::Module &m, const Graph &g, const MemoryPlan &plan,
+         const CodegenOptions &options, const TargetInfo &target,
+         std::vector<std::string> &kernelNames) {
+  return StepEmitter(m, g, plan, options, target).emit(kernelNames);
+}
+
+} // namespace nnc::codegen

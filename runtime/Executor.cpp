@@ -1,0 +1,68 @@
+//===- Executor.cpp - Running one graph, compiled or interpreted ----------===//
+#include "runtime/Executor.h"
+
+namespace nnc {
+
+JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
+                         ModelState &state, ThreadPool &pool)
+    : GraphExecutor(g), step(step), state(state), pool(pool),
+      arena(step.plan->arenaBytes), cycles(step.kernelNames.size(), 0) {}
+
+void *JitExecutor::argument(unsigned i) {
+  return const_cast<void *>(bufferOf(g.argument(i)));
+}
+
+const void *JitExecutor::bufferOf(const Value *v) const {
+  BufferSlot s = step.plan->slot(v);
+  const char *base = s.storage == Storage::State ? state.data() : arena.data();
+  return base + s.offset;
+}
+
+llvm::Error JitExecutor::run() {
+  StepFunction fn = step.function;
+  pool.run([&](unsigned thread) {
+    StepContext ctx{arena.data(),         state.data(),         int32_t(thread),
+                    int32_t(pool.size()), &ThreadPool::barrier, &pool,
+                    cycles.data()};
+    fn(&ctx);
+  });
+  return llvm::Error::success();
+}
+
+HostTensor JitExecutor::result(unsigned i) const {
+  const Value *v = g.terminator()->operand(i);
+  HostTensor t(v->type());
+  const void *base = bufferOf(v);
+  for (int64_t k = 0; k < t.size(); ++k)
+    t[k] = loadElement(base, v->type().element(), k);
+  return t;
+}
+
+InterpreterExecutor::InterpreterExecutor(const Graph &g, ModelState &state)
+    : GraphExecutor(g), state(state) {
+  for (const Value *arg : g.arguments())
+    arguments.emplace_back(arg->type().byteSize());
+}
+
+llvm::Error InterpreterExecutor::run() {
+  std::vector<HostTensor> args;
+  for (unsigned i = 0; i < g.numArguments(); ++i) {
+    const TensorType &type = g.argument(i)->type();
+    HostTensor t(type);
+    for (int64_t k = 0; k < t.size(); ++k)
+      t[k] = loadElement(arguments[i].data(), type.element(), k);
+    args.push_back(std::move(t));
+  }
+  VariableValues vars;
+  for (const StateLayout::Entry &e : state.layout().entries())
+    vars[e.name] = state.read(e);
+  auto out = interpret(g, args, vars, Precision::F32);
+  if (!out)
+    return out.takeError();
+  results = std::move(*out);
+  for (const StateLayout::Entry &e : state.layout().entries())
+    state.write(e, vars[e.name]);
+  return llvm::Error::success();
+}
+
+} // namespace nnc

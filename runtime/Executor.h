@@ -1,0 +1,80 @@
+//===- Executor.h - Running one graph, compiled or interpreted --*- C++ -*-===//
+//
+// The training loop drives both engines through this interface: write the
+// batch into argument(i), run(), read result(i). The variables live in a
+// ModelState that both engines read and update, so the interpreter and the
+// JIT can continue each other's training from identical weights.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_RUNTIME_EXECUTOR_H
+#define NNC_RUNTIME_EXECUTOR_H
+
+#include "codegen/Compiler.h"
+#include "runtime/AlignedBuffer.h"
+#include "runtime/Interpreter.h"
+#include "runtime/ModelState.h"
+#include "runtime/ThreadPool.h"
+
+#include <memory>
+
+namespace nnc {
+
+class GraphExecutor {
+public:
+  explicit GraphExecutor(const Graph &g) : g(g) {}
+  virtual ~GraphExecutor() = default;
+
+  const Graph &graph() const { return g; }
+
+  /// Where argument `i` is written before run(), in its element type.
+  virtual void *argument(unsigned i) = 0;
+  virtual llvm::Error run() = 0;
+  /// Result `i` of the last run.
+  virtual HostTensor result(unsigned i) const = 0;
+
+protected:
+  const Graph &g;
+};
+
+/// Runs a compiled step over its planned arena on a thread pool.
+class JitExecutor : public GraphExecutor {
+public:
+  JitExecutor(const Graph &g, const CompiledStep &step, ModelState &state,
+              ThreadPool &pool);
+
+  void *argument(unsigned i) override;
+  llvm::Error run() override;
+  HostTensor result(unsigned i) const override;
+
+  /// Per kernel, cycles spent so far (when compiled with profiling).
+  llvm::ArrayRef<uint64_t> kernelCycles() const { return cycles; }
+  const CompiledStep &compiledStep() const { return step; }
+
+private:
+  const void *bufferOf(const Value *v) const;
+
+  const CompiledStep &step;
+  ModelState &state;
+  ThreadPool &pool;
+  AlignedBuffer arena;
+  std::vector<uint64_t> cycles;
+};
+
+/// Runs the graph with the reference interpreter, rounding to f32 per op.
+class InterpreterExecutor : public GraphExecutor {
+public:
+  InterpreterExecutor(const Graph &g, ModelState &state);
+
+  void *argument(unsigned i) override { return arguments[i].data(); }
+  llvm::Error run() override;
+  HostTensor result(unsigned i) const override { return results[i]; }
+
+private:
+  ModelState &state;
+  std::vector<AlignedBuffer> arguments;
+  std::vector<HostTensor> results;
+};
+
+} // namespace nnc
+
+#endif

@@ -1,0 +1,53 @@
+//===- ModelState.h - The variables of a model in memory --------*- C++ -*-===//
+//
+// One block holding every param and state tensor of a module at the offsets
+// of its StateLayout: the compiled steps address it directly, the
+// interpreter reads and writes it by name, checkpoints save and load it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_RUNTIME_MODELSTATE_H
+#define NNC_RUNTIME_MODELSTATE_H
+
+#include "ir/HostTensor.h"
+#include "ir/MemoryPlan.h"
+#include "runtime/AlignedBuffer.h"
+
+#include "llvm/Support/Error.h"
+
+namespace nnc {
+
+class ModelState {
+public:
+  explicit ModelState(StateLayout layout);
+
+  const StateLayout &layout() const { return stateLayout; }
+  char *data() { return block.data(); }
+  const char *data() const { return block.data(); }
+
+  /// Gives every variable its initial value. Each variable draws from its
+  /// own generator, seeded from `seed` and its name, so adding a layer does
+  /// not change the others' initial values. See docs/runtime.md.
+  llvm::Error initialize(uint64_t seed);
+
+  /// The bytes of one variable.
+  void *data(const StateLayout::Entry &e) { return block.data() + e.offset; }
+  const void *data(const StateLayout::Entry &e) const {
+    return block.data() + e.offset;
+  }
+
+  /// Copies a variable to and from the interpreter's representation.
+  HostTensor read(const StateLayout::Entry &e) const;
+  void write(const StateLayout::Entry &e, const HostTensor &t);
+
+private:
+  StateLayout stateLayout;
+  AlignedBuffer block;
+};
+
+/// Element conversion between host memory and HostTensor.
+double loadElement(const void *base, ElementType e, int64_t i);
+void storeElement(void *base, ElementType e, int64_t i, double v);
+
+} // namespace nnc
+
+#endif

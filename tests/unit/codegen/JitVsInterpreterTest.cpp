@@ -1,0 +1,314 @@
+// Every op compiled by the JIT against the reference interpreter, on the
+// same inputs, on one thread and on two.
+//
+// Tolerances, by what the two compute:
+// - Exact: IEEE +, -, *, /, sqrt, comparisons, selects, casts and data
+//   movement are correctly rounded in both (the interpreter rounds its
+//   double result to float, which for one operation gives the same float).
+// - Ulps(n): libm's float exp, log, pow and tanh are within an ulp or two of
+//   the correctly rounded result; ops built from a few of them (sigmoid,
+//   rsqrt, softmax) accumulate a few more.
+// - Sum(n): float sums of n terms differ from the double sum rounded once by
+//   at most about n * 2^-24 * sum(|terms|), the textbook bound; the test
+//   computes sum(|terms|) by running the op on absolute values.
+#include "codegen/Compiler.h"
+#include "ir/Builder.h"
+#include "passes/MemoryPlanning.h"
+#include "runtime/Executor.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+using namespace nnc;
+
+namespace {
+
+enum class Tolerance { Exact, Ulps, Sum };
+
+struct ArgSpec {
+  TensorType type;
+  double lo = -2, hi = 2;
+};
+
+struct JitCase {
+  std::string name;
+  std::vector<ArgSpec> args;
+  std::function<Value *(Builder &, llvm::ArrayRef<Value *>)> build;
+  Tolerance tolerance = Tolerance::Exact;
+  double ulps = 0;      ///< for Ulps
+  int64_t sumTerms = 0; ///< for Sum
+};
+
+void PrintTo(const JitCase &c, std::ostream *os) { *os << c.name; }
+
+TensorType f32(Shape s) { return TensorType(ElementType::F32, s); }
+TensorType i32(Shape s) { return TensorType(ElementType::I32, s); }
+
+/// Builds `c` into a module of one graph `@case`; with `absolute`, float
+/// arguments pass through abs first (for the Sum bound).
+std::unique_ptr<Module> buildCase(const JitCase &c, bool absolute) {
+  auto m = std::make_unique<Module>();
+  Graph *g = m->addGraph(std::make_unique<Graph>("case"));
+  Builder b(*g);
+  std::vector<Value *> args;
+  for (const ArgSpec &a : c.args) {
+    Value *v = g->addArgument(a.type);
+    if (absolute && isFloat(a.type.element()))
+      v = b.unary(OpKind::Abs, v);
+    args.push_back(v);
+  }
+  b.ret({c.build(b, args)}, {"out"});
+  return m;
+}
+
+std::vector<HostTensor> randomArguments(const JitCase &c) {
+  std::mt19937_64 rng(std::hash<std::string>()(c.name));
+  std::vector<HostTensor> out;
+  for (const ArgSpec &a : c.args) {
+    HostTensor t(a.type);
+    std::uniform_real_distribution<double> dist(a.lo, a.hi);
+    for (double &d : t.data) {
+      d = dist(rng);
+      if (!isFloat(a.type.element()))
+        d = std::floor(d);
+    }
+    t.roundToElementType();
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+void writeArguments(GraphExecutor &exec, llvm::ArrayRef<HostTensor> args) {
+  for (unsigned i = 0; i < args.size(); ++i)
+    for (int64_t k = 0; k < args[i].size(); ++k)
+      storeElement(exec.argument(i), args[i].type.element(), k, args[i][k]);
+}
+
+HostTensor runInterpreter(const Graph &g, llvm::ArrayRef<HostTensor> args) {
+  ModelState state(StateLayout{});
+  InterpreterExecutor exec(g, state);
+  writeArguments(exec, args);
+  llvm::Error err = exec.run();
+  EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  return exec.result(0);
+}
+
+HostTensor runJit(const Module &m, llvm::ArrayRef<HostTensor> args,
+                  unsigned threads) {
+  const Graph &g = *m.graph(0);
+  auto layout = StateLayout::fromModule(m);
+  EXPECT_TRUE(bool(layout));
+  auto plan = planMemory(g, *layout);
+  EXPECT_TRUE(bool(plan)) << llvm::toString(plan.takeError());
+  auto program = CompiledProgram::compile({&g}, {&*plan}, CodegenOptions());
+  if (!program) {
+    ADD_FAILURE() << llvm::toString(program.takeError());
+    return HostTensor();
+  }
+  ModelState state(*layout);
+  ThreadPool pool(threads);
+  JitExecutor exec(g, *(*program)->step("case"), state, pool);
+  writeArguments(exec, args);
+  llvm::Error err = exec.run();
+  EXPECT_FALSE(bool(err));
+  return exec.result(0);
+}
+
+double floatUlp(double x) {
+  float f = float(std::abs(x));
+  return double(std::nextafter(f, INFINITY)) - double(f);
+}
+
+class JitVsInterpreter : public ::testing::TestWithParam<JitCase> {};
+
+std::vector<JitCase> allCases() {
+  using V = llvm::ArrayRef<Value *>;
+  std::vector<JitCase> cases;
+  auto unary = [&](const char *name, OpKind kind, double lo, double hi,
+                   Tolerance tol, double ulps = 0) {
+    cases.push_back({name,
+                     {{f32({5, 7}), lo, hi}},
+                     [kind](Builder &b, V a) { return b.unary(kind, a[0]); },
+                     tol,
+                     ulps});
+  };
+  unary("neg", OpKind::Neg, -2, 2, Tolerance::Exact);
+  unary("abs", OpKind::Abs, -2, 2, Tolerance::Exact);
+  unary("relu", OpKind::Relu, -2, 2, Tolerance::Exact);
+  unary("sqrt", OpKind::Sqrt, 0, 4, Tolerance::Exact);
+  unary("exp", OpKind::Exp, -5, 5, Tolerance::Ulps, 2);
+  unary("log", OpKind::Log, 0.01, 10, Tolerance::Ulps, 2);
+  unary("rsqrt", OpKind::Rsqrt, 0.1, 4, Tolerance::Ulps, 2);
+  unary("sigmoid", OpKind::Sigmoid, -6, 6, Tolerance::Ulps, 4);
+  unary("tanh", OpKind::Tanh, -3, 3, Tolerance::Ulps, 2);
+  unary("softmax", OpKind::Softmax, -4, 4, Tolerance::Ulps, 16);
+  unary("log_softmax", OpKind::LogSoftmax, -4, 4, Tolerance::Ulps, 16);
+
+  for (OpKind kind : {OpKind::Add, OpKind::Sub, OpKind::Mul, OpKind::Div,
+                      OpKind::Max, OpKind::Min}) {
+    std::string name(getOpDef(kind).name);
+    cases.push_back(
+        {name + "_row_broadcast",
+         {{f32({4, 6}), 0.5, 2}, {f32({6}), 0.5, 2}},
+         [kind](Builder &b, V a) { return b.binary(kind, a[0], a[1]); }});
+    cases.push_back(
+        {name + "_outer",
+         {{f32({4, 1}), 0.5, 2}, {f32({1, 6}), 0.5, 2}},
+         [kind](Builder &b, V a) { return b.binary(kind, a[0], a[1]); }});
+  }
+  cases.push_back({"add_i32",
+                   {{i32({3, 4}), -50, 50}, {i32({4}), -50, 50}},
+                   [](Builder &b, V a) { return b.add(a[0], a[1]); }});
+  cases.push_back({"pow",
+                   {{f32({3, 4}), 0.5, 3}, {f32({}), 0.5, 3}},
+                   [](Builder &b, V a) { return b.pow(a[0], a[1]); },
+                   Tolerance::Ulps,
+                   2});
+  for (const char *p : {"eq", "ne", "lt", "le", "gt", "ge"})
+    cases.push_back({std::string("compare_") + p,
+                     {{f32({4, 5}), -2, 2}, {f32({5}), -2, 2}},
+                     [p](Builder &b, V a) {
+                       // Ties matter for eq/le/ge: compare x with itself too.
+                       Value *c = b.compare(p, a[0], a[1]);
+                       Value *d = b.compare(p, a[0], a[0]);
+                       return b.cast(b.select(c, b.cast(d, ElementType::F32),
+                                              b.scalar(2.0)),
+                                     ElementType::F32);
+                     }});
+  cases.push_back(
+      {"cast_saturates", {{f32({4, 4}), -3e9, 3e9}}, [](Builder &b, V a) {
+         return b.cast(b.cast(a[0], ElementType::I32), ElementType::F32);
+       }});
+  cases.push_back({"cast_i1_u8", {{f32({4, 4}), -2, 300}}, [](Builder &b, V a) {
+                     Value *u = b.cast(a[0], ElementType::U8);
+                     Value *flag = b.cast(a[0], ElementType::I1);
+                     return b.add(b.cast(u, ElementType::F32),
+                                  b.cast(flag, ElementType::F32));
+                   }});
+  cases.push_back({"select",
+                   {{f32({3, 4})}, {f32({3, 4})}, {f32({4})}},
+                   [](Builder &b, V a) {
+                     return b.select(b.compare("gt", a[2], b.scalar(0.0)), a[0],
+                                     a[1]);
+                   }});
+
+  cases.push_back({"transpose_3d", {{f32({2, 3, 4})}}, [](Builder &b, V a) {
+                     return b.transpose(a[0], {2, 0, 1});
+                   }});
+  cases.push_back({"broadcast", {{f32({3, 1})}}, [](Builder &b, V a) {
+                     return b.broadcast(a[0], {2, 3, 4});
+                   }});
+  cases.push_back({"reshape_then_exp",
+                   {{f32({4, 6})}},
+                   [](Builder &b, V a) {
+                     return b.exp(b.reshape(a[0], {3, 8}));
+                   },
+                   Tolerance::Ulps,
+                   2});
+
+  for (OpKind kind : {OpKind::ReduceSum, OpKind::ReduceMean, OpKind::ReduceMax})
+    for (std::vector<int64_t> axes : {std::vector<int64_t>{0}, {2}, {0, 2}})
+      for (bool keep : {false, true}) {
+        std::string name = std::string(getOpDef(kind).name);
+        for (int64_t x : axes)
+          name += "_" + std::to_string(x);
+        if (keep)
+          name += "_keep";
+        int64_t terms = 1;
+        for (int64_t x : axes)
+          terms *= Shape{5, 3, 7}[x];
+        cases.push_back(
+            {name,
+             {{f32({5, 3, 7})}},
+             [=](Builder &b, V a) { return b.reduce(kind, a[0], axes, keep); },
+             kind == OpKind::ReduceMax ? Tolerance::Exact : Tolerance::Sum,
+             0,
+             terms});
+      }
+  cases.push_back({"reduce_sum_i32",
+                   {{i32({6, 5}), -100, 100}},
+                   [](Builder &b, V a) { return b.reduceSum(a[0], {1}); }});
+  cases.push_back({"argmax", {{f32({6, 9})}}, [](Builder &b, V a) {
+                     return b.cast(b.argmax(a[0], 1), ElementType::F32);
+                   }});
+
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      cases.push_back(
+          {std::string("matmul") + (ta ? "_ta" : "") + (tb ? "_tb" : ""),
+           {{f32(ta ? Shape{19, 13} : Shape{13, 19})},
+            {f32(tb ? Shape{11, 19} : Shape{19, 11})}},
+           [=](Builder &b, V a) { return b.matmul(a[0], a[1], ta, tb); },
+           Tolerance::Sum,
+           0,
+           19});
+
+  cases.push_back({"one_hot", {{i32({7}), -1, 6}}, [](Builder &b, V a) {
+                     return b.oneHot(a[0], 5);
+                   }});
+  cases.push_back(
+      {"softmax_cross_entropy",
+       {{f32({8, 10}), -4, 4}, {i32({8}), 0, 10}},
+       [](Builder &b, V a) { return b.softmaxCrossEntropy(a[0], a[1]); },
+       Tolerance::Ulps,
+       16});
+  cases.push_back({"constant_result", {{f32({2})}}, [](Builder &b, V) {
+                     return b.constant(3.5, f32({2, 3}));
+                   }});
+  return cases;
+}
+
+} // namespace
+
+TEST_P(JitVsInterpreter, AgreeOnOneAndTwoThreads) {
+  const JitCase &c = GetParam();
+  auto m = buildCase(c, false);
+  std::vector<HostTensor> args = randomArguments(c);
+  HostTensor want = runInterpreter(*m->graph(0), args);
+  HostTensor bound;
+  if (c.tolerance == Tolerance::Sum)
+    bound = runInterpreter(*buildCase(c, true)->graph(0), args);
+  for (unsigned threads : {1u, 2u}) {
+    HostTensor got = runJit(*m, args, threads);
+    ASSERT_EQ(got.type, want.type);
+    for (int64_t k = 0; k < got.size(); ++k) {
+      double g = got[k], w = want[k];
+      if (std::isnan(w)) {
+        EXPECT_TRUE(std::isnan(g)) << k;
+        continue;
+      }
+      double tol = 0;
+      if (c.tolerance == Tolerance::Ulps)
+        tol = c.ulps * floatUlp(w);
+      else if (c.tolerance == Tolerance::Sum)
+        tol = double(c.sumTerms + 1) * 0x1p-24 * bound[k] + 1e-30;
+      EXPECT_NEAR(g, w, tol)
+          << "element " << k << " with " << threads << " thread(s)";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, JitVsInterpreter,
+                         ::testing::ValuesIn(allCases()),
+                         [](const ::testing::TestParamInfo<JitCase> &info) {
+                           return info.param.name;
+                         });
+
+TEST(JitCoverage, EveryComputingOpHasACase) {
+  std::set<std::string> covered;
+  for (const JitCase &c : allCases()) {
+    auto m = buildCase(c, false);
+    for (const Op &op : m->graph(0)->ops())
+      covered.insert(op.name().str());
+  }
+  for (const OpDef &def : allOpDefs()) {
+    if (def.fusion == FusionClass::Structural || def.kind == OpKind::Param ||
+        def.kind == OpKind::State)
+      continue;
+    EXPECT_TRUE(covered.count(def.name.str()))
+        << "no JIT test exercises '" << def.name.str() << "'";
+  }
+}
