@@ -2,9 +2,9 @@
 //
 // Checkpoints are safetensors files: an 8-byte little-endian header length N,
 // N bytes of JSON naming each tensor's dtype, shape and byte range, then the
-// raw little-endian data. Other tools (PyTorch through the safetensors
-// package, NumPy with a few lines) read and write them, which is what the
-// benchmarks compare against.
+// raw little-endian data. Being a common format, checkpoints can be read and
+// written outside nnc (PyTorch through the safetensors package, NumPy with a
+// few lines), so reference implementations can start from nnc's weights.
 //
 // The format code deals in named host buffers and does not care what the
 // names mean; docs/data.md gives the naming nnc uses (model parameters as in

@@ -27,6 +27,14 @@ namespace nnc {
 enum class Split { Train, Test };
 llvm::StringRef splitName(Split split);
 
+/// A batch as positions [begin, end) in an epoch order.
+struct BatchRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
+  bool operator==(const BatchRange &) const = default;
+};
+
 /// One split: `count` images of height x width bytes, and their labels.
 struct ImageSplit {
   int64_t count = 0;
@@ -63,6 +71,13 @@ public:
   /// compiled step's inputs. Indices must be below size(split).
   void fillBatch(Split split, llvm::ArrayRef<int64_t> indices, float *images,
                  int32_t *labels) const;
+
+  /// fillBatch for the examples at positions [range.begin, range.end) of an
+  /// epoch order.
+  void fillBatch(Split split, llvm::ArrayRef<int64_t> order, BatchRange range,
+                 float *images, int32_t *labels) const {
+    fillBatch(split, order.slice(range.begin, range.size()), images, labels);
+  }
 
 private:
   const ImageSplit &get(Split split) const {
@@ -165,14 +180,6 @@ std::vector<int64_t> shuffledOrder(int64_t count, uint64_t seed,
 
 /// 0, 1, ..., count - 1: the order without shuffling.
 std::vector<int64_t> fileOrder(int64_t count);
-
-/// A batch as positions [begin, end) in an epoch order.
-struct BatchRange {
-  int64_t begin = 0;
-  int64_t end = 0;
-  int64_t size() const { return end - begin; }
-  bool operator==(const BatchRange &) const = default;
-};
 
 /// Training batches: full batches only, count / batchSize of them. The
 /// compiled step has one batch size, so the last count % batchSize examples

@@ -109,6 +109,10 @@ public:
         if (stream.avail_in == 0 && consumed == input.size())
           return fileError(name, "truncated gzip data: the compressed stream "
                                  "ends before its end marker");
+        // With input and output space both left, no progress means the
+        // stream is broken; stop rather than spin.
+        if (stream.avail_in != 0)
+          return fileError(name, "corrupt gzip data: decompression stalled");
         break;
       case Z_MEM_ERROR:
         return fileError(name, "out of memory while decompressing");

@@ -348,6 +348,46 @@ TEST(Dataset, EvaluationCountsEveryExampleOnce) {
   EXPECT_EQ(llvm::toString(bad.takeError()), "batch size -1: must be positive");
 }
 
+TEST(Dataset, EpochLoopsFillBatchesInOrder) {
+  SyntheticOptions opts;
+  opts.trainCount = 100;
+  opts.testCount = 45;
+  auto ds = makeSyntheticDataset(opts);
+  ASSERT_TRUE(bool(ds)) << llvm::toString(ds.takeError());
+  const int64_t batch = 16, pixels = ds->pixelsPerImage();
+  // The compiled step's input buffers, reused by every batch.
+  std::vector<float> images(batch * pixels);
+  std::vector<int32_t> labels(batch);
+
+  std::vector<int64_t> order = shuffledOrder(100, 5, 2);
+  auto train = trainingBatches(100, batch);
+  ASSERT_TRUE(bool(train));
+  int64_t visited = 0;
+  for (const BatchRange &r : *train) {
+    ds->fillBatch(Split::Train, order, r, images.data(), labels.data());
+    for (int64_t b = 0; b < r.size(); ++b) {
+      int64_t example = order[r.begin + b];
+      EXPECT_EQ(labels[b], ds->labels(Split::Train)[example]);
+      EXPECT_EQ(images[b * pixels + 3],
+                float(ds->images(Split::Train)[example * pixels + 3]) / 255.0f);
+    }
+    visited += r.size();
+  }
+  EXPECT_EQ(visited, 96);
+
+  // Evaluation in file order sees every test label exactly once.
+  std::vector<int64_t> inFile = fileOrder(45);
+  auto eval = evaluationBatches(45, batch);
+  ASSERT_TRUE(bool(eval));
+  std::vector<int32_t> seen;
+  for (const BatchRange &r : *eval) {
+    ds->fillBatch(Split::Test, inFile, r, images.data(), labels.data());
+    seen.insert(seen.end(), labels.begin(), labels.begin() + r.size());
+  }
+  llvm::ArrayRef<uint8_t> testLabels = ds->labels(Split::Test);
+  EXPECT_EQ(seen, std::vector<int32_t>(testLabels.begin(), testLabels.end()));
+}
+
 //===----------------------------------------------------------------------===//
 // The epoch shuffle
 //===----------------------------------------------------------------------===//
