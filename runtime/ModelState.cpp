@@ -2,44 +2,13 @@
 #include "runtime/ModelState.h"
 
 #include "ir/Initializer.h"
+#include "runtime/Random.h"
 
 #include <cmath>
 
 namespace nnc {
 
 namespace {
-
-/// splitmix64: small, fast, and easy to reimplement exactly elsewhere.
-class SplitMix64 {
-public:
-  explicit SplitMix64(uint64_t seed) : s(seed) {}
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [0, 1) with 53 random bits.
-  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
-  /// Standard normal (Box-Muller, one value per pair of uniforms).
-  double normal() {
-    double u1 = 1.0 - uniform(); // (0, 1]
-    double u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-  }
-  /// Standard normal truncated to [-2, 2] by redrawing, as Keras's
-  /// TruncatedNormal.
-  double truncatedNormal() {
-    for (;;) {
-      double x = normal();
-      if (std::abs(x) <= 2.0)
-        return x;
-    }
-  }
-
-private:
-  uint64_t s;
-};
 
 uint64_t fnv1a(llvm::StringRef s) {
   uint64_t h = 0xCBF29CE484222325ull;

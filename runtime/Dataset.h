@@ -1,0 +1,187 @@
+//===- Dataset.h - Image-classification data sets and batching --*- C++ -*-===//
+//
+// An image-classification data set as nnc trains on it: a training and a test
+// split, each images [N, H, W] of bytes and labels [N] of bytes. The bytes are
+// kept as they are in the files; a batch is converted (x / 255 to f32, labels
+// to i32) straight into the buffers the compiled step reads, so converting
+// costs nothing up front and allocates nothing per batch.
+//
+// The epoch order is a seeded Fisher-Yates shuffle over SplitMix64, specified
+// exactly in docs/data.md so that other implementations (bench/) visit the
+// examples in the same order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_RUNTIME_DATASET_H
+#define NNC_RUNTIME_DATASET_H
+
+#include "runtime/Random.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nnc {
+
+enum class Split { Train, Test };
+llvm::StringRef splitName(Split split);
+
+/// A batch as positions [begin, end) in an epoch order.
+struct BatchRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
+  bool operator==(const BatchRange &) const = default;
+};
+
+/// One split: `count` images of height x width bytes, and their labels.
+struct ImageSplit {
+  int64_t count = 0;
+  std::vector<uint8_t> images; ///< [count, height, width], row-major
+  std::vector<uint8_t> labels; ///< [count]
+};
+
+class ImageDataset {
+public:
+  /// Builds a data set from its parts after checking that they fit together:
+  /// sizes agree with the counts and dimensions, and every label is below
+  /// `numClasses`. `name` labels the errors.
+  static llvm::Expected<ImageDataset> create(llvm::StringRef name,
+                                             int64_t height, int64_t width,
+                                             unsigned numClasses,
+                                             ImageSplit train, ImageSplit test);
+
+  llvm::StringRef name() const { return datasetName; }
+  int64_t height() const { return imageHeight; }
+  int64_t width() const { return imageWidth; }
+  int64_t pixelsPerImage() const { return imageHeight * imageWidth; }
+  unsigned numClasses() const { return classes; }
+  int64_t size(Split split) const { return get(split).count; }
+  llvm::ArrayRef<uint8_t> images(Split split) const {
+    return get(split).images;
+  }
+  llvm::ArrayRef<uint8_t> labels(Split split) const {
+    return get(split).labels;
+  }
+
+  /// Converts the examples `indices` of `split` into a batch: images[b, p] =
+  /// pixel / 255.0f (f32, `indices.size() * pixelsPerImage()` elements) and
+  /// labels[b] = label (i32). The buffers are the caller's, typically the
+  /// compiled step's inputs. Indices must be below size(split).
+  void fillBatch(Split split, llvm::ArrayRef<int64_t> indices, float *images,
+                 int32_t *labels) const;
+
+  /// fillBatch for the examples at positions [range.begin, range.end) of an
+  /// epoch order.
+  void fillBatch(Split split, llvm::ArrayRef<int64_t> order, BatchRange range,
+                 float *images, int32_t *labels) const {
+    fillBatch(split, order.slice(range.begin, range.size()), images, labels);
+  }
+
+private:
+  const ImageSplit &get(Split split) const {
+    return split == Split::Train ? train : test;
+  }
+
+  std::string datasetName;
+  int64_t imageHeight = 0;
+  int64_t imageWidth = 0;
+  unsigned classes = 0;
+  ImageSplit train;
+  ImageSplit test;
+};
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+/// Where a data set named on the command line lives, and what to tell the
+/// user when its files are missing.
+struct DatasetSource {
+  std::string name;      ///< `mnist`, `fashion_mnist`, or the path given
+  std::string directory; ///< holds the four IDX files
+  std::string fetchHint; ///< how to get the files; may be empty
+};
+
+/// Resolves a data-set argument:
+///   mnist          $NNC_DATA_DIR/mnist if NNC_DATA_DIR is set, else
+///                  `defaultDataRoot`/mnist (the repository's data/)
+///   fashion_mnist  /usr/share/datasets/fashion-mnist (Debian's
+///                  dataset-fashion-mnist)
+///   anything else  a directory holding the four files
+DatasetSource resolveDataset(llvm::StringRef nameOrPath,
+                             llvm::StringRef defaultDataRoot);
+
+/// The four files of a data-set directory, each possibly with `.gz`.
+constexpr const char *kTrainImagesFile = "train-images-idx3-ubyte";
+constexpr const char *kTrainLabelsFile = "train-labels-idx1-ubyte";
+constexpr const char *kTestImagesFile = "t10k-images-idx3-ubyte";
+constexpr const char *kTestLabelsFile = "t10k-labels-idx1-ubyte";
+
+/// Loads the four IDX files of `source.directory` (an uncompressed file is
+/// preferred over its `.gz`) and checks them: images are [N, H, W], labels
+/// [N], each image file has as many images as its label file has labels,
+/// both splits have the same H and W, and every label is below `numClasses`.
+/// A missing file is named in the error together with `source.fetchHint`.
+llvm::Expected<ImageDataset> loadDataset(const DatasetSource &source,
+                                         unsigned numClasses = 10);
+
+/// resolveDataset then loadDataset.
+llvm::Expected<ImageDataset> loadDataset(llvm::StringRef nameOrPath,
+                                         llvm::StringRef defaultDataRoot,
+                                         unsigned numClasses = 10);
+
+//===----------------------------------------------------------------------===//
+// A synthetic data set for tests that must run without MNIST
+//===----------------------------------------------------------------------===//
+
+struct SyntheticOptions {
+  int64_t trainCount = 1024;
+  int64_t testCount = 256;
+  int64_t height = 8;
+  int64_t width = 8;
+  unsigned numClasses = 10;
+  uint64_t seed = 1;
+};
+
+/// A seeded, linearly separable data set: the pixels are dealt out to the
+/// classes at random (every class gets at least one), and an image of class c
+/// has its class-c pixels in [200, 255] and every other pixel in [0, 55].
+/// The mean over each class's pixels therefore picks the label of every
+/// image. Fails when there are fewer pixels than classes or no classes.
+llvm::Expected<ImageDataset> makeSyntheticDataset(const SyntheticOptions &opts);
+
+//===----------------------------------------------------------------------===//
+// Epoch order and batches
+//===----------------------------------------------------------------------===//
+
+/// The order in which epoch `epoch` (from 0) visits `count` examples:
+/// a Fisher-Yates shuffle seeded with seed ^ (0xD1B54A32D192ED03 *
+/// (epoch + 1)). See docs/data.md for the exact algorithm.
+std::vector<int64_t> shuffledOrder(int64_t count, uint64_t seed,
+                                   uint64_t epoch);
+
+/// 0, 1, ..., count - 1: the order without shuffling.
+std::vector<int64_t> fileOrder(int64_t count);
+
+/// Training batches: full batches only, count / batchSize of them. The
+/// compiled step has one batch size, so the last count % batchSize examples
+/// of each epoch's order are not visited in that epoch (with shuffling, a
+/// different few each epoch). Fails when batchSize is not positive or larger
+/// than count.
+llvm::Expected<std::vector<BatchRange>> trainingBatches(int64_t count,
+                                                        int64_t batchSize);
+
+/// Evaluation batches: every example exactly once, as count / batchSize
+/// batches of batchSize followed by one batch of count % batchSize when that
+/// is not zero (the runtime compiles a second graph for it). Fails when
+/// batchSize is not positive.
+llvm::Expected<std::vector<BatchRange>> evaluationBatches(int64_t count,
+                                                          int64_t batchSize);
+
+} // namespace nnc
+
+#endif // NNC_RUNTIME_DATASET_H
