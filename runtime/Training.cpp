@@ -1,0 +1,247 @@
+//===- Training.cpp - Epochs of steps, evaluation, progress ---------------===//
+#include "runtime/Training.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace nnc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+int64_t batchOf(const Graph &g) { return g.argument(0)->type().dim(0); }
+
+/// Reads the graph's `loss` and `accuracy` results.
+std::pair<double, double> lossAndAccuracy(const GraphExecutor &exec) {
+  const Graph &g = exec.graph();
+  double values[2] = {0, 0};
+  const char *names[2] = {"loss", "accuracy"};
+  for (int k = 0; k < 2; ++k)
+    for (unsigned i = 0; i < g.resultNames().size(); ++i)
+      if (g.resultNames()[i] == names[k])
+        values[k] = exec.result(i)[0];
+  return {values[0], values[1]};
+}
+
+std::string formatDuration(double seconds) {
+  int64_t s = int64_t(std::llround(seconds));
+  return llvm::formatv("{0}:{1:2}", s / 60, s % 60).str();
+}
+
+/// A progress line redrawn in place on a terminal.
+class ProgressBar {
+public:
+  ProgressBar(llvm::raw_ostream &os, int64_t epoch, int64_t epochs,
+              int64_t steps)
+      : os(os), epoch(epoch), epochs(epochs), steps(steps) {}
+
+  void update(int64_t step, double loss, double accuracy, double seconds,
+              int64_t images) {
+    auto now = Clock::now();
+    if (step != steps && now - lastDraw < std::chrono::milliseconds(100))
+      return;
+    lastDraw = now;
+    const int width = 24;
+    int filled = int(width * step / std::max<int64_t>(steps, 1));
+    std::string bar(filled, '=');
+    if (filled < width)
+      bar += '>' + std::string(width - filled - 1, ' ');
+    double rate = seconds > 0 ? images / seconds : 0;
+    double eta = step > 0 ? seconds * (steps - step) / step : 0;
+    os << llvm::formatv("\repoch {0}/{1} [{2}] {3}/{4}  loss {5:F4}  acc "
+                        "{6:F4}  {7:N} img/s  ETA {8}  ",
+                        epoch, epochs, bar, step, steps, loss, accuracy,
+                        int64_t(rate), formatDuration(eta));
+    os.flush();
+  }
+
+private:
+  llvm::raw_ostream &os;
+  int64_t epoch, epochs, steps;
+  Clock::time_point lastDraw{};
+};
+
+} // namespace
+
+llvm::Error checkGraphFitsData(const Graph &g, const ImageDataset &data) {
+  auto fail = [&](const llvm::Twine &msg) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "graph '@" + g.name() + "' " + msg);
+  };
+  if (g.numArguments() != 2)
+    return fail("takes " + llvm::Twine(g.numArguments()) +
+                " arguments; training needs two: the images and the labels");
+  const TensorType &images = g.argument(0)->type();
+  const TensorType &labels = g.argument(1)->type();
+  if (images.rank() < 1 || images.element() != ElementType::F32)
+    return fail("takes images as " + images.str() +
+                ", but they must be f32[batch, ...]");
+  int64_t batch = images.dim(0);
+  if (images.numElements() != batch * data.pixelsPerImage())
+    return fail("takes images as " + images.str() + ", but the data set '" +
+                data.name() + "' has " + llvm::Twine(data.height()) + "x" +
+                llvm::Twine(data.width()) + " images (" +
+                llvm::Twine(data.pixelsPerImage()) + " pixels each)");
+  if (labels != TensorType(ElementType::I32, {batch}))
+    return fail("takes labels as " + labels.str() + ", but they must be i32[" +
+                llvm::Twine(batch) + "]");
+  for (const char *name : {"loss", "accuracy"})
+    if (!g.lookupResult(name))
+      return fail("returns no '" + llvm::Twine(name) + "'");
+  return llvm::Error::success();
+}
+
+llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
+                                    const ImageDataset &data) {
+  int64_t batch = batchOf(exec.eval->graph());
+  auto batches = evaluationBatches(data.size(Split::Test), batch);
+  if (!batches)
+    return batches.takeError();
+  std::vector<int64_t> order = fileOrder(data.size(Split::Test));
+  Evaluation result;
+  double lossSum = 0, correct = 0;
+  for (const BatchRange &r : *batches) {
+    GraphExecutor *e = r.size() == batch ? exec.eval : exec.evalRemainder;
+    if (!e || batchOf(e->graph()) != r.size())
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "no evaluation graph for a batch of " +
+                                         llvm::Twine(r.size()));
+    data.fillBatch(Split::Test, order, r, static_cast<float *>(e->argument(0)),
+                   static_cast<int32_t *>(e->argument(1)));
+    if (llvm::Error err = e->run())
+      return err;
+    auto [loss, accuracy] = lossAndAccuracy(*e);
+    lossSum += loss * r.size();
+    correct += accuracy * r.size();
+    result.examples += r.size();
+  }
+  result.loss = lossSum / result.examples;
+  result.accuracy = correct / result.examples;
+  return result;
+}
+
+llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
+                                     const ImageDataset &data,
+                                     const TrainingOptions &options) {
+  llvm::raw_ostream &log = *options.log;
+  int64_t batch = batchOf(exec.train->graph());
+  auto batches = trainingBatches(data.size(Split::Train), batch);
+  if (!batches)
+    return batches.takeError();
+  float *images = static_cast<float *>(exec.train->argument(0));
+  int32_t *labels = static_cast<int32_t *>(exec.train->argument(1));
+
+  TrainingReport report;
+  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
+    if (options.maxSteps && report.steps >= *options.maxSteps)
+      break;
+    std::vector<int64_t> order =
+        options.shuffle
+            ? shuffledOrder(data.size(Split::Train), options.seed, epoch)
+            : fileOrder(data.size(Split::Train));
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    double lossSum = 0, accuracySum = 0;
+    ProgressBar bar(log, epoch + 1, options.epochs, int64_t(batches->size()));
+    auto start = Clock::now();
+    for (const BatchRange &r : *batches) {
+      if (options.maxSteps && report.steps >= *options.maxSteps)
+        break;
+      data.fillBatch(Split::Train, order, r, images, labels);
+      if (llvm::Error err = exec.train->run())
+        return err;
+      auto [loss, accuracy] = lossAndAccuracy(*exec.train);
+      lossSum += loss;
+      accuracySum += accuracy;
+      ++m.steps;
+      ++report.steps;
+      if (options.progressBar)
+        bar.update(m.steps, lossSum / m.steps, accuracySum / m.steps,
+                   secondsSince(start), m.steps * batch);
+    }
+    m.seconds = secondsSince(start);
+    report.trainSeconds += m.seconds;
+    m.trainLoss = m.steps ? lossSum / m.steps : 0;
+    m.trainAccuracy = m.steps ? accuracySum / m.steps : 0;
+    if (options.progressBar)
+      log << "\n";
+    if (!std::isfinite(m.trainLoss))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "training diverged in epoch " + llvm::Twine(m.epoch) +
+              ": the loss is " + std::to_string(m.trainLoss) +
+              " (try a smaller learning rate)");
+    if (options.evaluateEachEpoch && exec.eval) {
+      auto test = evaluate(exec, data);
+      if (!test)
+        return test.takeError();
+      m.test = *test;
+      report.test = *test;
+    }
+    log << llvm::formatv("epoch {0}/{1}: {2} steps in {3:F2} s ({4:N} img/s), "
+                         "train loss {5:F4}, train accuracy {6:P2}",
+                         m.epoch, options.epochs, m.steps, m.seconds,
+                         int64_t(m.steps * batch / std::max(m.seconds, 1e-9)),
+                         m.trainLoss, m.trainAccuracy);
+    if (m.test)
+      log << llvm::formatv(", test loss {0:F4}, test accuracy {1:P2}",
+                           m.test->loss, m.test->accuracy);
+    log << "\n";
+    report.epochs.push_back(std::move(m));
+  }
+  return report;
+}
+
+llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
+                         double compileSeconds, const TrainingReport &report) {
+  llvm::json::Array epochs;
+  for (const EpochMetrics &m : report.epochs) {
+    llvm::json::Object e{{"epoch", m.epoch},
+                         {"train_loss", m.trainLoss},
+                         {"train_accuracy", m.trainAccuracy},
+                         {"seconds", m.seconds},
+                         {"steps", m.steps}};
+    if (m.test) {
+      e["test_loss"] = m.test->loss;
+      e["test_accuracy"] = m.test->accuracy;
+    }
+    epochs.push_back(std::move(e));
+  }
+  llvm::json::Object root{{"model", model},
+                          {"steps", report.steps},
+                          {"compile_seconds", compileSeconds},
+                          {"train_seconds", report.trainSeconds},
+                          {"epochs", std::move(epochs)}};
+  if (report.test) {
+    root["test_loss"] = report.test->loss;
+    root["test_accuracy"] = report.test->accuracy;
+  }
+  // Written next to the target and renamed, so a reader never sees half.
+  std::string tmp = (path + ".tmp").str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmp, ec);
+    if (ec)
+      return llvm::createStringError(ec, "cannot write '" + tmp +
+                                             "': " + ec.message());
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+    if (os.has_error())
+      return llvm::createStringError(os.error(), "cannot write '" + tmp + "'");
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path))
+    return llvm::createStringError(ec, "cannot write '" + path +
+                                           "': " + ec.message());
+  return llvm::Error::success();
+}
+
+} // namespace nnc

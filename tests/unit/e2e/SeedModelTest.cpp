@@ -1,0 +1,156 @@
+// The seed model trained by the interpreter and by the JIT, on MNIST when
+// it is present (scripts/fetch-data.sh) and on a synthetic separable set
+// otherwise.
+#include "tests/unit/e2e/SeedModel.h"
+#include "runtime/Training.h"
+#include "tools/common/TrainingPipeline.h"
+
+#include <gtest/gtest.h>
+
+#include "llvm/Support/FileSystem.h"
+
+using namespace nnc;
+
+namespace {
+
+bool haveMnist() {
+  return llvm::sys::fs::exists(std::string(NNC_MNIST_DIR) +
+                               "/train-images-idx3-ubyte");
+}
+
+ImageDataset loadData() {
+  if (haveMnist()) {
+    auto data = loadDataset(NNC_MNIST_DIR, "");
+    EXPECT_TRUE(bool(data)) << llvm::toString(data.takeError());
+    return std::move(*data);
+  }
+  SyntheticOptions opts;
+  opts.trainCount = 6400;
+  opts.testCount = 1000;
+  auto data = makeSyntheticDataset(opts);
+  EXPECT_TRUE(bool(data));
+  return std::move(*data);
+}
+
+struct Compiled {
+  std::unique_ptr<TrainingProgram> program;
+  std::unique_ptr<CompiledProgram> code;
+};
+
+Compiled compileSeed(int64_t batch, int64_t remainder) {
+  DiagnosticEngine diag;
+  PipelineOptions opts;
+  opts.batch = batch;
+  opts.evalRemainder = remainder;
+  Compiled c;
+  c.program = buildTrainingProgram([](int64_t b) { return test::seedModel(b); },
+                                   opts, diag);
+  EXPECT_TRUE(c.program);
+  auto code = compileTrainingProgram(*c.program, CodegenOptions());
+  EXPECT_TRUE(bool(code)) << llvm::toString(code.takeError());
+  c.code = std::move(*code);
+  return c;
+}
+
+} // namespace
+
+TEST(SeedModel, InterpreterLossFallsOverAFewHundredSteps) {
+  if (!haveMnist())
+    GTEST_LOG_(INFO) << "MNIST not found in " NNC_MNIST_DIR
+                        "; training on a synthetic separable set";
+  ImageDataset data = loadData();
+  DiagnosticEngine diag;
+  PipelineOptions opts;
+  opts.batch = 32;
+  auto program = buildTrainingProgram(
+      [](int64_t b) { return test::seedModel(b); }, opts, diag);
+  ASSERT_TRUE(program);
+  ModelState state(program->layout);
+  ASSERT_FALSE(bool(state.initialize(1)));
+  InterpreterExecutor trainStep(*program->train(), state);
+  InterpreterExecutor evalStep(*program->eval(), state);
+  TrainingExecutors exec{&trainStep, &evalStep, nullptr};
+  ASSERT_FALSE(bool(checkGraphFitsData(*program->train(), data)));
+
+  std::string log;
+  llvm::raw_string_ostream logStream(log);
+  TrainingOptions topts;
+  topts.epochs = 1;
+  topts.maxSteps = 300;
+  topts.evaluateEachEpoch = false;
+  topts.log = &logStream;
+  // The first step's loss is that of the initial weights (about ln 10).
+  TrainingOptions first = topts;
+  first.maxSteps = 1;
+  auto start = train(exec, data, first);
+  ASSERT_TRUE(bool(start)) << llvm::toString(start.takeError());
+  EXPECT_NEAR(start->epochs[0].trainLoss, std::log(10.0), 0.5);
+  auto report = train(exec, data, topts);
+  ASSERT_TRUE(bool(report)) << llvm::toString(report.takeError());
+  // The mean loss over the 300 steps, early ones included, is well below
+  // the starting loss.
+  EXPECT_LT(report->epochs[0].trainLoss, 0.5 * start->epochs[0].trainLoss);
+}
+
+TEST(SeedModel, JitTrainingStepsMatchTheInterpreter) {
+  ImageDataset data = loadData();
+  Compiled c = compileSeed(32, 0);
+  ModelState jitState(c.program->layout), refState(c.program->layout);
+  ASSERT_FALSE(bool(jitState.initialize(7)));
+  ASSERT_FALSE(bool(refState.initialize(7)));
+  ThreadPool pool(2);
+  JitExecutor jit(*c.program->train(), *c.code->step("train"), jitState, pool);
+  InterpreterExecutor ref(*c.program->train(), refState);
+  std::vector<int64_t> order = fileOrder(data.size(Split::Train));
+  for (int64_t s = 0; s < 20; ++s) {
+    BatchRange r{s * 32, (s + 1) * 32};
+    for (GraphExecutor *e : {static_cast<GraphExecutor *>(&jit),
+                             static_cast<GraphExecutor *>(&ref)}) {
+      data.fillBatch(Split::Train, order, r,
+                     static_cast<float *>(e->argument(0)),
+                     static_cast<int32_t *>(e->argument(1)));
+      ASSERT_FALSE(bool(e->run()));
+    }
+    // Per-step losses agree to float rounding noise.
+    EXPECT_NEAR(jit.result(0)[0], ref.result(0)[0],
+                1e-5 * std::abs(ref.result(0)[0]))
+        << "step " << s;
+  }
+  // After 20 Adam steps every weight agrees closely: the interpreter sums
+  // in double and rounds once per op, the JIT sums in float, and Adam
+  // divides by sqrt(v), which amplifies differences where v is tiny.
+  for (const StateLayout::Entry &e : c.program->layout.entries()) {
+    if (e.type.element() != ElementType::F32)
+      continue;
+    HostTensor a = jitState.read(e), b = refState.read(e);
+    double maxDiff = 0, maxAbs = 0;
+    for (int64_t i = 0; i < a.size(); ++i) {
+      maxDiff = std::max(maxDiff, std::abs(a[i] - b[i]));
+      maxAbs = std::max(maxAbs, std::abs(b[i]));
+    }
+    EXPECT_LE(maxDiff, 1e-3 * maxAbs + 1e-6) << e.name;
+  }
+}
+
+TEST(SeedModel, JitTrainsOneEpochToNinetyFivePercent) {
+  if (!haveMnist())
+    GTEST_SKIP() << "MNIST not found in " NNC_MNIST_DIR
+                    "; run scripts/fetch-data.sh to train on it";
+  ImageDataset data = loadData();
+  Compiled c = compileSeed(32, 10000 % 32);
+  ModelState state(c.program->layout);
+  ASSERT_FALSE(bool(state.initialize(0)));
+  ThreadPool pool(2);
+  JitExecutor trainStep(*c.program->train(), *c.code->step("train"), state,
+                        pool);
+  JitExecutor evalStep(*c.program->eval(), *c.code->step("eval"), state, pool);
+  JitExecutor evalRest(*c.program->evalRemainder(),
+                       *c.code->step("eval_remainder"), state, pool);
+  TrainingOptions topts;
+  topts.epochs = 1;
+  auto report = train({&trainStep, &evalStep, &evalRest}, data, topts);
+  ASSERT_TRUE(bool(report)) << llvm::toString(report.takeError());
+  ASSERT_TRUE(report->test);
+  EXPECT_EQ(report->test->examples, 10000);
+  EXPECT_GE(report->test->accuracy, 0.95);
+}

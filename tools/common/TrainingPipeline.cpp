@@ -1,0 +1,101 @@
+//===- TrainingPipeline.cpp - From a forward graph to runnable steps ------===//
+#include "tools/common/TrainingPipeline.h"
+
+#include "passes/MemoryPlanning.h"
+
+#include <chrono>
+
+namespace nnc {
+
+namespace {
+
+/// Runs `pipeline` on a module holding only `g`, then returns the graph.
+std::unique_ptr<Graph> runPasses(std::unique_ptr<Graph> g,
+                                 llvm::StringRef pipeline,
+                                 const PipelineOptions &options,
+                                 DiagnosticEngine &diag,
+                                 TrainingProgram &program) {
+  Module m;
+  m.addGraph(std::move(g));
+  auto pm = std::make_unique<PassManager>(diag);
+  auto passes = PassRegistry::global().parsePipeline(pipeline);
+  if (!passes) {
+    diag.error(Location(), llvm::toString(passes.takeError()));
+    return nullptr;
+  }
+  pm->addPasses(std::move(*passes));
+  pm->instrumentation() = options.instrumentation;
+  auto start = std::chrono::steady_clock::now();
+  llvm::LogicalResult result = pm->run(m);
+  program.passSeconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  program.passManagers.push_back(std::move(pm));
+  if (llvm::failed(result))
+    return nullptr;
+  return m.takeGraph(0);
+}
+
+} // namespace
+
+std::unique_ptr<TrainingProgram>
+buildTrainingProgram(const ForwardBuilder &forward,
+                     const PipelineOptions &options, DiagnosticEngine &diag) {
+  auto program = std::make_unique<TrainingProgram>();
+  const char *cleanup = "canonicalize,cse,dce";
+
+  std::unique_ptr<Graph> train = forward(options.batch);
+  if (!train)
+    return nullptr;
+  std::string trainPipeline = "autodiff," + std::string(cleanup);
+  if (options.stopAfter != "grad")
+    trainPipeline += "," + options.optimizer + "," + cleanup;
+  train = runPasses(std::move(train), trainPipeline, options, diag, *program);
+  if (!train)
+    return nullptr;
+  train->setName("train");
+  program->module.addGraph(std::move(train));
+  if (!options.stopAfter.empty())
+    return program;
+
+  std::vector<std::pair<std::string, int64_t>> evals{{"eval", options.batch}};
+  if (options.evalRemainder)
+    evals.push_back({"eval_remainder", options.evalRemainder});
+  for (auto &[name, batch] : evals) {
+    std::unique_ptr<Graph> g = forward(batch);
+    if (!g)
+      return nullptr;
+    g = runPasses(std::move(g), cleanup, options, diag, *program);
+    if (!g)
+      return nullptr;
+    g->setName(name);
+    program->module.addGraph(std::move(g));
+  }
+
+  auto layout = StateLayout::fromModule(program->module);
+  if (!layout) {
+    diag.error(Location(), llvm::toString(layout.takeError()));
+    return nullptr;
+  }
+  program->layout = std::move(*layout);
+  return program;
+}
+
+llvm::Expected<std::unique_ptr<CompiledProgram>>
+compileTrainingProgram(TrainingProgram &program,
+                       const CodegenOptions &codegen) {
+  std::vector<const Graph *> graphs;
+  std::vector<const MemoryPlan *> plans;
+  program.plans.clear();
+  for (const Graph &g : program.module.graphs()) {
+    auto plan = planMemory(g, program.layout);
+    if (!plan)
+      return plan.takeError();
+    program.plans.push_back(std::make_unique<MemoryPlan>(std::move(*plan)));
+    graphs.push_back(&g);
+    plans.push_back(program.plans.back().get());
+  }
+  return CompiledProgram::compile(graphs, plans, codegen);
+}
+
+} // namespace nnc

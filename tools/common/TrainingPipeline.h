@@ -1,0 +1,65 @@
+//===- TrainingPipeline.h - From a forward graph to runnable steps -*- C++
+//-*-=//
+//
+// The compiler's pipeline as the driver runs it:
+//
+//   forward graph (batch B) --autodiff,<optimizer>,canonicalize,cse,dce-->
+//     training step @train
+//   forward graph (batch B) --canonicalize,cse,dce--> @eval
+//   forward graph (batch R) --canonicalize,cse,dce--> @eval_remainder
+//     (R = the test set's size modulo B, when non-zero)
+//
+// then one StateLayout for all three, a memory plan each, and one LLVM
+// module compiled by the JIT. Each stage can be printed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_TOOLS_TRAININGPIPELINE_H
+#define NNC_TOOLS_TRAININGPIPELINE_H
+
+#include "codegen/Compiler.h"
+#include "ir/Diagnostics.h"
+#include "ir/MemoryPlan.h"
+#include "passes/PassManager.h"
+
+#include <functional>
+
+namespace nnc {
+
+/// Builds the forward graph for a batch size; null after reporting errors.
+using ForwardBuilder = std::function<std::unique_ptr<Graph>(int64_t batch)>;
+
+struct PipelineOptions {
+  int64_t batch = 32;
+  /// The size of the last evaluation batch; 0 when there is none.
+  int64_t evalRemainder = 0;
+  /// The optimizer as a pass with options, e.g. "adam{lr=0.001}".
+  std::string optimizer = "adam";
+  /// Stop after this stage: "grad", "train" or "" to build everything.
+  std::string stopAfter;
+  PassInstrumentation instrumentation;
+};
+
+struct TrainingProgram {
+  Module module; ///< @train, @eval and, if needed, @eval_remainder
+  StateLayout layout;
+  std::vector<std::unique_ptr<MemoryPlan>> plans; ///< per graph, in order
+  std::vector<std::unique_ptr<PassManager>> passManagers; ///< for reports
+  double passSeconds = 0;
+
+  Graph *train() const { return module.lookup("train"); }
+  Graph *eval() const { return module.lookup("eval"); }
+  Graph *evalRemainder() const { return module.lookup("eval_remainder"); }
+};
+
+/// Runs the graph-level pipeline; returns null after reporting errors.
+std::unique_ptr<TrainingProgram>
+buildTrainingProgram(const ForwardBuilder &forward,
+                     const PipelineOptions &options, DiagnosticEngine &diag);
+
+/// Plans memory for every graph of the program and compiles them.
+llvm::Expected<std::unique_ptr<CompiledProgram>>
+compileTrainingProgram(TrainingProgram &program, const CodegenOptions &codegen);
+
+} // namespace nnc
+
+#endif
