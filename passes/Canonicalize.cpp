@@ -11,6 +11,8 @@
 #include "ir/Builder.h"
 #include "ir/HostTensor.h"
 
+#include <cmath>
+
 namespace nnc {
 
 namespace {
@@ -97,6 +99,33 @@ bool dropRedundantBroadcasts(Op &op, Builder &b) {
   return changed;
 }
 
+/// A constant holds elements of its type: an f32 constant written as 0.1
+/// holds 0.1f. Storing the rounded value lets equal constants compare equal
+/// (for CSE) however they were computed.
+bool roundConstantToItsType(Op &op) {
+  if (!op.is(OpKind::Constant) ||
+      op.result()->type().element() != ElementType::F32)
+    return false;
+  auto round = [](double d) { return double(float(d)); };
+  if (const Attribute *v = op.attrs().get("value")) {
+    double r = round(v->getFloat());
+    if (r == v->getFloat() || std::isnan(r))
+      return false;
+    op.attrs().set("value", r);
+    return true;
+  }
+  std::vector<double> values = op.attrs().get("values")->getFloatList();
+  bool changed = false;
+  for (double &d : values)
+    if (round(d) != d && !std::isnan(d)) {
+      d = round(d);
+      changed = true;
+    }
+  if (changed)
+    op.attrs().set("values", std::move(values));
+  return changed;
+}
+
 class Canonicalize : public Pass {
 public:
   llvm::StringRef name() const override { return "canonicalize"; }
@@ -123,6 +152,8 @@ private:
       for (Op *op : order) {
         if (Graph *body = op->body())
           runOnGraph(*body);
+        if (roundConstantToItsType(*op))
+          changed = true;
         if (!op->hasUses())
           continue;
         b.setInsertionPoint(op);
