@@ -112,6 +112,29 @@ Value *KernelBuilder::constant(ElementType e, double value) {
   return llvm::ConstantInt::get(t, uint64_t(int64_t(value)), /*signed=*/true);
 }
 
+Value *KernelBuilder::constantArray(const Op &constantOp) {
+  llvm::Module &m = *b.GetInsertBlock()->getModule();
+  const TensorType &type = constantOp.result()->type();
+  ElementType e = type.element();
+  llvm::Type *t = storageType(context(), e);
+  std::vector<double> values;
+  if (const Attribute *v = constantOp.attrs().get("value"))
+    values.assign(type.numElements(), v->getFloat());
+  else
+    values = constantOp.attrs().get("values")->getFloatList();
+  std::vector<llvm::Constant *> elements;
+  for (double d : values)
+    elements.push_back(
+        isFloat(e) ? llvm::ConstantFP::get(t, d)
+                   : llvm::ConstantInt::get(t, uint64_t(int64_t(d)), true));
+  auto *arrayType = llvm::ArrayType::get(t, elements.size());
+  auto *gv = new llvm::GlobalVariable(
+      m, arrayType, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
+      llvm::ConstantArray::get(arrayType, elements), "nnc.constant");
+  gv->setAlignment(llvm::Align(64));
+  return gv;
+}
+
 std::pair<Value *, Value *> KernelBuilder::threadRange(int64_t n, Value *tid,
                                                        Value *nthreads) {
   Value *t = b.CreateSExt(tid, b.getInt64Ty());
@@ -123,6 +146,14 @@ std::pair<Value *, Value *> KernelBuilder::threadRange(int64_t n, Value *tid,
 }
 
 Value *KernelBuilder::callMath(llvm::StringRef floatName, Value *x) {
+  // libm has no vector forms: a vector is computed lane by lane.
+  if (auto *vec = llvm::dyn_cast<llvm::FixedVectorType>(x->getType())) {
+    Value *out = llvm::PoisonValue::get(vec);
+    for (unsigned i = 0; i < vec->getNumElements(); ++i)
+      out = b.CreateInsertElement(
+          out, callMath(floatName, b.CreateExtractElement(x, i)), i);
+    return out;
+  }
   llvm::Module *m = b.GetInsertBlock()->getModule();
   bool isDouble = x->getType()->isDoubleTy();
   std::string name =
@@ -162,7 +193,15 @@ Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
                                   llvm::ArrayRef<ElementType> types) {
   ElementType e = types.empty() ? ElementType::F32 : types[0];
   bool fp = isFloat(e);
-  auto zero = [&] { return constant(e, 0.0); };
+  // Constants take the shape of the operands: scalars, or vectors when the
+  // op computes a vector of elements at once.
+  auto like = [&](double v) -> Value * {
+    Value *c = constant(e, v);
+    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(a[0]->getType()))
+      return b.CreateVectorSplat(vec->getElementCount(), c);
+    return c;
+  };
+  auto zero = [&] { return like(0.0); };
   switch (op.kind()) {
   case OpKind::Neg:
     return fp ? b.CreateFNeg(a[0]) : b.CreateNeg(a[0]);
@@ -177,17 +216,16 @@ Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
   case OpKind::Sqrt:
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a[0]);
   case OpKind::Rsqrt:
-    return b.CreateFDiv(constant(e, 1.0),
+    return b.CreateFDiv(like(1.0),
                         b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a[0]));
   case OpKind::Relu:
     // NaN is not > 0, so relu(NaN) = 0, as in the reference.
     return b.CreateSelect(b.CreateFCmpOGT(a[0], zero()), a[0], zero());
   case OpKind::Sigmoid:
     return b.CreateFDiv(
-        constant(e, 1.0),
-        b.CreateFAdd(
-            constant(e, 1.0),
-            b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, b.CreateFNeg(a[0]))));
+        like(1.0),
+        b.CreateFAdd(like(1.0), b.CreateUnaryIntrinsic(llvm::Intrinsic::exp,
+                                                       b.CreateFNeg(a[0]))));
   case OpKind::Tanh:
     return callMath("tanhf", a[0]);
   case OpKind::Add:

@@ -57,6 +57,9 @@ public:
   /// A constant of element type `e` in its compute type.
   llvm::Value *constant(ElementType e, double value);
 
+  /// A `constant` op's elements as a global array.
+  llvm::Value *constantArray(const Op &constant);
+
   /// The value of element-wise op `kind` (with `op`'s attributes and result
   /// type) on scalar operands of the given element types.
   llvm::Value *elementwise(const Op &op, llvm::ArrayRef<llvm::Value *> args,

@@ -1,5 +1,6 @@
 //===- StepCodegen.cpp - One graph's step as LLVM IR ----------------------===//
 #include "codegen/StepCodegen.h"
+#include "codegen/FusedKernels.h"
 #include "codegen/KernelLowering.h"
 
 #include "ir/Builder.h"
@@ -169,7 +170,7 @@ private:
       else if (auto splat = getSplatConstant(v))
         t.splat = kb.constant(v->type().element(), *splat);
       else
-        t.ptr = denseConstant(*v->definingOp());
+        t.ptr = kb.constantArray(*v->definingOp());
       return t;
     };
     llvm::SmallVector<TensorRef, 4> operands, results;
@@ -181,6 +182,31 @@ private:
       results.push_back(ref(op.result(i), resultArgs[i]));
     ThreadInfo threads{k.function->getArg(k.buffers.size()),
                        k.function->getArg(k.buffers.size() + 1)};
+    if (const Graph *body = op.body()) {
+      std::optional<KernelFormInfo> form = classifyKernel(*body);
+      if (!form)
+        return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                       op.loc().str() +
+                                           ": internal error: kernel '" + name +
+                                           "' has none of the kernel forms");
+      switch (form->form) {
+      case KernelForm::Elementwise:
+        emitElementwiseKernel(kb, *body, *form, operands, results, threads);
+        break;
+      case KernelForm::Rowwise:
+        emitRowwiseKernel(kb, *body, *form, operands, results, threads);
+        break;
+      case KernelForm::Contraction: {
+        ContractionOptions copts;
+        copts.vectorWidth = options.preferVectorWidth == 256 ? 8 : 16;
+        emitContractionKernel(kb, *body, *form, operands, results, threads,
+                              copts);
+        break;
+      }
+      }
+      b.CreateRetVoid();
+      return k;
+    }
     if (!lowerOp(kb, op, operands, results, threads))
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      op.loc().str() +
@@ -189,23 +215,6 @@ private:
                                          op.name() + "' op here");
     b.CreateRetVoid();
     return k;
-  }
-
-  /// A constant with distinct elements, as a global array.
-  llvm::Value *denseConstant(const Op &constant) {
-    ElementType e = constant.result()->type().element();
-    llvm::Type *t = storageType(ctx, e);
-    std::vector<llvm::Constant *> elements;
-    for (double d : constant.attrs().get("values")->getFloatList())
-      elements.push_back(
-          isFloat(e) ? llvm::ConstantFP::get(t, d)
-                     : llvm::ConstantInt::get(t, uint64_t(int64_t(d)), true));
-    auto *arrayType = llvm::ArrayType::get(t, elements.size());
-    auto *gv = new llvm::GlobalVariable(
-        m, arrayType, /*isConstant=*/true, llvm::GlobalValue::PrivateLinkage,
-        llvm::ConstantArray::get(arrayType, elements), "nnc.constant");
-    gv->setAlignment(llvm::Align(64));
-    return gv;
   }
 
   /// Assignments that could not be done in place copy their value into the

@@ -7,10 +7,10 @@ namespace nnc {
 const PassRegistry &PassRegistry::global() {
   static const PassRegistry registry = [] {
     PassRegistry r;
-    for (auto create :
-         {createDeadCodeEliminationPass,
-          createCommonSubexpressionEliminationPass, createCanonicalizePass,
-          createAutodiffPass, createAdamPass, createSGDPass}) {
+    for (auto create : {createDeadCodeEliminationPass,
+                        createCommonSubexpressionEliminationPass,
+                        createCanonicalizePass, createAutodiffPass,
+                        createAdamPass, createSGDPass, createFusionPass}) {
       std::string name = create()->name().str();
       r.add(name, create);
     }

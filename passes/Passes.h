@@ -12,10 +12,15 @@ std::unique_ptr<Pass> createCanonicalizePass();
 std::unique_ptr<Pass> createAutodiffPass();
 std::unique_ptr<Pass> createAdamPass();
 std::unique_ptr<Pass> createSGDPass();
+std::unique_ptr<Pass> createFusionPass();
 
 /// Erases ops whose results are unused and that have no side effects, in
 /// kernel bodies too. Returns how many it erased.
 unsigned eraseDeadOps(Graph &g);
+
+/// Reorders a graph's ops so that values are defined before use, keeping
+/// the existing order where it is valid.
+void scheduleTopologically(Graph &g);
 
 } // namespace nnc
 

@@ -9,9 +9,11 @@ namespace {
 /// MXCSR bits: flush-to-zero (15) and denormals-are-zero (6).
 constexpr unsigned kFlushDenormals = 0x8040;
 
-/// Spins for a while before sleeping: the next step usually comes within
-/// microseconds.
-constexpr int kSpinsBeforeSleep = 1 << 16;
+/// Waits spin this many times before sleeping. Kernels between barriers take
+/// microseconds, so spinning usually wins; but when the machine is busier
+/// than it has cores, a thread spinning for one that is not running wastes
+/// a whole time slice, so waits fall back to sleeping in the kernel.
+constexpr int kSpinsBeforeSleep = 2000;
 
 inline void pause() { _mm_pause(); }
 } // namespace
@@ -51,6 +53,7 @@ void ThreadPool::workerLoop(unsigned index) {
       return;
     job(index);
     finished.fetch_add(1, std::memory_order_acq_rel);
+    finished.notify_one();
   }
 }
 
@@ -65,8 +68,15 @@ void ThreadPool::run(llvm::function_ref<void(unsigned)> fn) {
   generation.fetch_add(1, std::memory_order_acq_rel);
   generation.notify_all();
   fn(0);
-  while (finished.load(std::memory_order_acquire) != numThreads - 1)
-    pause();
+  for (int spins = 0;; ++spins) {
+    unsigned done = finished.load(std::memory_order_acquire);
+    if (done == numThreads - 1)
+      break;
+    if (spins < kSpinsBeforeSleep)
+      pause();
+    else
+      finished.wait(done, std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::arriveAndWait() {
@@ -74,10 +84,16 @@ void ThreadPool::arriveAndWait() {
   if (arrived.fetch_add(1, std::memory_order_acq_rel) == numThreads - 1) {
     arrived.store(0, std::memory_order_relaxed);
     barrierPhase.store(phase + 1, std::memory_order_release);
+    barrierPhase.notify_all();
     return;
   }
-  while (barrierPhase.load(std::memory_order_acquire) == phase)
-    pause();
+  for (int spins = 0; barrierPhase.load(std::memory_order_acquire) == phase;
+       ++spins) {
+    if (spins < kSpinsBeforeSleep)
+      pause();
+    else
+      barrierPhase.wait(phase, std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::barrier(void *pool) {

@@ -43,6 +43,7 @@ buildTrainingProgram(const ForwardBuilder &forward,
                      const PipelineOptions &options, DiagnosticEngine &diag) {
   auto program = std::make_unique<TrainingProgram>();
   const char *cleanup = "canonicalize,cse,dce";
+  std::string fuse = options.fusion ? ",fusion" : "";
 
   std::unique_ptr<Graph> train = forward(options.batch);
   if (!train)
@@ -50,6 +51,8 @@ buildTrainingProgram(const ForwardBuilder &forward,
   std::string trainPipeline = "autodiff," + std::string(cleanup);
   if (options.stopAfter != "grad")
     trainPipeline += "," + options.optimizer + "," + cleanup;
+  if (options.stopAfter.empty())
+    trainPipeline += fuse;
   train = runPasses(std::move(train), trainPipeline, options, diag, *program);
   if (!train)
     return nullptr;
@@ -65,7 +68,7 @@ buildTrainingProgram(const ForwardBuilder &forward,
     std::unique_ptr<Graph> g = forward(batch);
     if (!g)
       return nullptr;
-    g = runPasses(std::move(g), cleanup, options, diag, *program);
+    g = runPasses(std::move(g), cleanup + fuse, options, diag, *program);
     if (!g)
       return nullptr;
     g->setName(name);

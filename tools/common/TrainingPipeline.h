@@ -3,10 +3,10 @@
 //
 // The compiler's pipeline as the driver runs it:
 //
-//   forward graph (batch B) --autodiff,<optimizer>,canonicalize,cse,dce-->
-//     training step @train
-//   forward graph (batch B) --canonicalize,cse,dce--> @eval
-//   forward graph (batch R) --canonicalize,cse,dce--> @eval_remainder
+//   forward graph (batch B) --autodiff,<optimizer>,canonicalize,cse,dce,
+//                              fusion--> training step @train
+//   forward graph (batch B) --canonicalize,cse,dce,fusion--> @eval
+//   forward graph (batch R) --canonicalize,cse,dce,fusion--> @eval_remainder
 //     (R = the test set's size modulo B, when non-zero)
 //
 // then one StateLayout for all three, a memory plan each, and one LLVM
@@ -34,6 +34,8 @@ struct PipelineOptions {
   int64_t evalRemainder = 0;
   /// The optimizer as a pass with options, e.g. "adam{lr=0.001}".
   std::string optimizer = "adam";
+  /// Group ops into fused kernels (off: every op is its own kernel).
+  bool fusion = true;
   /// Stop after this stage: "grad", "train" or "" to build everything.
   std::string stopAfter;
   PassInstrumentation instrumentation;

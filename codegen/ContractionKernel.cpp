@@ -1,0 +1,368 @@
+//===- ContractionKernel.cpp - Register-tiled products with epilogues -----===//
+//
+// C = op(A) op(B) with the epilogue applied while C is still in registers.
+// The output is cut into tiles of kRowTile rows by kVectorsPerTile vectors
+// of columns; each tile keeps its sums in registers while k runs, each step
+// loading a few vectors of B's row k and broadcasting one element of A per
+// tile row, so that every loaded value feeds several FMAs. The columns are
+// split between threads in whole tiles when there are enough of them, the
+// rows otherwise, so that a thread keeps its slice of a weight (and the
+// optimizer state beside it) in its own cache from step to step.
+//
+// For a long k, the k loop is blocked so that a block of B stays in L1 while
+// every row tile uses it; partial sums then go through the first output
+// buffer the kernel writes but does not read. B transposed is first copied
+// to a [k, n] layout on the stack.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/FusedKernels.h"
+
+#include "llvm/IR/Intrinsics.h"
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+namespace {
+
+constexpr int64_t kRowTile = 4;
+constexpr int64_t kVectorsPerTile = 4;
+/// Rows of B per k block: a 64 x 64 block of floats is 16 KiB, half of L1.
+constexpr int64_t kDepthBlock = 64;
+
+class ContractionEmitter {
+public:
+  ContractionEmitter(KernelBuilder &kb, const Graph &body,
+                     const KernelFormInfo &info,
+                     llvm::ArrayRef<TensorRef> inputs,
+                     llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads,
+                     const ContractionOptions &options)
+      : kb(kb), b(kb.builder()), body(body), info(info), inputs(inputs),
+        outputs(outputs), threads(threads), vw(options.vectorWidth) {
+    const Op &mm = *info.matmul;
+    ta = mm.attrs().getBool("transpose_a");
+    tb = mm.attrs().getBool("transpose_b");
+    m = info.space[0];
+    n = info.space[1];
+    depth = ta ? mm.operand(0)->type().dim(0) : mm.operand(0)->type().dim(1);
+    for (unsigned i = 0; i < body.numArguments(); ++i)
+      argIndex[body.argument(i)] = i;
+    a = inputs[argIndex.lookup(mm.operand(0))];
+    bIn = inputs[argIndex.lookup(mm.operand(1))];
+    ft = llvm::Type::getFloatTy(b.getContext());
+    vt = llvm::FixedVectorType::get(ft, vw);
+  }
+
+  void emit() {
+    scalars = std::make_unique<ScalarValues>(kb, body, info, inputs);
+    if (tb)
+      packTransposedB();
+    pickScratch();
+
+    int64_t tileCols = vw * kVectorsPerTile;
+    int64_t colTiles = (n + tileCols - 1) / tileCols;
+    int64_t rowTiles = (m + kRowTile - 1) / kRowTile;
+    // Columns to threads when each can have a tile of its own.
+    bool splitColumns = colTiles >= 2;
+    auto [begin, end] = kb.threadRange(splitColumns ? colTiles : rowTiles,
+                                       threads.index, threads.count);
+    int64_t blocks = scratch ? (depth + kDepthBlock - 1) / kDepthBlock : 1;
+    int64_t blockDepth = scratch ? kDepthBlock : depth;
+
+    auto forTiles = [&](Value *rowBegin, Value *rowEnd, Value *colBegin,
+                        Value *colEnd) {
+      kb.forRange(
+          colBegin, colEnd,
+          [&](Value *ct) {
+            Value *col0 = b.CreateMul(ct, kb.index(tileCols));
+            for (int64_t kblk = 0; kblk < blocks; ++kblk) {
+              int64_t k0 = kblk * blockDepth;
+              int64_t k1 = std::min(depth, k0 + blockDepth);
+              kb.forRange(
+                  rowBegin, rowEnd,
+                  [&](Value *rt) {
+                    Value *row0 = b.CreateMul(rt, kb.index(kRowTile));
+                    emitTile(row0, col0, k0, k1, kblk == 0, kblk == blocks - 1);
+                  },
+                  "rt");
+            }
+          },
+          "ct");
+    };
+    if (splitColumns)
+      forTiles(kb.index(0), kb.index(rowTiles), begin, end);
+    else
+      forTiles(begin, end, kb.index(0), kb.index(colTiles));
+  }
+
+private:
+  /// Copies B (stored [n, depth]) to [depth, n] so that rows of op(B) load
+  /// as vectors.
+  void packTransposedB() {
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+    llvm::Value *packed = entry.CreateAlloca(ft, entry.getInt64(depth * n));
+    llvm::cast<llvm::AllocaInst>(packed)->setAlignment(llvm::Align(64));
+    kb.forRange(
+        0, n,
+        [&](Value *j) {
+          kb.forRange(
+              0, depth,
+              [&](Value *k) {
+                Value *v = bIn.load(
+                    kb, b.CreateAdd(b.CreateMul(j, kb.index(depth)), k));
+                kb.store(packed, ElementType::F32,
+                         b.CreateAdd(b.CreateMul(k, kb.index(n)), j), v);
+              },
+              "k");
+        },
+        "j");
+    bRows = TensorRef{TensorType(ElementType::F32, {depth, n})};
+    bRows.ptr = packed;
+  }
+
+  void pickScratch() {
+    if (depth <= kDepthBlock)
+      return;
+    const Op *yield = body.terminator();
+    for (unsigned o = 0; o < yield->numOperands(); ++o) {
+      if (yield->operand(o)->type().element() != ElementType::F32)
+        continue;
+      Value *p = outputs[o].ptr;
+      bool aliased =
+          llvm::any_of(inputs, [&](const TensorRef &t) { return t.ptr == p; });
+      if (!aliased) {
+        scratch = p;
+        return;
+      }
+    }
+  }
+
+  const TensorRef &bSource() const { return tb ? bRows : bIn; }
+
+  /// Lanes of the vector at column `col` that are inside the matrix.
+  Value *laneMask(Value *col) {
+    Value *lanes = b.CreateAdd(b.CreateVectorSplat(vw, col), stepVector());
+    return b.CreateICmpSLT(lanes, b.CreateVectorSplat(vw, kb.index(n)));
+  }
+
+  Value *stepVector() {
+    llvm::SmallVector<llvm::Constant *, 16> steps;
+    for (unsigned i = 0; i < vw; ++i)
+      steps.push_back(b.getInt64(i));
+    return llvm::ConstantVector::get(steps);
+  }
+
+  bool columnsDivide() const { return n % vw == 0; }
+
+  Value *loadVector(Value *ptr, ElementType e, Value *index, Value *mask) {
+    llvm::Type *st = storageType(b.getContext(), e);
+    auto *vecType = llvm::FixedVectorType::get(st, vw);
+    Value *addr = b.CreateInBoundsGEP(st, ptr, index);
+    Value *v;
+    if (mask)
+      v = b.CreateMaskedLoad(vecType, addr, llvm::Align(elementByteSize(e)),
+                             mask, llvm::Constant::getNullValue(vecType));
+    else
+      v = b.CreateAlignedLoad(vecType, addr, llvm::Align(elementByteSize(e)));
+    if (e == ElementType::I1)
+      v = b.CreateICmpNE(v, llvm::Constant::getNullValue(vecType));
+    return v;
+  }
+
+  void storeVector(Value *ptr, ElementType e, Value *index, Value *value,
+                   Value *mask) {
+    llvm::Type *st = storageType(b.getContext(), e);
+    auto *vecType = llvm::FixedVectorType::get(st, vw);
+    if (e == ElementType::I1)
+      value = b.CreateZExt(value, vecType);
+    Value *addr = b.CreateInBoundsGEP(st, ptr, index);
+    if (mask)
+      b.CreateMaskedStore(value, addr, llvm::Align(elementByteSize(e)), mask);
+    else
+      b.CreateAlignedStore(value, addr, llvm::Align(elementByteSize(e)));
+  }
+
+  /// A(i, k) as a scalar.
+  Value *aElement(Value *i, Value *k) {
+    int64_t aCols = a.type.dim(1);
+    Value *index = ta ? b.CreateAdd(b.CreateMul(k, kb.index(aCols)), i)
+                      : b.CreateAdd(b.CreateMul(i, kb.index(aCols)), k);
+    return a.load(kb, index);
+  }
+
+  /// One tile: rows [row0, row0 + kRowTile), the tile's columns from col0,
+  /// depths [k0, k1). Tiles at the bottom edge and columns past n are
+  /// handled by guarding rows and masking lanes.
+  void emitTile(Value *row0, Value *col0, int64_t k0, int64_t k1, bool first,
+                bool last) {
+    llvm::SmallVector<llvm::AllocaInst *, 16> acc;
+    llvm::SmallVector<Value *, 4> cols, masks;
+    for (int64_t v = 0; v < kVectorsPerTile; ++v) {
+      Value *col = b.CreateAdd(col0, kb.index(v * vw));
+      cols.push_back(col);
+      masks.push_back(columnsDivide() ? nullptr : laneMask(col));
+    }
+    // Rows past m read row m-1 and are not stored.
+    llvm::SmallVector<Value *, 4> rows, rowValid;
+    for (int64_t r = 0; r < kRowTile; ++r) {
+      Value *row = b.CreateAdd(row0, kb.index(r));
+      Value *valid = b.CreateICmpSLT(row, kb.index(m));
+      rowValid.push_back(valid);
+      rows.push_back(b.CreateSelect(valid, row, kb.index(m - 1)));
+    }
+    // Vectors starting past n are skipped entirely.
+    llvm::SmallVector<Value *, 4> colValid;
+    for (int64_t v = 0; v < kVectorsPerTile; ++v)
+      colValid.push_back(b.CreateICmpSLT(cols[v], kb.index(n)));
+
+    for (int64_t r = 0; r < kRowTile; ++r)
+      for (int64_t v = 0; v < kVectorsPerTile; ++v) {
+        llvm::AllocaInst *slot = entryAlloca(vt);
+        Value *init = llvm::Constant::getNullValue(vt);
+        if (!first)
+          init = loadVector(scratch, ElementType::F32, cIndex(rows[r], cols[v]),
+                            masks[v]);
+        b.CreateStore(init, slot);
+        acc.push_back(slot);
+      }
+
+    const TensorRef &bs = bSource();
+    kb.forRange(
+        k0, k1,
+        [&](Value *k) {
+          llvm::SmallVector<Value *, 4> bv;
+          for (int64_t v = 0; v < kVectorsPerTile; ++v) {
+            Value *index = b.CreateAdd(b.CreateMul(k, kb.index(n)), cols[v]);
+            // Past-the-end vectors read a valid row of B, masked to nothing.
+            Value *mask = masks[v];
+            if (!columnsDivide() || v > 0) {
+              Value *valid = b.CreateVectorSplat(vw, colValid[v]);
+              mask = mask ? b.CreateAnd(mask, valid) : valid;
+            }
+            bv.push_back(loadVector(bs.ptr, ElementType::F32, index, mask));
+          }
+          for (int64_t r = 0; r < kRowTile; ++r) {
+            Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
+            for (int64_t v = 0; v < kVectorsPerTile; ++v) {
+              llvm::AllocaInst *slot = acc[r * kVectorsPerTile + v];
+              Value *sum =
+                  b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
+                                    {x, bv[v], b.CreateLoad(vt, slot)});
+              b.CreateStore(sum, slot);
+            }
+          }
+        },
+        "k");
+
+    for (int64_t r = 0; r < kRowTile; ++r)
+      for (int64_t v = 0; v < kVectorsPerTile; ++v) {
+        // Store only rows and vectors inside the matrix.
+        Value *inside = b.CreateAnd(rowValid[r], colValid[v]);
+        llvm::Function *f = b.GetInsertBlock()->getParent();
+        auto *then = llvm::BasicBlock::Create(b.getContext(), "store", f);
+        auto *done = llvm::BasicBlock::Create(b.getContext(), "store.done", f);
+        b.CreateCondBr(inside, then, done);
+        b.SetInsertPoint(then);
+        Value *c = b.CreateLoad(vt, acc[r * kVectorsPerTile + v]);
+        if (last)
+          emitEpilogue(c, rows[r], cols[v], masks[v]);
+        else
+          storeVector(scratch, ElementType::F32, cIndex(rows[r], cols[v]), c,
+                      masks[v]);
+        b.CreateBr(done);
+        b.SetInsertPoint(done);
+      }
+  }
+
+  Value *cIndex(Value *row, Value *col) {
+    return b.CreateAdd(b.CreateMul(row, kb.index(n)), col);
+  }
+
+  llvm::AllocaInst *entryAlloca(llvm::Type *t) {
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+    return entry.CreateAlloca(t);
+  }
+
+  /// The epilogue on one vector of C: every element-wise op of the body,
+  /// its side inputs read as vectors, then the yields stored.
+  void emitEpilogue(Value *c, Value *row, Value *col, Value *mask) {
+    llvm::DenseMap<const nnc::Value *, Value *> env;
+    env[info.matmul->result()] = c;
+    auto vectorOf = [&](const nnc::Value *v) -> Value * {
+      if (Value *e = env.lookup(v))
+        return e;
+      if (Value *s = scalars->lookup(v))
+        return b.CreateVectorSplat(vw, s);
+      // A side input, broadcast to [m, n].
+      const TensorRef &in = inputs[argIndex.lookup(v)];
+      llvm::ArrayRef<int64_t> s = v->type().shape();
+      ElementType e = v->type().element();
+      Value *x;
+      if (s.empty() || (s.size() == 2 && s[0] == 1 && s[1] == 1))
+        x = b.CreateVectorSplat(vw, in.load(kb, kb.index(0)));
+      else if (s.back() == 1) // [m, 1]: one value per row
+        x = b.CreateVectorSplat(vw, in.load(kb, row));
+      else if (s.size() == 1 || s[0] == 1) // [n] or [1, n]
+        x = loadVector(in.ptr, e, col, mask);
+      else
+        x = loadVector(in.ptr, e, cIndex(row, col), mask);
+      env[v] = x;
+      return x;
+    };
+    for (const Op &op : body.ops()) {
+      if (&op == info.matmul || op.is(OpKind::Yield) ||
+          info.phase.lookup(&op) == ValuePhase::Scalar)
+        continue;
+      if (op.is(OpKind::Constant)) {
+        env[op.result()] =
+            b.CreateVectorSplat(vw, kb.constant(op.result()->type().element(),
+                                                op.attrs().getFloat("value")));
+        continue;
+      }
+      llvm::SmallVector<Value *, 3> args;
+      llvm::SmallVector<ElementType, 3> types;
+      for (const nnc::Value *o : op.operands()) {
+        args.push_back(vectorOf(o));
+        types.push_back(o->type().element());
+      }
+      env[op.result()] = kb.elementwise(op, args, types);
+    }
+    const Op *yield = body.terminator();
+    for (unsigned o = 0; o < yield->numOperands(); ++o) {
+      const nnc::Value *v = yield->operand(o);
+      storeVector(outputs[o].ptr, v->type().element(), cIndex(row, col),
+                  vectorOf(v), mask);
+    }
+  }
+
+  KernelBuilder &kb;
+  llvm::IRBuilder<> &b;
+  const Graph &body;
+  const KernelFormInfo &info;
+  llvm::ArrayRef<TensorRef> inputs, outputs;
+  ThreadInfo threads;
+  unsigned vw;
+  bool ta = false, tb = false;
+  int64_t m = 0, n = 0, depth = 0;
+  TensorRef a, bIn, bRows;
+  llvm::Type *ft = nullptr;
+  llvm::FixedVectorType *vt = nullptr;
+  Value *scratch = nullptr;
+  std::unique_ptr<ScalarValues> scalars;
+  llvm::DenseMap<const nnc::Value *, unsigned> argIndex;
+};
+
+} // namespace
+
+void emitContractionKernel(KernelBuilder &kb, const Graph &body,
+                           const KernelFormInfo &info,
+                           llvm::ArrayRef<TensorRef> inputs,
+                           llvm::ArrayRef<TensorRef> outputs,
+                           ThreadInfo threads,
+                           const ContractionOptions &options) {
+  ContractionEmitter(kb, body, info, inputs, outputs, threads, options).emit();
+}
+
+} // namespace nnc::codegen

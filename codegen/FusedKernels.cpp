@@ -1,0 +1,581 @@
+//===- FusedKernels.cpp - Element-wise and row-wise kernels ---------------===//
+#include "codegen/FusedKernels.h"
+
+#include "llvm/IR/Intrinsics.h"
+
+#include <limits>
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+namespace {
+
+Shape broadcastStrides(llvm::ArrayRef<int64_t> shape,
+                       llvm::ArrayRef<int64_t> space) {
+  Shape strides(space.size(), 0);
+  Shape own = rowMajorStrides(shape);
+  size_t offset = space.size() - shape.size();
+  for (size_t d = 0; d < shape.size(); ++d)
+    strides[offset + d] = shape[d] == 1 ? 0 : own[d];
+  return strides;
+}
+
+llvm::SmallVector<ElementType, 3> operandTypes(const Op &op) {
+  llvm::SmallVector<ElementType, 3> types;
+  for (const nnc::Value *v : op.operands())
+    types.push_back(v->type().element());
+  return types;
+}
+
+/// Index of the yield operand slot for each yielded value (a value may be
+/// yielded more than once).
+llvm::DenseMap<const nnc::Value *, llvm::SmallVector<unsigned, 1>>
+yieldSlots(const Graph &body) {
+  llvm::DenseMap<const nnc::Value *, llvm::SmallVector<unsigned, 1>> slots;
+  const Op *yield = body.terminator();
+  for (unsigned i = 0; i < yield->numOperands(); ++i)
+    slots[yield->operand(i)].push_back(i);
+  return slots;
+}
+
+/// An alloca in the function's entry block.
+llvm::AllocaInst *entryAlloca(llvm::IRBuilder<> &b, llvm::Type *t,
+                              int64_t count = 1) {
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+  return entry.CreateAlloca(t, count > 1 ? entry.getInt64(count) : nullptr);
+}
+
+} // namespace
+
+ScalarValues::ScalarValues(KernelBuilder &kb, const Graph &body,
+                           const KernelFormInfo &info,
+                           llvm::ArrayRef<TensorRef> inputs) {
+  for (unsigned i = 0; i < body.numArguments(); ++i)
+    if (body.argument(i)->type().isScalar())
+      values[body.argument(i)] = inputs[i].load(kb, kb.index(0));
+  for (const Op &op : body.ops()) {
+    if (info.phase.lookup(&op) != ValuePhase::Scalar)
+      continue;
+    if (op.is(OpKind::Constant)) {
+      values[op.result()] =
+          kb.constant(op.result()->type().element(),
+                      op.attrs().has("value")
+                          ? op.attrs().getFloat("value")
+                          : op.attrs().get("values")->getFloatList()[0]);
+      continue;
+    }
+    llvm::SmallVector<Value *, 3> args;
+    for (const nnc::Value *o : op.operands())
+      args.push_back(values.lookup(o));
+    values[op.result()] = kb.elementwise(op, args, operandTypes(op));
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise kernels: one loop over the space
+//===----------------------------------------------------------------------===//
+
+void emitElementwiseKernel(KernelBuilder &kb, const Graph &body,
+                           const KernelFormInfo &info,
+                           llvm::ArrayRef<TensorRef> inputs,
+                           llvm::ArrayRef<TensorRef> outputs,
+                           ThreadInfo threads) {
+  llvm::IRBuilder<> &b = kb.builder();
+  ScalarValues scalars(kb, body, info, inputs);
+  llvm::ArrayRef<int64_t> space = info.space;
+  Shape outStrides = rowMajorStrides(space);
+  llvm::DenseMap<const nnc::Value *, unsigned> argIndex;
+  for (unsigned i = 0; i < body.numArguments(); ++i)
+    argIndex[body.argument(i)] = i;
+  auto slots = yieldSlots(body);
+
+  auto emitAt = [&](llvm::ArrayRef<Value *> idx) {
+    llvm::DenseMap<const nnc::Value *, Value *> env;
+    auto valueOf = [&](const nnc::Value *v) -> Value * {
+      if (Value *s = scalars.lookup(v))
+        return s;
+      if (Value *e = env.lookup(v))
+        return e;
+      unsigned i = argIndex.lookup(v);
+      Shape strides = broadcastStrides(v->type().shape(), space);
+      Value *x = inputs[i].load(kb, kb.linearIndex(idx, strides));
+      env[v] = x;
+      return x;
+    };
+    for (const Op &op : body.ops()) {
+      if (op.is(OpKind::Yield) || info.phase.lookup(&op) == ValuePhase::Scalar)
+        continue;
+      Value *result;
+      if (op.is(OpKind::Constant)) {
+        TensorRef c{op.result()->type()};
+        c.ptr = kb.constantArray(op);
+        Shape strides = broadcastStrides(op.result()->type().shape(), space);
+        result = c.load(kb, kb.linearIndex(idx, strides));
+      } else {
+        llvm::SmallVector<Value *, 3> args;
+        for (const nnc::Value *o : op.operands())
+          args.push_back(valueOf(o));
+        result = kb.elementwise(op, args, operandTypes(op));
+      }
+      env[op.result()] = result;
+    }
+    Value *linear = kb.linearIndex(idx, outStrides);
+    for (auto &[v, outs] : slots)
+      for (unsigned o : outs)
+        kb.store(outputs[o].ptr, v->type().element(), linear, valueOf(v));
+  };
+
+  if (space.empty()) {
+    // One element: thread 0 computes it.
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    auto *then = llvm::BasicBlock::Create(b.getContext(), "scalar", f);
+    auto *done = llvm::BasicBlock::Create(b.getContext(), "scalar.done", f);
+    b.CreateCondBr(b.CreateICmpEQ(threads.index, b.getInt32(0)), then, done);
+    b.SetInsertPoint(then);
+    emitAt({});
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+    return;
+  }
+  auto [begin, end] = kb.threadRange(space[0], threads.index, threads.count);
+  kb.forRange(
+      begin, end,
+      [&](Value *i0) {
+        kb.forEachIndex(space.drop_front(), [&](llvm::ArrayRef<Value *> rest) {
+          llvm::SmallVector<Value *, 4> idx{i0};
+          idx.append(rest.begin(), rest.end());
+          emitAt(idx);
+        });
+      },
+      "d0");
+}
+
+//===----------------------------------------------------------------------===//
+// Row-wise kernels: one pass over the rows, then the batch reductions' users
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+class RowwiseEmitter {
+public:
+  RowwiseEmitter(KernelBuilder &kb, const Graph &body,
+                 const KernelFormInfo &info, llvm::ArrayRef<TensorRef> inputs,
+                 llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads)
+      : kb(kb), b(kb.builder()), body(body), info(info), inputs(inputs),
+        outputs(outputs), threads(threads), rows(info.space[0]),
+        cols(info.space[1]) {
+    for (unsigned i = 0; i < body.numArguments(); ++i)
+      argIndex[body.argument(i)] = i;
+  }
+
+  void emit() {
+    ScalarValues scalars(kb, body, info, inputs);
+    scalarValues = &scalars;
+    bool hasPost = false;
+    for (const auto &[op, phase] : info.phase)
+      hasPost |= phase == ValuePhase::Post;
+
+    // With batch reductions one thread does all rows, in order, so the sums
+    // are the same whatever the thread count; the kernels that have them
+    // are the small heads of classifiers.
+    Value *begin, *end;
+    llvm::BasicBlock *done = nullptr;
+    if (hasPost) {
+      llvm::Function *f = b.GetInsertBlock()->getParent();
+      auto *work = llvm::BasicBlock::Create(b.getContext(), "rows", f);
+      done = llvm::BasicBlock::Create(b.getContext(), "rows.done", f);
+      b.CreateCondBr(b.CreateICmpEQ(threads.index, b.getInt32(0)), work, done);
+      b.SetInsertPoint(work);
+      begin = kb.index(0);
+      end = kb.index(rows);
+    } else {
+      std::tie(begin, end) = kb.threadRange(rows, threads.index, threads.count);
+    }
+    initReductions();
+    kb.forRange(
+        begin, end, [&](Value *r) { emitRow(r); }, "row");
+    if (hasPost) {
+      emitPost();
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+    }
+  }
+
+private:
+  using NValue = nnc::Value;
+
+  bool isRowVector(const NValue *v) const {
+    return v->type().rank() == 2 && v->type().dim(1) == cols &&
+           v->type().dim(1) != 1;
+  }
+
+  llvm::Type *typeOf(const NValue *v) const {
+    return computeType(kb.context(), v->type().element());
+  }
+
+  /// The value of `v` at row `r`, column `j` (j ignored for per-row values).
+  Value *at(const NValue *v, Value *r, Value *j) {
+    if (Value *s = scalarValues->lookup(v))
+      return s;
+    if (auto it = rowScalars.find(v); it != rowScalars.end())
+      return it->second;
+    if (auto it = rowArrays.find(v); it != rowArrays.end())
+      return b.CreateLoad(typeOf(v),
+                          b.CreateInBoundsGEP(typeOf(v), it->second, j));
+    if (auto it = postScalars.find(v); it != postScalars.end())
+      return it->second;
+    if (auto it = postArrays.find(v); it != postArrays.end())
+      return b.CreateLoad(typeOf(v),
+                          b.CreateInBoundsGEP(typeOf(v), it->second, j));
+    // A kernel input, read as its shape says: [rows, cols] at (r, j);
+    // [rows, 1] per row; a vector per column when a column is asked for
+    // (NumPy aligns it with the last axis), else per row.
+    const TensorRef &in = inputs[argIndex.lookup(v)];
+    llvm::ArrayRef<int64_t> s = v->type().shape();
+    Value *index;
+    if (s.empty())
+      index = kb.index(0);
+    else if (s.size() == 2 && s[1] != 1)
+      index = b.CreateAdd(b.CreateMul(r, kb.index(cols)), j);
+    else if (s.size() == 2)
+      index = r;
+    else
+      index = j ? j : r;
+    return in.load(kb, index);
+  }
+
+  void initReductions() {
+    for (const Op &op : body.ops()) {
+      if (!isBatchReduction(op))
+        continue;
+      const NValue *in = op.operand(0);
+      ElementType e = in->type().element();
+      double init = op.is(OpKind::ReduceMax)
+                        ? -std::numeric_limits<double>::infinity()
+                        : 0.0;
+      llvm::Type *t = typeOf(in);
+      if (in->type().rank() == 2) {
+        llvm::AllocaInst *acc = entryAlloca(b, t, cols);
+        kb.forRange(
+            0, cols,
+            [&](Value *j) {
+              b.CreateStore(kb.constant(e, init),
+                            b.CreateInBoundsGEP(t, acc, j));
+            },
+            "j");
+        accumulators[&op] = acc;
+      } else {
+        llvm::AllocaInst *acc = entryAlloca(b, t);
+        b.CreateStore(kb.constant(e, init), acc);
+        accumulators[&op] = acc;
+      }
+    }
+  }
+
+  Value *combine(const Op &reduce, Value *acc, Value *x, ElementType e) {
+    if (reduce.is(OpKind::ReduceMax))
+      return b.CreateSelect(isFloat(e) ? b.CreateFCmpOGT(x, acc)
+                                       : b.CreateICmpSGT(x, acc),
+                            x, acc);
+    return isFloat(e) ? b.CreateFAdd(acc, x) : b.CreateAdd(acc, x);
+  }
+
+  void emitRow(Value *r) {
+    rowScalars.clear();
+    for (const Op &op : body.ops()) {
+      ValuePhase phase = info.phase.lookup(&op);
+      if (op.is(OpKind::Yield) || phase == ValuePhase::Scalar)
+        continue;
+      if (isBatchReduction(op)) {
+        accumulate(op, r);
+        continue;
+      }
+      if (phase != ValuePhase::Row)
+        continue;
+      emitRowOp(op, r);
+    }
+    // Row values the kernel yields.
+    const Op *yield = body.terminator();
+    for (unsigned o = 0; o < yield->numOperands(); ++o) {
+      const NValue *v = yield->operand(o);
+      if (!v->definingOp() ||
+          info.phase.lookup(v->definingOp()) != ValuePhase::Row)
+        continue;
+      ElementType e = v->type().element();
+      if (isRowVector(v)) {
+        Value *rowStart = b.CreateMul(r, kb.index(cols));
+        kb.forRange(
+            0, cols,
+            [&](Value *j) {
+              kb.store(outputs[o].ptr, e, b.CreateAdd(rowStart, j),
+                       at(v, r, j));
+            },
+            "j");
+      } else {
+        kb.store(outputs[o].ptr, e, r, at(v, r, nullptr));
+      }
+    }
+  }
+
+  void accumulate(const Op &op, Value *r) {
+    const NValue *in = op.operand(0);
+    ElementType e = in->type().element();
+    llvm::Type *t = typeOf(in);
+    Value *acc = accumulators.lookup(&op);
+    if (in->type().rank() == 2) {
+      kb.forRange(
+          0, cols,
+          [&](Value *j) {
+            Value *slot = b.CreateInBoundsGEP(t, acc, j);
+            b.CreateStore(combine(op, b.CreateLoad(t, slot), at(in, r, j), e),
+                          slot);
+          },
+          "j");
+    } else {
+      b.CreateStore(combine(op, b.CreateLoad(t, acc), at(in, r, nullptr), e),
+                    acc);
+    }
+  }
+
+  /// The maximum and log-sum-exp of row `r` of `x`.
+  std::pair<Value *, Value *> rowLogSumExp(const NValue *x, Value *r) {
+    ElementType e = x->type().element();
+    llvm::Type *t = typeOf(x);
+    llvm::AllocaInst *maxSlot = entryAlloca(b, t), *sumSlot = entryAlloca(b, t);
+    b.CreateStore(kb.constant(e, -std::numeric_limits<double>::infinity()),
+                  maxSlot);
+    kb.forRange(
+        0, cols,
+        [&](Value *j) {
+          Value *v = at(x, r, j), *m = b.CreateLoad(t, maxSlot);
+          b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(v, m), v, m), maxSlot);
+        },
+        "j");
+    Value *m = b.CreateLoad(t, maxSlot);
+    b.CreateStore(kb.constant(e, 0.0), sumSlot);
+    kb.forRange(
+        0, cols,
+        [&](Value *j) {
+          Value *ex = b.CreateUnaryIntrinsic(llvm::Intrinsic::exp,
+                                             b.CreateFSub(at(x, r, j), m));
+          b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex), sumSlot);
+        },
+        "j");
+    Value *lse =
+        b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
+                                               b.CreateLoad(t, sumSlot)));
+    return {m, lse};
+  }
+
+  /// A row vector to be filled by `element(j)`.
+  void fillRow(const Op &op, llvm::function_ref<Value *(Value *)> element) {
+    llvm::Type *t = typeOf(op.result());
+    llvm::AllocaInst *row = rowArrays.lookup(op.result());
+    if (!row) {
+      row = entryAlloca(b, t, cols);
+      rowArrays[op.result()] = row;
+    }
+    kb.forRange(
+        0, cols,
+        [&](Value *j) {
+          b.CreateStore(element(j), b.CreateInBoundsGEP(t, row, j));
+        },
+        "j");
+  }
+
+  void emitRowOp(const Op &op, Value *r) {
+    const NValue *result = op.result();
+    ElementType e = result->type().element();
+    switch (op.kind()) {
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax: {
+      auto [m, lse] = rowLogSumExp(op.operand(0), r);
+      (void)m;
+      fillRow(op, [&](Value *j) {
+        Value *shifted = b.CreateFSub(at(op.operand(0), r, j), lse);
+        return op.is(OpKind::LogSoftmax)
+                   ? shifted
+                   : b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, shifted);
+      });
+      return;
+    }
+    case OpKind::SoftmaxCrossEntropy: {
+      auto [m, lse] = rowLogSumExp(op.operand(0), r);
+      (void)m;
+      // As the unfused kernel: a label outside the row gives NaN.
+      Value *label =
+          b.CreateSExt(at(op.operand(1), r, nullptr), b.getInt64Ty());
+      Value *valid = b.CreateAnd(b.CreateICmpSGE(label, kb.index(0)),
+                                 b.CreateICmpSLT(label, kb.index(cols)));
+      Value *safe = b.CreateSelect(valid, label, kb.index(0));
+      Value *loss = b.CreateFSub(lse, at(op.operand(0), r, safe));
+      rowScalars[result] = b.CreateSelect(
+          valid, loss,
+          kb.constant(e, std::numeric_limits<double>::quiet_NaN()));
+      return;
+    }
+    case OpKind::OneHot: {
+      Value *label =
+          b.CreateSExt(at(op.operand(0), r, nullptr), b.getInt64Ty());
+      fillRow(op, [&](Value *j) {
+        return b.CreateSelect(b.CreateICmpEQ(j, label), kb.constant(e, 1.0),
+                              kb.constant(e, 0.0));
+      });
+      return;
+    }
+    case OpKind::ArgMax:
+    case OpKind::ReduceSum:
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax: {
+      const NValue *x = op.operand(0);
+      ElementType xe = x->type().element();
+      llvm::Type *t = typeOf(x);
+      bool isMax = op.is(OpKind::ArgMax) || op.is(OpKind::ReduceMax);
+      llvm::AllocaInst *acc = entryAlloca(b, t);
+      llvm::AllocaInst *best = entryAlloca(b, b.getInt64Ty());
+      b.CreateStore(
+          kb.constant(xe,
+                      isMax ? -std::numeric_limits<double>::infinity() : 0.0),
+          acc);
+      b.CreateStore(kb.index(0), best);
+      kb.forRange(
+          0, cols,
+          [&](Value *j) {
+            Value *v = at(x, r, j), *a = b.CreateLoad(t, acc);
+            if (isMax) {
+              Value *greater = b.CreateFCmpOGT(v, a);
+              b.CreateStore(b.CreateSelect(greater, v, a), acc);
+              b.CreateStore(b.CreateSelect(greater, j,
+                                           b.CreateLoad(b.getInt64Ty(), best)),
+                            best);
+            } else {
+              b.CreateStore(b.CreateFAdd(a, v), acc);
+            }
+          },
+          "j");
+      Value *out = b.CreateLoad(t, acc);
+      if (op.is(OpKind::ArgMax))
+        out = b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best), b.getInt32Ty());
+      else if (op.is(OpKind::ReduceMean))
+        out = b.CreateFDiv(out, kb.constant(xe, double(cols)));
+      rowScalars[result] = out;
+      return;
+    }
+    default:
+      break;
+    }
+    // Element-wise: a row vector, or one value per row.
+    auto element = [&](Value *j) {
+      llvm::SmallVector<Value *, 3> args;
+      for (const NValue *o : op.operands())
+        args.push_back(at(o, r, j));
+      if (op.is(OpKind::Constant))
+        return kb.constant(e, op.attrs().getFloat("value"));
+      return kb.elementwise(op, args, operandTypes(op));
+    };
+    if (isRowVector(result))
+      fillRow(op, element);
+    else
+      rowScalars[result] = element(nullptr);
+  }
+
+  void emitPost() {
+    // Finish the batch reductions.
+    for (const Op &op : body.ops()) {
+      if (!isBatchReduction(op))
+        continue;
+      const NValue *in = op.operand(0);
+      ElementType e = in->type().element();
+      llvm::Type *t = typeOf(in);
+      Value *acc = accumulators.lookup(&op);
+      auto finish = [&](Value *v) {
+        return op.is(OpKind::ReduceMean)
+                   ? b.CreateFDiv(v, kb.constant(e, double(rows)))
+                   : v;
+      };
+      if (in->type().rank() == 2) {
+        kb.forRange(
+            0, cols,
+            [&](Value *j) {
+              Value *slot = b.CreateInBoundsGEP(t, acc, j);
+              b.CreateStore(finish(b.CreateLoad(t, slot)), slot);
+            },
+            "j");
+        postArrays[op.result()] = acc;
+      } else {
+        postScalars[op.result()] = finish(b.CreateLoad(t, acc));
+      }
+    }
+    for (const Op &op : body.ops()) {
+      if (info.phase.lookup(&op) != ValuePhase::Post || isBatchReduction(op) ||
+          op.is(OpKind::Yield))
+        continue;
+      ElementType e = op.result()->type().element();
+      auto element = [&](Value *j) {
+        if (op.is(OpKind::Constant))
+          return kb.constant(e, op.attrs().getFloat("value"));
+        llvm::SmallVector<Value *, 3> args;
+        for (const NValue *o : op.operands())
+          args.push_back(at(o, nullptr, j));
+        return kb.elementwise(op, args, operandTypes(op));
+      };
+      if (op.result()->type().isScalar()) {
+        postScalars[op.result()] = element(nullptr);
+        continue;
+      }
+      llvm::Type *t = typeOf(op.result());
+      llvm::AllocaInst *array = entryAlloca(b, t, cols);
+      kb.forRange(
+          0, cols,
+          [&](Value *j) {
+            b.CreateStore(element(j), b.CreateInBoundsGEP(t, array, j));
+          },
+          "j");
+      postArrays[op.result()] = array;
+    }
+    const Op *yield = body.terminator();
+    for (unsigned o = 0; o < yield->numOperands(); ++o) {
+      const NValue *v = yield->operand(o);
+      if (!v->definingOp() ||
+          info.phase.lookup(v->definingOp()) != ValuePhase::Post)
+        continue;
+      ElementType e = v->type().element();
+      if (v->type().isScalar()) {
+        kb.store(outputs[o].ptr, e, kb.index(0), at(v, nullptr, nullptr));
+        continue;
+      }
+      kb.forRange(
+          0, cols,
+          [&](Value *j) { kb.store(outputs[o].ptr, e, j, at(v, nullptr, j)); },
+          "j");
+    }
+  }
+
+  KernelBuilder &kb;
+  llvm::IRBuilder<> &b;
+  const Graph &body;
+  const KernelFormInfo &info;
+  llvm::ArrayRef<TensorRef> inputs, outputs;
+  ThreadInfo threads;
+  int64_t rows, cols;
+  const ScalarValues *scalarValues = nullptr;
+  llvm::DenseMap<const NValue *, unsigned> argIndex;
+  llvm::DenseMap<const Op *, Value *> accumulators;
+  llvm::DenseMap<const NValue *, Value *> rowScalars;
+  llvm::DenseMap<const NValue *, llvm::AllocaInst *> rowArrays;
+  llvm::DenseMap<const NValue *, Value *> postScalars;
+  llvm::DenseMap<const NValue *, Value *> postArrays;
+};
+
+} // namespace
+
+void emitRowwiseKernel(KernelBuilder &kb, const Graph &body,
+                       const KernelFormInfo &info,
+                       llvm::ArrayRef<TensorRef> inputs,
+                       llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads) {
+  RowwiseEmitter(kb, body, info, inputs, outputs, threads).emit();
+}
+
+} // namespace nnc::codegen

@@ -1,0 +1,65 @@
+//===- KernelForms.h - The shapes of fused kernel bodies --------*- C++ -*-===//
+//
+// The fusion pass forms kernels and code generation compiles them; this is
+// their contract. A kernel body has one of three forms, each with a
+// specialised code generator:
+//
+// - Elementwise: element-wise ops (and constants) whose results all have the
+//   kernel's iteration shape, reading inputs that broadcast to it: one loop.
+// - Rowwise: over a [rows, cols] space, "row" values computed per row
+//   (softmax, cross-entropy, argmax, reductions over the last axis, one_hot,
+//   element-wise ops on [rows, cols], [rows] and [rows, 1]), reductions of
+//   row values over the batch, and "post" element-wise ops on their [cols]
+//   or scalar results.
+// - Contraction: one matmul of two kernel inputs and an element-wise
+//   epilogue at its output shape, whose side inputs broadcast to it.
+//
+// In every form, scalar element-wise ops on scalars may appear anywhere:
+// they are computed once per kernel invocation.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_IR_KERNELFORMS_H
+#define NNC_IR_KERNELFORMS_H
+
+#include "ir/Graph.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+#include <optional>
+
+namespace nnc {
+
+enum class KernelForm { Elementwise, Rowwise, Contraction };
+
+/// Where a value of a kernel body is computed.
+enum class ValuePhase {
+  None,   ///< not a computed value (the yield)
+  Scalar, ///< once per invocation: constants and scalar ops
+  Row,    ///< rowwise: per row
+  Post,   ///< rowwise: after the batch reductions
+  Space,  ///< elementwise and contraction: per element of the space
+};
+
+struct KernelFormInfo {
+  KernelForm form;
+  /// Elementwise: the iteration shape. Rowwise: [rows, cols].
+  /// Contraction: the matmul's output shape.
+  Shape space;
+  /// Contraction: the matmul.
+  const Op *matmul = nullptr;
+  /// The phase of every op of the body (but the yield).
+  llvm::DenseMap<const Op *, ValuePhase> phase;
+};
+
+/// True for element-wise ops on scalars, which every form allows.
+bool isScalarElementwise(const Op &op);
+
+/// True for reduce_* ops over the first axis only, without keepdims.
+bool isBatchReduction(const Op &op);
+
+/// Classifies a kernel body; nullopt if it has none of the forms.
+std::optional<KernelFormInfo> classifyKernel(const Graph &body);
+
+} // namespace nnc
+
+#endif

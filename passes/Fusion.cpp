@@ -1,0 +1,708 @@
+//===- Fusion.cpp - Grouping ops into kernels by their class --------------===//
+//
+// Greedy fusion by op class, in the spirit of TVM's FuseOps:
+//
+// - A matmul takes its element-wise epilogue: the ops computed at its output
+//   shape from its result (a bias, relu, the relu mask of the backward pass,
+//   the optimizer update of the weight whose gradient it is), with their side
+//   inputs and the element-wise side computations only the epilogue uses.
+//   Matmuls are visited last to first, so a mask computed from a forward
+//   activation goes to the backward product that applies it.
+// - A row-wise group gathers what works along the rows of a [rows, cols]
+//   tensor: softmax, cross-entropy and its gradient, argmax and accuracy,
+//   their element-wise neighbours, the reductions over the batch of per-row
+//   values, and element-wise ops on those (a bias gradient's update).
+// - Remaining element-wise ops of one shape chain into one loop.
+//
+// Scalar element-wise ops (Adam's step size, say) join no group: every kernel
+// that needs one recomputes it from its inputs, which costs a few
+// instructions and saves a trip through memory and a barrier. Groups stay
+// convex: no path leaves a group and comes back.
+//
+// Each group becomes a `kernel` op whose body holds the group's ops (and
+// copies of the scalar ops and constants it reads); ops that fuse with
+// nothing stay as they are and compile to a kernel of their own.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "ir/Builder.h"
+#include "ir/KernelForms.h"
+
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <functional>
+#include <set>
+
+namespace nnc {
+
+namespace {
+
+enum class GroupKind { Contraction, Rowwise, Elementwise };
+
+/// Where a row-wise group's value is computed: per row, or after the rows
+/// have been reduced over the batch.
+enum class Phase { Row, Post };
+
+struct Group {
+  GroupKind kind;
+  llvm::SetVector<Op *> ops;
+  Shape space; ///< contraction: [M, N]; row-wise: [rows, cols]
+  llvm::DenseMap<Op *, Phase> phase; ///< row-wise only
+};
+
+bool isElementwise(const Op &op) {
+  return op.def().fusion == FusionClass::Elementwise;
+}
+
+/// Element-wise ops on scalars are recomputed where needed.
+bool isScalarOp(const Op &op) { return isScalarElementwise(op); }
+
+bool isCompute(const Op &op) {
+  FusionClass c = op.def().fusion;
+  return c != FusionClass::Structural && c != FusionClass::Source &&
+         !op.is(OpKind::Reshape);
+}
+
+bool broadcastsTo(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> to) {
+  auto joined = broadcastShapes(shape, to);
+  return joined && llvm::ArrayRef<int64_t>(*joined) == to;
+}
+
+class Fusion : public Pass {
+public:
+  llvm::StringRef name() const override { return "fusion"; }
+  llvm::StringRef description() const override {
+    return "group ops into kernels: matmul epilogues, row-wise softmax and "
+           "loss, element-wise chains";
+  }
+  llvm::LogicalResult run(Module &m, DiagnosticEngine &) override {
+    for (Graph &g : m.graphs())
+      runOnGraph(g);
+    return llvm::success();
+  }
+
+private:
+  //===--------------------------------------------------------------------===//
+  // Bookkeeping
+  //===--------------------------------------------------------------------===//
+
+  std::vector<Op *> order;
+  llvm::DenseMap<const Op *, size_t> position;
+  std::vector<Group> groups;
+  llvm::DenseMap<const Op *, int> groupOf;
+
+  bool free(const Op *op) const { return !groupOf.count(op); }
+
+  bool inGroup(const Value *v, const Group &g) const {
+    Op *def = v->definingOp();
+    return def && g.ops.contains(def);
+  }
+
+  /// True if adding `extra` to `members` would let a path leave the set and
+  /// come back: a user outside the set reaches a member.
+  bool createsCycle(const llvm::SetVector<Op *> &members,
+                    llvm::ArrayRef<Op *> extra) const {
+    llvm::DenseSet<const Op *> set(members.begin(), members.end());
+    set.insert(extra.begin(), extra.end());
+    size_t last = 0;
+    for (const Op *op : set)
+      last = std::max(last, position.lookup(op));
+    std::vector<const Op *> stack;
+    llvm::DenseSet<const Op *> seen;
+    auto pushUsers = [&](const Op *op) {
+      for (Value *r : op->results())
+        for (const Use &u : r->uses())
+          if (!set.contains(u.user) && position.lookup(u.user) < last &&
+              seen.insert(u.user).second)
+            stack.push_back(u.user);
+    };
+    for (const Op *op : set)
+      pushUsers(op);
+    while (!stack.empty()) {
+      const Op *op = stack.back();
+      stack.pop_back();
+      for (Value *r : op->results())
+        for (const Use &u : r->uses())
+          if (set.contains(u.user))
+            return true;
+      pushUsers(op);
+    }
+    return false;
+  }
+
+  int newGroup(GroupKind kind, Shape space, Op *first) {
+    Group g;
+    g.kind = kind;
+    g.space = std::move(space);
+    groups.push_back(std::move(g));
+    addToGroup(groups.size() - 1, first);
+    return int(groups.size()) - 1;
+  }
+
+  void addToGroup(int gi, Op *op) {
+    groups[gi].ops.insert(op);
+    groupOf[op] = gi;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Contraction groups
+  //===--------------------------------------------------------------------===//
+
+  /// An element-wise producer of an epilogue's side input, computed at the
+  /// output shape from values outside the group and used by nothing else.
+  Op *sideComputation(Value *v, const Group &g, Op *user) {
+    Op *p = v->definingOp();
+    if (!p || !free(p) || !isElementwise(*p) || isScalarOp(*p) ||
+        p->result()->type().shape() != llvm::ArrayRef<int64_t>(g.space))
+      return nullptr;
+    for (const Use &u : p->result()->uses())
+      if (u.user != user && !g.ops.contains(u.user))
+        return nullptr;
+    for (Value *o : p->operands())
+      if (inGroup(o, g) || !broadcastsTo(o->type().shape(), g.space))
+        return nullptr;
+    return p;
+  }
+
+  void growContraction(int gi) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      std::vector<Op *> candidates;
+      for (Op *member : groups[gi].ops)
+        for (Value *r : member->results())
+          for (const Use &u : r->uses())
+            if (free(u.user) && !llvm::is_contained(candidates, u.user))
+              candidates.push_back(u.user);
+      llvm::sort(candidates,
+                 [&](Op *a, Op *b) { return position[a] < position[b]; });
+      for (Op *u : candidates) {
+        Group &g = groups[gi];
+        if (!isElementwise(*u) || isScalarOp(*u) ||
+            u->result()->type().shape() != llvm::ArrayRef<int64_t>(g.space))
+          continue;
+        std::vector<Op *> extra{u};
+        bool ok = true;
+        for (Value *o : u->operands()) {
+          if (inGroup(o, g) || o->type().isScalar())
+            continue;
+          if (!broadcastsTo(o->type().shape(), g.space)) {
+            ok = false;
+            break;
+          }
+          if (Op *side = sideComputation(o, g, u))
+            extra.push_back(side);
+        }
+        if (!ok || createsCycle(g.ops, extra))
+          continue;
+        for (Op *op : extra)
+          addToGroup(gi, op);
+        changed = true;
+      }
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Row-wise groups
+  //===--------------------------------------------------------------------===//
+
+  /// The [rows, cols] an op works on along its rows, if it anchors a
+  /// row-wise group.
+  static std::optional<std::pair<int64_t, int64_t>> rowwiseSpace(const Op &op) {
+    if (op.numOperands() == 0 || op.numResults() != 1)
+      return std::nullopt;
+    const TensorType &in = op.operand(0)->type();
+    switch (op.kind()) {
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax:
+    case OpKind::SoftmaxCrossEntropy:
+      if (in.rank() == 2)
+        return std::make_pair(in.dim(0), in.dim(1));
+      return std::nullopt;
+    case OpKind::ArgMax:
+      if (in.rank() == 2 && op.attrs().getInt("axis") == 1)
+        return std::make_pair(in.dim(0), in.dim(1));
+      return std::nullopt;
+    case OpKind::ReduceSum:
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax: {
+      const std::vector<int64_t> &axes = op.attrs().getIntList("axes");
+      if (axes.size() != 1 || op.attrs().getBool("keepdims") || in.rank() > 2)
+        return std::nullopt;
+      if (in.rank() == 2)
+        return std::make_pair(in.dim(0), in.dim(1));
+      if (axes[0] == 0) // a batch reduction of per-row scalars
+        return std::make_pair(in.dim(0), int64_t(1));
+      return std::nullopt;
+    }
+    default:
+      return std::nullopt;
+    }
+  }
+
+  /// Whether `op` can join row-wise group `g`, and in which phase.
+  std::optional<Phase> rowwisePhase(const Op &op, const Group &g) {
+    int64_t rows = g.space[0], cols = g.space[1];
+    auto phaseOf = [&](Value *v) -> std::optional<Phase> {
+      Op *d = v->definingOp();
+      if (d && g.ops.contains(d))
+        return g.phase.lookup(d);
+      return std::nullopt;
+    };
+    Shape rowShapes[] = {{rows, cols}, {rows}, {rows, 1}};
+    auto isRowShape = [&](llvm::ArrayRef<int64_t> s) {
+      return llvm::any_of(rowShapes,
+                          [&](const Shape &r) { return r == Shape(s); });
+    };
+    auto isPostShape = [&](llvm::ArrayRef<int64_t> s) {
+      return s.empty() || (s.size() == 1 && s[0] == cols);
+    };
+    const TensorType &result = op.result()->type();
+
+    if (auto space = rowwiseSpace(op)) {
+      if (isBatchReduction(op)) {
+        // [rows] -> [] or [rows, cols] -> [cols]: the row phase's values,
+        // summed over the batch.
+        const TensorType &in = op.operand(0)->type();
+        if (in.dim(0) != rows || (in.rank() == 2 && in.dim(1) != cols))
+          return std::nullopt;
+        auto p = phaseOf(op.operand(0));
+        if (p && *p != Phase::Row)
+          return std::nullopt;
+        return Phase::Post;
+      }
+      if (*space != std::make_pair(rows, cols))
+        return std::nullopt;
+      auto p = phaseOf(op.operand(0));
+      if (p && *p != Phase::Row)
+        return std::nullopt;
+      return Phase::Row;
+    }
+    if (op.is(OpKind::OneHot)) {
+      if (op.operand(0)->type().shape() != llvm::ArrayRef<int64_t>{rows} ||
+          result.dim(1) != cols)
+        return std::nullopt;
+      return Phase::Row;
+    }
+    if (!isElementwise(op) || isScalarOp(op))
+      return std::nullopt;
+    std::optional<Phase> phase;
+    for (Value *o : op.operands()) {
+      auto p = phaseOf(o);
+      if (!p)
+        continue;
+      if (phase && *phase != *p)
+        return std::nullopt;
+      phase = p;
+    }
+    if (!phase) // all inputs outside: decided by the users
+      return std::nullopt;
+    if (*phase == Phase::Row) {
+      if (!isRowShape(result.shape()))
+        return std::nullopt;
+      for (Value *o : op.operands())
+        if (!phaseOf(o) && !o->type().isScalar() &&
+            !isRowShape(o->type().shape()) &&
+            !(o->type().shape() == llvm::ArrayRef<int64_t>{cols}))
+          return std::nullopt;
+      return Phase::Row;
+    }
+    if (!isPostShape(result.shape()))
+      return std::nullopt;
+    for (Value *o : op.operands())
+      if (!phaseOf(o) && !isPostShape(o->type().shape()))
+        return std::nullopt;
+    return Phase::Post;
+  }
+
+  void growRowwise(int gi) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      std::vector<Op *> candidates;
+      auto consider = [&](Op *op) {
+        if (op && free(op) && isCompute(*op) &&
+            !llvm::is_contained(candidates, op))
+          candidates.push_back(op);
+      };
+      for (Op *member : groups[gi].ops) {
+        for (Value *r : member->results())
+          for (const Use &u : r->uses())
+            consider(u.user);
+        // Siblings reading the same rows (argmax and softmax of the logits).
+        for (Value *o : member->operands())
+          if (!inGroup(o, groups[gi]) && !o->type().isScalar())
+            for (const Use &u : o->uses())
+              consider(u.user);
+        // Producers used only here (one_hot of the labels).
+        for (Value *o : member->operands())
+          if (Op *p = o->definingOp())
+            if (llvm::all_of(p->results(), [&](Value *r) {
+                  return llvm::all_of(r->uses(), [&](const Use &u) {
+                    return groups[gi].ops.contains(u.user);
+                  });
+                }))
+              consider(p);
+      }
+      llvm::sort(candidates,
+                 [&](Op *a, Op *b) { return position[a] < position[b]; });
+      for (Op *c : candidates) {
+        Group &g = groups[gi];
+        std::optional<Phase> phase = rowwisePhase(*c, g);
+        if (!phase) {
+          // An element-wise producer of member inputs only: its phase is
+          // that of its users.
+          if (isElementwise(*c) && !isScalarOp(*c)) {
+            std::optional<Phase> users;
+            bool consistent = true;
+            for (const Use &u : c->result()->uses()) {
+              auto it = g.phase.find(u.user);
+              if (it == g.phase.end() || (users && *users != it->second))
+                consistent = false;
+              else
+                users = it->second;
+            }
+            llvm::ArrayRef<int64_t> shape = c->result()->type().shape();
+            bool rowShape = shape == llvm::ArrayRef<int64_t>(g.space);
+            bool postShape = shape.size() == 1 && shape[0] == g.space[1];
+            if (consistent && users &&
+                ((*users == Phase::Row && rowShape) ||
+                 (*users == Phase::Post && postShape)))
+              phase = users;
+          }
+          if (!phase)
+            continue;
+        }
+        if (createsCycle(g.ops, {c}))
+          continue;
+        addToGroup(gi, c);
+        g.phase[c] = *phase;
+        changed = true;
+      }
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Element-wise groups
+  //===--------------------------------------------------------------------===//
+
+  void growElementwise(int gi) {
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      std::vector<Op *> candidates;
+      for (Op *member : groups[gi].ops) {
+        for (Value *r : member->results())
+          for (const Use &u : r->uses())
+            if (free(u.user) && !llvm::is_contained(candidates, u.user))
+              candidates.push_back(u.user);
+        for (Value *o : member->operands())
+          if (Op *p = o->definingOp())
+            if (free(p) && !llvm::is_contained(candidates, p))
+              candidates.push_back(p);
+      }
+      for (Op *c : candidates) {
+        Group &g = groups[gi];
+        if (!isElementwise(*c) || isScalarOp(*c) ||
+            c->result()->type().shape() != llvm::ArrayRef<int64_t>(g.space) ||
+            createsCycle(g.ops, {c}))
+          continue;
+        addToGroup(gi, c);
+        changed = true;
+      }
+    }
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Driver
+  //===--------------------------------------------------------------------===//
+
+  void runOnGraph(Graph &graph) {
+    order.clear();
+    position.clear();
+    groups.clear();
+    groupOf.clear();
+    for (Op &op : graph.ops()) {
+      position[&op] = order.size();
+      order.push_back(&op);
+    }
+
+    for (Op *op : llvm::reverse(order))
+      if (op->is(OpKind::MatMul) && free(op))
+        growContraction(newGroup(GroupKind::Contraction,
+                                 Shape(op->result()->type().shape()), op));
+    for (Op *op : order)
+      if (free(op))
+        if (auto space = rowwiseSpace(*op)) {
+          int gi = newGroup(GroupKind::Rowwise,
+                            Shape{space->first, space->second}, op);
+          groups[gi].phase[op] =
+              isBatchReduction(*op) ? Phase::Post : Phase::Row;
+          growRowwise(gi);
+        }
+    for (Op *op : order)
+      if (free(op) && isElementwise(*op) && !isScalarOp(*op))
+        growElementwise(newGroup(GroupKind::Elementwise,
+                                 Shape(op->result()->type().shape()), op));
+    // A scalar whose value must live in memory (the Adam step counter,
+    // assigned to its state) gets a kernel of its own.
+    for (Op *op : order)
+      if (isScalarOp(*op) && free(op) && needsMemory(*op))
+        newGroup(GroupKind::Elementwise, Shape(), op);
+
+    numKernels += buildKernels(graph);
+  }
+
+  /// Whether a scalar op's result is read by something that does not
+  /// recompute it: an assignment, the graph's results, an unfused op.
+  bool needsMemory(const Op &op) const {
+    for (const Use &u : op.result()->uses()) {
+      const Op *user = u.user;
+      if (isScalarOp(*user))
+        continue;
+      if (!groupOf.count(user))
+        return true;
+    }
+    return false;
+  }
+
+  unsigned buildKernels(Graph &graph);
+
+  Statistic numKernels{this, "kernels", "fused kernels formed"};
+  Statistic numFusedOps{this, "ops-fused", "ops moved into fused kernels"};
+};
+
+//===----------------------------------------------------------------------===//
+// Building the kernel ops
+//===----------------------------------------------------------------------===//
+
+std::string kernelName(const Group &g, const llvm::SetVector<Op *> &ops) {
+  bool updates = llvm::any_of(ops, [](Op *op) {
+    return llvm::any_of(op->result()->uses(), [](const Use &u) {
+      return u.user->is(OpKind::Assign);
+    });
+  });
+  std::vector<std::string> names;
+  for (Op *op : ops) {
+    if (isScalarOp(*op) && g.kind != GroupKind::Elementwise)
+      continue;
+    std::string n = op->name().str();
+    if (!llvm::is_contained(names, n))
+      names.push_back(n);
+  }
+  std::string name = "fused";
+  size_t shown = updates ? 1 : 4;
+  for (size_t i = 0; i < names.size() && i < shown; ++i)
+    name += "_" + names[i];
+  if (updates)
+    name += "_update";
+  return name;
+}
+
+unsigned Fusion::buildKernels(Graph &graph) {
+  // A group of one op stays a plain op.
+  std::vector<int> kept;
+  for (size_t gi = 0; gi < groups.size(); ++gi)
+    if (groups[gi].ops.size() > 1 ||
+        (groups[gi].kind == GroupKind::Elementwise && groups[gi].space.empty()))
+      kept.push_back(int(gi));
+
+  unsigned built = 0;
+  for (int gi : kept) {
+    Group &g = groups[gi];
+    // Members in program order.
+    std::vector<Op *> members(g.ops.begin(), g.ops.end());
+    llvm::sort(members,
+               [&](Op *a, Op *b) { return position[a] < position[b]; });
+    llvm::DenseSet<Op *> memberSet(members.begin(), members.end());
+
+    // What the body recomputes: scalar ops and constants feeding members.
+    std::vector<Op *> cloned;
+    llvm::DenseSet<Op *> clonedSet;
+    std::function<void(Value *)> collect = [&](Value *v) {
+      Op *d = v->definingOp();
+      if (!d || memberSet.contains(d) || clonedSet.contains(d))
+        return;
+      bool cheap =
+          d->is(OpKind::Constant) || (isScalarOp(*d) && !groupOf.count(d));
+      if (!cheap)
+        return;
+      for (Value *o : d->operands())
+        collect(o);
+      clonedSet.insert(d);
+      cloned.push_back(d);
+    };
+    for (Op *op : members)
+      for (Value *o : op->operands())
+        collect(o);
+    llvm::sort(cloned, [&](Op *a, Op *b) { return position[a] < position[b]; });
+
+    // Inputs: values from outside read by members or clones; outputs:
+    // member values read outside.
+    llvm::SetVector<Value *> inputs, outputs;
+    auto addInputs = [&](Op *op) {
+      for (Value *o : op->operands()) {
+        Op *d = o->definingOp();
+        if (d && (memberSet.contains(d) || clonedSet.contains(d)))
+          continue;
+        inputs.insert(o);
+      }
+    };
+    for (Op *op : cloned)
+      addInputs(op);
+    for (Op *op : members)
+      addInputs(op);
+    for (Op *op : members)
+      for (Value *r : op->results())
+        for (const Use &u : r->uses())
+          if (!memberSet.contains(u.user))
+            outputs.insert(r);
+
+    // The kernel goes where its last member was: every input is defined
+    // before it. Users of its outputs that came earlier move after it.
+    Op *last = members.back();
+    llvm::SetVector<Op *> ordered(members.begin(), members.end());
+    auto body = std::make_unique<Graph>(kernelName(g, ordered));
+    llvm::DenseMap<Value *, Value *> map;
+    for (Value *in : inputs)
+      map[in] = body->addArgument(in->type());
+    Builder bb(*body);
+    auto cloneInto = [&](Op *op) {
+      llvm::SmallVector<Value *, 3> operands;
+      for (Value *o : op->operands())
+        operands.push_back(map.lookup(o));
+      llvm::SmallVector<TensorType, 1> types;
+      for (Value *r : op->results())
+        types.push_back(r->type());
+      Op *copy = body->createOp(body->end(), op->kind(), operands, types,
+                                op->attrs(), op->loc());
+      for (unsigned i = 0; i < op->numResults(); ++i) {
+        copy->result(i)->setName(op->result(i)->name());
+        map[op->result(i)] = copy->result(i);
+      }
+    };
+    for (Op *op : cloned)
+      cloneInto(op);
+    for (Op *op : members)
+      cloneInto(op);
+    llvm::SmallVector<Value *, 4> yielded;
+    llvm::SmallVector<TensorType, 4> resultTypes;
+    for (Value *out : outputs) {
+      yielded.push_back(map.lookup(out));
+      resultTypes.push_back(out->type());
+    }
+    bb.setLoc(last->loc());
+    bb.create(OpKind::Yield, yielded);
+    // Only bodies code generation has a form for become kernels.
+    if (!classifyKernel(*body))
+      continue;
+
+    AttrDict attrs;
+    attrs.set("name", body->name());
+    Op *kernel = graph.createOp(
+        std::next(last->position()), OpKind::Kernel,
+        llvm::SmallVector<Value *, 8>(inputs.begin(), inputs.end()),
+        resultTypes, std::move(attrs), last->loc());
+    kernel->setBody(std::move(body));
+    for (unsigned i = 0; i < outputs.size(); ++i) {
+      kernel->result(i)->setName(outputs[i]->name());
+      outputs[i]->replaceAllUsesWith(kernel->result(i));
+    }
+    for (Op *op : llvm::reverse(members)) {
+      op->dropAllReferences();
+    }
+    for (Op *op : llvm::reverse(members))
+      op->erase();
+    numFusedOps += members.size();
+    ++built;
+  }
+  if (built) {
+    // The originals of recomputed scalars and constants may now be dead.
+    eraseDeadOps(graph);
+    scheduleTopologically(graph);
+  }
+  return built;
+}
+
+} // namespace
+
+/// Reorders ops so that every value is defined before its users, keeping
+/// the original order wherever it is already valid; a variable's other
+/// readers go before the op computing its assigned value when they can, so
+/// that the update can be done in place.
+void scheduleTopologically(Graph &graph) {
+  std::vector<Op *> ops;
+  for (Op &op : graph.ops())
+    ops.push_back(&op);
+  llvm::DenseMap<Op *, size_t> index;
+  for (size_t i = 0; i < ops.size(); ++i)
+    index[ops[i]] = i;
+  std::vector<std::vector<size_t>> succs(ops.size());
+  std::vector<int> preds(ops.size(), 0);
+  auto edge = [&](size_t from, size_t to) {
+    succs[from].push_back(to);
+    ++preds[to];
+  };
+  for (size_t i = 0; i < ops.size(); ++i)
+    for (Value *o : ops[i]->operands())
+      if (Op *d = o->definingOp())
+        edge(index[d], i);
+  // The terminator stays last.
+  size_t term = ops.size() - 1;
+  for (size_t i = 0; i + 1 < ops.size(); ++i)
+    edge(i, term);
+  // Readers of a variable before the producer of its new value, unless the
+  // producer must come first.
+  auto reaches = [&](size_t from, size_t to) {
+    std::vector<size_t> stack{from};
+    std::vector<bool> seen(ops.size(), false);
+    while (!stack.empty()) {
+      size_t n = stack.back();
+      stack.pop_back();
+      if (n == to)
+        return true;
+      for (size_t s : succs[n])
+        if (!seen[s]) {
+          seen[s] = true;
+          stack.push_back(s);
+        }
+    }
+    return false;
+  };
+  for (Op *op : ops) {
+    if (!op->is(OpKind::Assign))
+      continue;
+    Op *producer = op->operand(1)->definingOp();
+    if (!producer)
+      continue;
+    for (const Use &u : op->operand(0)->uses()) {
+      size_t reader = index[u.user], p = index[producer];
+      if (u.user == producer || u.user == op || reaches(p, reader))
+        continue;
+      edge(reader, p);
+    }
+  }
+  // Kahn's algorithm, always taking the ready op that came first.
+  std::set<size_t> ready;
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (preds[i] == 0)
+      ready.insert(i);
+  std::vector<Op *> scheduled;
+  while (!ready.empty()) {
+    size_t n = *ready.begin();
+    ready.erase(ready.begin());
+    scheduled.push_back(ops[n]);
+    for (size_t s : succs[n])
+      if (--preds[s] == 0)
+        ready.insert(s);
+  }
+  assert(scheduled.size() == ops.size() && "the graph has a cycle");
+  for (Op *op : scheduled)
+    graph.moveOp(op, graph.end());
+}
+
+std::unique_ptr<Pass> createFusionPass() { return std::make_unique<Fusion>(); }
+
+} // namespace nnc
