@@ -101,12 +101,16 @@ void ModelLowering::declareArguments() {
       return;
     }
     if (spec.dims.empty() || !spec.dims[0].isBatch) {
+      // Suggest the type with the batch dimension put in front.
+      std::string suggestion = spec.element + "[batch";
+      for (const TypeSpec::Dim &d : spec.dims)
+        if (!d.isBatch)
+          suggestion += ", " + std::to_string(d.size);
       diagnostics.error(spec.dims.empty() ? spec.loc : spec.dims[0].loc,
                         llvm::Twine(what) + " '" + decl.getName() +
                             "' must have 'batch' as its first dimension, as "
                             "in " +
-                            spec.element + "[batch" +
-                            (decl.isLabel() ? "" : ", 784") + "]");
+                            suggestion + "]");
       return;
     }
     Shape shape;

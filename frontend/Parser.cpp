@@ -142,6 +142,16 @@ void Parser::recoverAtTopLevel() {
 //===----------------------------------------------------------------------===//
 
 std::unique_ptr<ModelFile> Parser::parseModelFile() {
+  size_t nul = buffer.find('\0');
+  if (nul != llvm::StringRef::npos) {
+    llvm::StringRef before = buffer.take_front(nul);
+    unsigned line = 1 + before.count('\n');
+    unsigned col = nul - (before.rfind('\n') + 1) + 1;
+    error(Location(fileName, line, col),
+          "this is not a model file: it contains a NUL byte, as binary files "
+          "do");
+    return nullptr;
+  }
   consume();
   auto file = std::make_unique<ModelFile>();
   Location firstModel, firstTrain;
@@ -330,9 +340,11 @@ StmtPtr Parser::parseObjective() {
   if (peek().isNot(Tok::LParen)) {
     std::string name = tok.text;
     consume();
-    return expected("'(' after '" + name + "': write the " +
-                    (isMetric ? "metric" : "loss") + " as a call such as " +
-                    example);
+    if (tok.is(Tok::Error))
+      return nullptr;
+    return error("expected '(' after '" + name + "', found " +
+                 describeToken(tok) + "; a " + (isMetric ? "metric" : "loss") +
+                 " is a call such as " + example);
   }
   auto call = parseCall();
   if (!call)

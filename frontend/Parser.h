@@ -26,12 +26,14 @@ class Parser {
 public:
   /// Parses `buffer`, whose diagnostics name `fileName`.
   Parser(llvm::StringRef buffer, std::string fileName, DiagnosticEngine &diag)
-      : lexer(buffer), fileName(std::move(fileName)), diag(diag) {}
+      : buffer(buffer), lexer(buffer), fileName(std::move(fileName)),
+        diag(diag) {}
 
   /// file ::= (model-block | train-block)*
   ///
   /// A file holds exactly one model block and at most one train block.
-  /// Returns null if there was any error (all of them reported).
+  /// Returns null if there was any error (all of them reported). A file
+  /// with a NUL byte is binary, and gets one error instead of one per byte.
   std::unique_ptr<ast::ModelFile> parseModelFile();
 
 private:
@@ -136,6 +138,7 @@ private:
   };
   bool tooDeep(unsigned treeDepth = 0);
 
+  llvm::StringRef buffer;
   Lexer lexer;
   std::string fileName;
   DiagnosticEngine &diag;
