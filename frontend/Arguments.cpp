@@ -250,7 +250,7 @@ ConstantReader::choice(const Expr &e, llvm::ArrayRef<std::string> choices,
   }
   if (llvm::is_contained(choices, name->getName()))
     return name->getName();
-  diag.error(e.loc(), "unknown " + what + " '" + name->getName() + "'" +
+  diag.error(e.loc(), "'" + name->getName() + "' is not a valid " + what +
                           didYouMean(name->getName(), choices) +
                           " (expected " + options + ")");
   return std::nullopt;
