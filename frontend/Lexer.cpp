@@ -113,6 +113,7 @@ Token Lexer::make(Tok kind, const char *start, std::string text) {
   t.text = std::move(text);
   t.line = tokLine;
   t.col = tokCol;
+  t.startsLine = tokStartsLine;
   return t;
 }
 
@@ -140,8 +141,10 @@ void Lexer::skipSpaceAndComments() {
 }
 
 Token Lexer::lex() {
+  unsigned lineBefore = line;
   skipSpaceAndComments();
   const char *start = cur;
+  tokStartsLine = line != lineBefore || start == buf.begin();
   tokLine = line;
   tokCol = unsigned(start - lineStart) + 1;
   if (cur == buf.end())
@@ -245,48 +248,74 @@ Token Lexer::lexNumber(const char *start) {
 }
 
 /// string ::= '"' (char | '\"' | '\\' | '\n' | '\t')* '"'
+///
+/// A bad character inside a string is reported where it is, and the lexer
+/// still moves to the closing quote, so that the rest of the string is not
+/// read as code.
 Token Lexer::lexString(const char *start) {
   std::string value;
+  std::string problem;
+  const char *problemAt = nullptr;
+  auto flag = [&](const char *at, std::string message) {
+    if (!problemAt) {
+      problemAt = at;
+      problem = std::move(message);
+    }
+  };
   while (true) {
     if (cur == buf.end() || *cur == '\n' || *cur == '\r')
       return make(Tok::Error, start, "unterminated string");
     unsigned char c = (unsigned char)*cur;
     if (c == '"') {
       ++cur;
-      return make(Tok::String, start, value);
+      if (!problemAt)
+        return make(Tok::String, start, value);
+      Token t = make(Tok::Error, start, problem);
+      t.col += unsigned(problemAt - start);
+      return t;
     }
     if (c == '\\') {
-      ++cur;
+      const char *at = cur++;
       if (cur == buf.end())
         return make(Tok::Error, start, "unterminated string");
-      char e = *cur++;
+      char e = *cur;
       switch (e) {
       case '"':
       case '\\':
         value += e;
+        ++cur;
         continue;
       case 'n':
         value += '\n';
+        ++cur;
         continue;
       case 't':
         value += '\t';
+        ++cur;
         continue;
       default:
-        return make(Tok::Error, start,
-                    "unknown escape '\\" +
-                        (llvm::isPrint(e) ? std::string(1, e)
-                                          : "x" + hexByte((unsigned char)e)) +
-                        "' in string (use \\\", \\\\, \\n or \\t)");
+        if (e == '\n' || e == '\r')
+          continue; // reported as unterminated
+        flag(at, "unknown escape '\\" +
+                     (llvm::isPrint(e) ? std::string(1, e)
+                                       : "x" + hexByte((unsigned char)e)) +
+                     "' in string (use \\\", \\\\, \\n or \\t)");
+        ++cur;
+        continue;
       }
     }
-    if (c < 0x20 && c != '\t')
-      return make(Tok::Error, start,
-                  "control character 0x" + hexByte(c) + " in string");
+    if (c < 0x20 && c != '\t') {
+      flag(cur, "control character 0x" + hexByte(c) + " in string");
+      ++cur;
+      continue;
+    }
     unsigned len = nnir::utf8SequenceLength(
         reinterpret_cast<const unsigned char *>(cur), buf.end() - cur);
-    if (len == 0)
-      return make(Tok::Error, start,
-                  "invalid UTF-8 byte 0x" + hexByte(c) + " in string");
+    if (len == 0) {
+      flag(cur, "invalid UTF-8 byte 0x" + hexByte(c) + " in string");
+      ++cur;
+      continue;
+    }
     value.append(cur, len);
     cur += len;
   }

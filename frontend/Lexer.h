@@ -62,6 +62,9 @@ struct Token {
   llvm::StringRef spelling; ///< The source text of the token.
   std::string text;         ///< Identifier, unescaped string or error message.
   unsigned line = 1, col = 1;
+  /// True for the first token of a line. Newlines mean nothing to the
+  /// grammar, but after a syntax error they show where to resume.
+  bool startsLine = false;
 
   bool is(Tok k) const { return kind == k; }
   bool isNot(Tok k) const { return kind != k; }
@@ -96,6 +99,7 @@ private:
   unsigned line = 1;
   const char *lineStart = buf.begin();
   unsigned tokLine = 1, tokCol = 1;
+  bool tokStartsLine = true;
 };
 
 } // namespace nnc::nn

@@ -4,6 +4,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
+
 namespace nnc::nn {
 
 using namespace ast;
@@ -13,6 +15,10 @@ using namespace ast;
 //===----------------------------------------------------------------------===//
 
 void Parser::consume() {
+  if (tok.isNot(Tok::Eof) || tok.spelling.data()) {
+    prevEndLine = tok.line;
+    prevEndCol = tok.col + tok.spelling.size();
+  }
   if (lookahead) {
     tok = std::move(*lookahead);
     lookahead.reset();
@@ -51,7 +57,20 @@ void Parser::note(const Location &at, const llvm::Twine &msg) {
     diag.note(at, msg);
 }
 
+Location Parser::missingLoc() const {
+  if (prevEndLine == 0 || tok.line == prevEndLine)
+    return loc();
+  return Location(fileName, prevEndLine, prevEndCol);
+}
+
 std::nullptr_t Parser::expected(const llvm::Twine &what) {
+  if (tok.is(Tok::Error))
+    return nullptr;
+  return error(missingLoc(),
+               "expected " + what + ", found " + describeToken(tok));
+}
+
+std::nullptr_t Parser::expectedHere(const llvm::Twine &what) {
   if (tok.is(Tok::Error))
     return nullptr;
   return error("expected " + what + ", found " + describeToken(tok));
@@ -74,10 +93,21 @@ bool Parser::tooDeep(unsigned treeDepth) {
   return true;
 }
 
-static bool startsStatement(Tok kind) {
-  return kind == Tok::KwInput || kind == Tok::KwLabel ||
-         kind == Tok::KwOutput || kind == Tok::KwLoss ||
-         kind == Tok::KwMetric || kind == Tok::KwModel || kind == Tok::KwTrain;
+/// Tokens that start a statement or a block wherever they are, and keywords
+/// that do when they begin a line (`batch = 3` is still a statement).
+static bool startsStatement(const Token &t) {
+  switch (t.kind) {
+  case Tok::KwInput:
+  case Tok::KwLabel:
+  case Tok::KwOutput:
+  case Tok::KwLoss:
+  case Tok::KwMetric:
+  case Tok::KwModel:
+  case Tok::KwTrain:
+    return true;
+  default:
+    return t.startsLine && t.isKeyword();
+  }
 }
 
 void Parser::recoverInModel(const char *failedAt) {
@@ -86,7 +116,7 @@ void Parser::recoverInModel(const char *failedAt) {
   if (tok.spelling.data() == failedAt && tok.isNot(Tok::Eof))
     consume();
   int nesting = 0;
-  while (tok.isNot(Tok::Eof) && !startsStatement(tok.kind)) {
+  while (tok.isNot(Tok::Eof) && !startsStatement(tok)) {
     if (tok.is(Tok::LParen) || tok.is(Tok::LBracket) || tok.is(Tok::LBrace))
       ++nesting;
     else if (tok.is(Tok::RParen) || tok.is(Tok::RBracket))
@@ -94,7 +124,7 @@ void Parser::recoverInModel(const char *failedAt) {
     else if (tok.is(Tok::RBrace) && nesting-- == 0)
       return;
     else if (tok.is(Tok::Identifier) && nesting == 0 &&
-             peek().is(Tok::Equal))
+             (tok.startsLine || peek().is(Tok::Equal)))
       return;
     nesting = std::max(0, nesting);
     consume();
@@ -122,7 +152,8 @@ void Parser::recoverInTrain(const char *failedAt) {
       nesting = std::max(0, nesting - 1);
     else if (tok.is(Tok::RBrace) && nesting-- == 0)
       return;
-    else if (nesting == 0 && isTrainKey(tok))
+    else if (nesting == 0 && (isTrainKey(tok) ||
+                              (tok.startsLine && tok.is(Tok::Identifier))))
       return;
     nesting = std::max(0, nesting);
     consume();
@@ -177,7 +208,7 @@ std::unique_ptr<ModelFile> Parser::parseModelFile() {
         file->train = std::move(train);
       }
     } else {
-      expected("a 'model' or 'train' block");
+      expectedHere("a 'model' or 'train' block");
       recoverAtTopLevel();
     }
   }
@@ -248,12 +279,16 @@ StmtPtr Parser::parseStatement() {
       return error("the result of '" + tok.text +
                    "(...)' must be bound to a name, as in 'h = " + tok.text +
                    "(...)'");
-    return error("expected '=' after '" + tok.text +
-                 "' (a statement is 'name = expression' or starts with "
-                 "input, label, output, loss or metric)");
+    return error(peek().line == tok.line
+                     ? loc(peek())
+                     : Location(fileName, tok.line,
+                                tok.col + unsigned(tok.spelling.size())),
+                 "expected '=' after '" + tok.text +
+                     "' (a statement is 'name = expression' or starts with "
+                     "input, label, output, loss or metric)");
   default:
-    return expected("a statement (input, label, output, loss, metric or "
-                    "'name = expression')");
+    return expectedHere("a statement (input, label, output, loss, metric or "
+                        "'name = expression')");
   }
 }
 
@@ -342,9 +377,10 @@ StmtPtr Parser::parseObjective() {
     consume();
     if (tok.is(Tok::Error))
       return nullptr;
-    return error("expected '(' after '" + name + "', found " +
-                 describeToken(tok) + "; a " + (isMetric ? "metric" : "loss") +
-                 " is a call such as " + example);
+    return error(missingLoc(), "expected '(' after '" + name + "', found " +
+                                   describeToken(tok) + "; a " +
+                                   (isMetric ? "metric" : "loss") +
+                                   " is a call such as " + example);
   }
   auto call = parseCall();
   if (!call)
@@ -392,8 +428,8 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
 
 bool Parser::parseTrainEntry(TrainDecl &train) {
   if (tok.isNot(Tok::Identifier) && tok.isNot(Tok::KwBatch)) {
-    expected("a train setting (data, optimizer, batch, epochs, seed or "
-             "shuffle)");
+    expectedHere("a train setting (data, optimizer, batch, epochs, seed or "
+                 "shuffle)");
     return false;
   }
   TrainEntry entry;
@@ -557,7 +593,13 @@ ExprPtr Parser::parseNumber() {
                                         double(value), true, value);
   }
   double value;
-  if (tok.spelling.getAsDouble(value))
+  // getAsDouble accepts overflow to infinity and underflow to zero as merely
+  // inexact; neither is what the user wrote.
+  llvm::StringRef mantissa = tok.spelling.take_until(
+      [](char c) { return c == 'e' || c == 'E'; });
+  bool nonZero = mantissa.find_first_of("123456789") != llvm::StringRef::npos;
+  if (tok.spelling.getAsDouble(value) || !std::isfinite(value) ||
+      (value == 0 && nonZero))
     return error("number " + tok.spelling +
                  " is out of range for a double-precision float");
   consume();

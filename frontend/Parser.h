@@ -119,8 +119,15 @@ private:
   std::nullptr_t error(const llvm::Twine &msg) { return error(loc(), msg); }
   void note(const Location &at, const llvm::Twine &msg);
   /// "expected <what>, found <current token>"; silent on a lexical error
-  /// token, which was reported when it was read.
+  /// token, which was reported when it was read. The error points where the
+  /// missing thing belongs: just after the previous token when the current
+  /// one is on a later line, else at the current token.
   std::nullptr_t expected(const llvm::Twine &what);
+  /// As expected(), always at the current token: for a token that cannot
+  /// start what the parser looks for (a statement, a block).
+  std::nullptr_t expectedHere(const llvm::Twine &what);
+  /// Where expected() reports.
+  Location missingLoc() const;
   /// Consumes a token of `kind`, or reports "expected <what>".
   bool expect(Tok kind, const llvm::Twine &what);
 
@@ -144,6 +151,8 @@ private:
   DiagnosticEngine &diag;
   Token tok;
   std::optional<Token> lookahead;
+  /// Just past the end of the previous token; line 0 before the first.
+  unsigned prevEndLine = 0, prevEndCol = 0;
   unsigned errors = 0;
   bool stopped = false;
   unsigned depth = 0;
