@@ -30,12 +30,13 @@ static unsigned maxDepth(const std::vector<ExprPtr> &exprs) {
 
 CallExpr::CallExpr(Location loc, std::string callee, std::vector<ExprPtr> args,
                    std::vector<KeywordArg> kwargs)
-    : Expr(Kind::Call, std::move(loc), [&] {
-        unsigned d = maxDepth(args);
-        for (const KeywordArg &kw : kwargs)
-          d = std::max(d, kw.value->depth());
-        return d + 1;
-      }()),
+    : Expr(Kind::Call, std::move(loc),
+           [&] {
+             unsigned d = maxDepth(args);
+             for (const KeywordArg &kw : kwargs)
+               d = std::max(d, kw.value->depth());
+             return d + 1;
+           }()),
       callee(std::move(callee)), args(std::move(args)),
       kwargs(std::move(kwargs)) {}
 
@@ -151,8 +152,7 @@ void dump(const ModelFile &file, llvm::raw_ostream &os) {
   }
   os << "\n";
   if (file.model) {
-    os.indent(2) << "Model " << file.model->name << At{file.model->loc}
-                 << "\n";
+    os.indent(2) << "Model " << file.model->name << At{file.model->loc} << "\n";
     for (const StmtPtr &stmt : file.model->body)
       dumpStmt(*stmt, os, 4);
   }

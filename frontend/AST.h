@@ -28,7 +28,17 @@ namespace nnc::ast {
 
 class Expr {
 public:
-  enum class Kind { Number, String, Name, Batch, Bool, Negate, Binary, Call, List };
+  enum class Kind {
+    Number,
+    String,
+    Name,
+    Batch,
+    Bool,
+    Negate,
+    Binary,
+    Call,
+    List
+  };
 
   virtual ~Expr() = default;
   Kind kind() const { return exprKind; }
@@ -52,8 +62,8 @@ using ExprPtr = std::unique_ptr<Expr>;
 /// `42`, `1e-3`. Integers keep their exact value as well.
 class NumberExpr : public Expr {
 public:
-  NumberExpr(Location loc, std::string spelling, double value,
-             bool isInteger, int64_t intValue)
+  NumberExpr(Location loc, std::string spelling, double value, bool isInteger,
+             int64_t intValue)
       : Expr(Kind::Number, std::move(loc)), spelling(std::move(spelling)),
         value(value), integer(isInteger), intValue(intValue) {}
   const std::string &getSpelling() const { return spelling; }

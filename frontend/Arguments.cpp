@@ -53,10 +53,9 @@ std::optional<BoundArgs> bindArguments(const Expr &callOrName,
   if (numPositional > sig.params.size()) {
     size_t required = llvm::count_if(
         sig.params, [](const ParamSpec &p) { return p.required; });
-    std::string count =
-        required == sig.params.size()
-            ? std::to_string(required)
-            : "at most " + std::to_string(sig.params.size());
+    std::string count = required == sig.params.size()
+                            ? std::to_string(required)
+                            : "at most " + std::to_string(sig.params.size());
     diag.error(call->getArgs()[sig.params.size()]->loc(),
                "'" + sig.callee + "' takes " + count + " argument" +
                    (sig.params.size() == 1 ? "" : "s") + ", got " +
@@ -139,9 +138,8 @@ void ConstantReader::mismatch(const Expr &e, const llvm::Twine &expected,
                           describeExpr(e));
 }
 
-std::optional<double> ConstantReader::fold(const Expr &e,
-                                           const llvm::Twine &what,
-                                           bool wantInteger) {
+std::optional<double>
+ConstantReader::fold(const Expr &e, const llvm::Twine &what, bool wantInteger) {
   const char *expected = wantInteger ? "an integer" : "a number";
   switch (e.kind()) {
   case Expr::Kind::Number: {
@@ -195,8 +193,8 @@ std::optional<double> ConstantReader::fold(const Expr &e,
     }
     if (!std::isfinite(r) ||
         (wantInteger && std::abs(r) > 9007199254740992.0 /* 2^53 */)) {
-      diag.error(e.loc(), "constant expression for " + what +
-                              " is out of range");
+      diag.error(e.loc(),
+                 "constant expression for " + what + " is out of range");
       return std::nullopt;
     }
     return r;
@@ -251,8 +249,8 @@ ConstantReader::choice(const Expr &e, llvm::ArrayRef<std::string> choices,
   if (llvm::is_contained(choices, name->getName()))
     return name->getName();
   diag.error(e.loc(), "'" + name->getName() + "' is not a valid " + what +
-                          didYouMean(name->getName(), choices) +
-                          " (expected " + options + ")");
+                          didYouMean(name->getName(), choices) + " (expected " +
+                          options + ")");
   return std::nullopt;
 }
 
@@ -280,9 +278,8 @@ ConstantReader::integerList(const Expr &e, const llvm::Twine &what,
   return values;
 }
 
-std::optional<Shape> ConstantReader::shape(const Expr &e,
-                                           const llvm::Twine &what,
-                                           bool inferOne) {
+std::optional<Shape>
+ConstantReader::shape(const Expr &e, const llvm::Twine &what, bool inferOne) {
   auto *list = llvm::dyn_cast<ListExpr>(&e);
   if (!list) {
     mismatch(e, "a shape such as [batch, 784]", what);
@@ -303,10 +300,10 @@ std::optional<Shape> ConstantReader::shape(const Expr &e,
       }
       inferred = element.get();
     } else if (*d <= 0) {
-      diag.error(element->loc(),
-                 "dimensions must be positive, got " + llvm::Twine(*d) +
-                     (inferOne ? " (-1 asks for the dimension to be inferred)"
-                               : ""));
+      diag.error(
+          element->loc(),
+          "dimensions must be positive, got " + llvm::Twine(*d) +
+              (inferOne ? " (-1 asks for the dimension to be inferred)" : ""));
       return std::nullopt;
     } else if (*d > INT32_MAX) {
       diag.error(element->loc(), "dimension " + llvm::Twine(*d) +

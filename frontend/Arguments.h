@@ -1,4 +1,5 @@
-//===- Arguments.h - Matching call arguments and reading constants -*- C++ -*-===//
+//===- Arguments.h - Matching call arguments and reading constants -*- C++
+//-*-===//
 //
 // Every call in a model file -- a function, a layer, a loss, an optimizer, a
 // data set -- is checked against a Signature: parameters in positional
@@ -48,9 +49,8 @@ public:
   const Location &callLoc() const { return loc; }
 
 private:
-  friend std::optional<BoundArgs> bindArguments(const ast::Expr &,
-                                                const Signature &,
-                                                DiagnosticEngine &);
+  friend std::optional<BoundArgs>
+  bindArguments(const ast::Expr &, const Signature &, DiagnosticEngine &);
   Location loc;
   std::vector<std::pair<llvm::StringRef, const ast::Expr *>> args;
 };
@@ -84,9 +84,8 @@ public:
                                     const llvm::Twine &what);
   /// A list of integers, or a single integer (taken as a list of one when
   /// `allowScalar`).
-  std::optional<std::vector<int64_t>> integerList(const ast::Expr &e,
-                                                  const llvm::Twine &what,
-                                                  bool allowScalar);
+  std::optional<std::vector<int64_t>>
+  integerList(const ast::Expr &e, const llvm::Twine &what, bool allowScalar);
   /// A list of positive dimensions (`batch` allowed); with `inferOne`, one of
   /// them may be -1, returned as -1 for the caller to infer. Rejects shapes
   /// over kMaxElements.

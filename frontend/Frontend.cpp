@@ -9,10 +9,9 @@ namespace nnc {
 
 std::unique_ptr<ast::ModelFile> parseModelFile(unsigned bufferId,
                                                DiagnosticEngine &diag) {
-  const llvm::MemoryBuffer *buffer =
-      diag.sourceMgr().getMemoryBuffer(bufferId);
-  nn::Parser parser(buffer->getBuffer(),
-                    buffer->getBufferIdentifier().str(), diag);
+  const llvm::MemoryBuffer *buffer = diag.sourceMgr().getMemoryBuffer(bufferId);
+  nn::Parser parser(buffer->getBuffer(), buffer->getBufferIdentifier().str(),
+                    diag);
   return parser.parseModelFile();
 }
 
@@ -24,8 +23,8 @@ std::unique_ptr<ast::ModelFile> parseModelFile(llvm::StringRef text,
   return parseModelFile(id, diag);
 }
 
-std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file,
-                                  int64_t batchSize, DiagnosticEngine &diag) {
+std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
+                                  DiagnosticEngine &diag) {
   assert(file.model && "a parsed file has a model block");
   if (llvm::Error err = checkBatchSize(batchSize)) {
     diag.error(file.model->loc, llvm::toString(std::move(err)));

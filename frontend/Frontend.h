@@ -45,8 +45,8 @@ std::unique_ptr<ast::ModelFile> parseModelFile(llvm::StringRef text,
 
 /// Checks the model and lowers it to its forward graph with the batch
 /// dimension fixed to `batchSize`. The result passes ir/Verifier.
-std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file,
-                                  int64_t batchSize, DiagnosticEngine &diag);
+std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
+                                  DiagnosticEngine &diag);
 
 } // namespace nnc
 

@@ -67,8 +67,8 @@ std::optional<Operand> lowerReshape(CallContext &c) {
   if (!x)
     return std::nullopt;
   const ast::Expr &shapeExpr = *c.arg("shape");
-  auto shape = c.lowering().constants().shape(
-      shapeExpr, c.describeArg("shape"), /*inferOne=*/true);
+  auto shape = c.lowering().constants().shape(shapeExpr, c.describeArg("shape"),
+                                              /*inferOne=*/true);
   if (!shape)
     return std::nullopt;
   const TensorType &type = x->value->type();
@@ -80,11 +80,10 @@ std::optional<Operand> lowerReshape(CallContext &c) {
         known *= d;
     if (type.numElements() % known != 0) {
       c.lowering().diag().error(
-          shapeExpr.loc(), "cannot infer the -1 in " + shapeStr(*shape) +
-                               ": " + type.str() + " has " +
-                               llvm::Twine(type.numElements()) +
-                               " elements, which is not a multiple of " +
-                               llvm::Twine(known));
+          shapeExpr.loc(),
+          "cannot infer the -1 in " + shapeStr(*shape) + ": " + type.str() +
+              " has " + llvm::Twine(type.numElements()) +
+              " elements, which is not a multiple of " + llvm::Twine(known));
       return std::nullopt;
     }
     *inferred = type.numElements() / known;

@@ -65,10 +65,10 @@ std::optional<Operand> buildDense(LayerContext &layer) {
   if (!activation)
     return std::nullopt;
   if (*units < 1 || *units > INT32_MAX) {
-    layer.lowering().diag().error(layer.arg("units")->loc(),
-                                  "the units of 'dense' must be between 1 and " +
-                                      llvm::Twine(INT32_MAX) + ", got " +
-                                      llvm::Twine(*units));
+    layer.lowering().diag().error(
+        layer.arg("units")->loc(),
+        "the units of 'dense' must be between 1 and " + llvm::Twine(INT32_MAX) +
+            ", got " + llvm::Twine(*units));
     return std::nullopt;
   }
   const TensorType &type = x->value->type();
@@ -80,9 +80,8 @@ std::optional<Operand> buildDense(LayerContext &layer) {
                                    type.str() + " is " + x->origin.description);
     return std::nullopt;
   }
-  auto weight =
-      layer.param("weight", {type.dim(1), *units},
-                  initializerOf(Initializer::Kind::GlorotUniform));
+  auto weight = layer.param("weight", {type.dim(1), *units},
+                            initializerOf(Initializer::Kind::GlorotUniform));
   if (!weight)
     return std::nullopt;
   auto bias =

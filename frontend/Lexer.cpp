@@ -338,8 +338,7 @@ Token Lexer::lexBadByte(const char *start) {
     return make(Tok::Error, start, "invalid UTF-8 byte 0x" + hexByte(byte));
   }
   cur += len;
-  uint32_t cp =
-      decodeUTF8(reinterpret_cast<const unsigned char *>(start), len);
+  uint32_t cp = decodeUTF8(reinterpret_cast<const unsigned char *>(start), len);
   std::string hex = llvm::utohexstr(cp, /*LowerCase=*/false);
   hex.insert(0, hex.size() < 4 ? 4 - hex.size() : 0, '0');
   return make(Tok::Error, start,

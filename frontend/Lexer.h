@@ -68,7 +68,9 @@ struct Token {
 
   bool is(Tok k) const { return kind == k; }
   bool isNot(Tok k) const { return kind != k; }
-  bool isKeyword() const { return kind >= Tok::KwModel && kind <= Tok::KwFalse; }
+  bool isKeyword() const {
+    return kind >= Tok::KwModel && kind <= Tok::KwFalse;
+  }
 };
 
 /// How a token kind reads in an error message: `'('`, `a number`.

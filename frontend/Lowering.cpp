@@ -76,8 +76,8 @@ void ModelLowering::declareArguments() {
   }
   if (labels.size() > 1) {
     diagnostics.error(labels[1]->loc(), "a model has at most one label");
-    diagnostics.note(labels[0]->loc(), "the first label is '" +
-                                           labels[0]->getName() + "', here");
+    diagnostics.note(labels[0]->loc(),
+                     "the first label is '" + labels[0]->getName() + "', here");
   }
   if (inputs.empty())
     diagnostics.error(model.loc,
@@ -128,8 +128,7 @@ void ModelLowering::declareArguments() {
       diagnostics.error(spec.loc, llvm::Twine(what) + " '" + decl.getName() +
                                       "' of shape " + shapeStr(shape) +
                                       " is too large (at most " +
-                                      llvm::Twine(kMaxElements) +
-                                      " elements)");
+                                      llvm::Twine(kMaxElements) + " elements)");
       return;
     }
     arguments[&decl] =
@@ -217,11 +216,10 @@ void ModelLowering::lowerObjective(const ObjectiveStmt &stmt) {
     for (const ObjectiveDef &o : allObjectives())
       if (stmt.isMetric() || o.isLoss)
         names.push_back(o.name().str());
-    diagnostics.error(call.loc(), "unknown " + llvm::Twine(kind) + " '" +
-                                      call.getCallee() + "'" +
-                                      didYouMean(call.getCallee(), names) +
-                                      " (expected " + joinAlternatives(names) +
-                                      ")");
+    diagnostics.error(call.loc(),
+                      "unknown " + llvm::Twine(kind) + " '" + call.getCallee() +
+                          "'" + didYouMean(call.getCallee(), names) +
+                          " (expected " + joinAlternatives(names) + ")");
     return;
   }
   std::string name = stmt.isMetric() ? call.getCallee() : "loss";
@@ -376,8 +374,8 @@ ModelLowering::lowerOperands(const Expr &a, const Expr &b) {
   auto lhs = lowerTensor(a);
   if (!lhs)
     return std::nullopt;
-  auto rhs = litB ? lowerLiteral(*litB, lhs->value->type().element())
-                  : lowerTensor(b);
+  auto rhs =
+      litB ? lowerLiteral(*litB, lhs->value->type().element()) : lowerTensor(b);
   if (!rhs)
     return std::nullopt;
   return std::make_pair(*lhs, *rhs);
@@ -428,11 +426,10 @@ std::optional<Operand> ModelLowering::lowerLiteral(const Literal &lit,
 // Creating ops and parameters
 //===----------------------------------------------------------------------===//
 
-std::optional<Operand> ModelLowering::emit(OpKind kind,
-                                           llvm::ArrayRef<Operand> operands,
-                                           const Location &loc,
-                                           llvm::StringRef what, AttrDict attrs,
-                                           llvm::ArrayRef<TensorType> declared) {
+std::optional<Operand>
+ModelLowering::emit(OpKind kind, llvm::ArrayRef<Operand> operands,
+                    const Location &loc, llvm::StringRef what, AttrDict attrs,
+                    llvm::ArrayRef<TensorType> declared) {
   llvm::SmallVector<Value *, 3> values;
   for (const Operand &o : operands)
     values.push_back(o.value);

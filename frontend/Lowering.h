@@ -1,4 +1,5 @@
-//===- Lowering.h - Semantic checks and lowering to the graph IR -*- C++ -*-===//
+//===- Lowering.h - Semantic checks and lowering to the graph IR -*- C++
+//-*-===//
 //
 // ModelLowering walks a model block statement by statement and builds its
 // forward graph:
@@ -42,10 +43,10 @@ public:
   std::optional<Operand> lowerTensor(const ast::Expr &e) override;
   std::optional<std::pair<Operand, Operand>>
   lowerOperands(const ast::Expr &a, const ast::Expr &b) override;
-  std::optional<Operand> emit(OpKind kind, llvm::ArrayRef<Operand> operands,
-                              const Location &loc, llvm::StringRef what,
-                              AttrDict attrs = {},
-                              llvm::ArrayRef<TensorType> declared = {}) override;
+  std::optional<Operand>
+  emit(OpKind kind, llvm::ArrayRef<Operand> operands, const Location &loc,
+       llvm::StringRef what, AttrDict attrs = {},
+       llvm::ArrayRef<TensorType> declared = {}) override;
   std::optional<Operand> createParam(const std::string &name,
                                      const TensorType &type,
                                      const Initializer &init,

@@ -17,8 +17,7 @@ std::optional<int64_t> CallContext::integer(llvm::StringRef param,
   return lc.constants().integer(*e, describeArg(param));
 }
 
-std::optional<bool> CallContext::boolean(llvm::StringRef param,
-                                         bool fallback) {
+std::optional<bool> CallContext::boolean(llvm::StringRef param, bool fallback) {
   const ast::Expr *e = arg(param);
   if (!e)
     return fallback;

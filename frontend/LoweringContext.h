@@ -48,11 +48,10 @@ public:
   /// Creates an op at `loc`. A type error is reported there, framed in the
   /// user's terms, with a note giving each operand's type and origin.
   /// `what` names the construct for the result's origin: "'@'", "'dense'".
-  virtual std::optional<Operand> emit(OpKind kind,
-                                      llvm::ArrayRef<Operand> operands,
-                                      const Location &loc,
-                                      llvm::StringRef what, AttrDict attrs = {},
-                                      llvm::ArrayRef<TensorType> declared = {}) = 0;
+  virtual std::optional<Operand>
+  emit(OpKind kind, llvm::ArrayRef<Operand> operands, const Location &loc,
+       llvm::StringRef what, AttrDict attrs = {},
+       llvm::ArrayRef<TensorType> declared = {}) = 0;
 
   /// Creates a trainable parameter among the parameters at the top of the
   /// graph. A name used before is an error naming both places.

@@ -134,8 +134,8 @@ void Parser::recoverInModel(const char *failedAt) {
 /// The entries a train block knows; used only to find where the next entry
 /// starts after a syntax error.
 static bool isTrainKey(const Token &t) {
-  static const char *const keys[] = {"data",  "optimizer", "epochs",
-                                     "seed", "shuffle"};
+  static const char *const keys[] = {"data", "optimizer", "epochs", "seed",
+                                     "shuffle"};
   return t.is(Tok::KwBatch) ||
          (t.is(Tok::Identifier) && llvm::is_contained(keys, t.text));
 }
@@ -152,8 +152,8 @@ void Parser::recoverInTrain(const char *failedAt) {
       nesting = std::max(0, nesting - 1);
     else if (tok.is(Tok::RBrace) && nesting-- == 0)
       return;
-    else if (nesting == 0 && (isTrainKey(tok) ||
-                              (tok.startsLine && tok.is(Tok::Identifier))))
+    else if (nesting == 0 &&
+             (isTrainKey(tok) || (tok.startsLine && tok.is(Tok::Identifier))))
       return;
     nesting = std::max(0, nesting);
     consume();
@@ -437,8 +437,7 @@ bool Parser::parseTrainEntry(TrainDecl &train) {
   entry.loc = loc();
   consume();
   if (tok.is(Tok::Equal)) {
-    error("train settings are written without '=': '" + entry.key +
-          " value'");
+    error("train settings are written without '=': '" + entry.key + " value'");
     return false;
   }
   entry.value = parseExpression();
@@ -595,8 +594,8 @@ ExprPtr Parser::parseNumber() {
   double value;
   // getAsDouble accepts overflow to infinity and underflow to zero as merely
   // inexact; neither is what the user wrote.
-  llvm::StringRef mantissa = tok.spelling.take_until(
-      [](char c) { return c == 'e' || c == 'E'; });
+  llvm::StringRef mantissa =
+      tok.spelling.take_until([](char c) { return c == 'e' || c == 'E'; });
   bool nonZero = mantissa.find_first_of("123456789") != llvm::StringRef::npos;
   if (tok.spelling.getAsDouble(value) || !std::isfinite(value) ||
       (value == 0 && nonZero))

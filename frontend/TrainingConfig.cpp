@@ -194,8 +194,8 @@ void TrainBlockReader::readData(const Expr &e, DatasetSpec &data) {
   } else if (callee == "fashion_mnist") {
     data = DatasetSpec{DatasetSpec::Kind::FashionMNIST, ""};
   } else {
-    auto dir = constants.string(*args->get("directory"),
-                                "the directory of 'idx'");
+    auto dir =
+        constants.string(*args->get("directory"), "the directory of 'idx'");
     if (!dir)
       return;
     if (dir->empty()) {
@@ -215,8 +215,8 @@ void TrainBlockReader::readOptimizer(const Expr &e, OptimizerConfig &opt) {
   nn::Signature sig{"", {}};
   if (callee == "adam") {
     result.kind = OptimizerConfig::Kind::Adam;
-    sig = {"adam", {{"lr", false}, {"beta1", false}, {"beta2", false},
-                    {"eps", false}}};
+    sig = {"adam",
+           {{"lr", false}, {"beta1", false}, {"beta2", false}, {"eps", false}}};
   } else if (callee == "sgd") {
     result.kind = OptimizerConfig::Kind::SGD;
     sig = {"sgd", {{"lr", false}, {"momentum", false}}};
@@ -246,10 +246,8 @@ void TrainBlockReader::readOptimizer(const Expr &e, OptimizerConfig &opt) {
   };
   read("lr", result.learningRate, checkLearningRate);
   if (result.kind == OptimizerConfig::Kind::Adam) {
-    read("beta1", result.beta1,
-         [](double v) { return checkBeta("beta1", v); });
-    read("beta2", result.beta2,
-         [](double v) { return checkBeta("beta2", v); });
+    read("beta1", result.beta1, [](double v) { return checkBeta("beta1", v); });
+    read("beta2", result.beta2, [](double v) { return checkBeta("beta2", v); });
     read("eps", result.epsilon, checkEpsilon);
   } else {
     read("momentum", result.momentum, checkMomentum);
@@ -297,11 +295,13 @@ void TrainBlockReader::read(const TrainEntry &entry, TrainingConfig &config) {
   std::vector<std::string> keys = {"data",   "optimizer", "batch",
                                    "epochs", "seed",      "shuffle"};
   std::string hint;
-  static const llvm::StringRef optimizerKeys[] = {"lr", "beta1", "beta2",
-                                                  "eps", "momentum"};
+  static const llvm::StringRef optimizerKeys[] = {"lr", "beta1", "beta2", "eps",
+                                                  "momentum"};
   if (llvm::is_contained(optimizerKeys, key))
-    hint = "; '" + key.str() + "' belongs to the optimizer, as in 'optimizer "
-           "adam(" + key.str() + "=...)'";
+    hint = "; '" + key.str() +
+           "' belongs to the optimizer, as in 'optimizer "
+           "adam(" +
+           key.str() + "=...)'";
   else
     hint = nn::didYouMean(key, keys);
   diag.error(entry.loc, "unknown train setting '" + key + "'" + hint +

@@ -29,24 +29,24 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn>"),
 cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(category));
-cl::opt<Emit> emit(
-    "emit", cl::desc("What to print"), cl::init(Emit::Nothing),
-    cl::values(clEnumValN(Emit::AST, "ast", "the syntax tree"),
-               clEnumValN(Emit::Config, "config",
-                          "the training configuration, after the "
-                          "command-line overrides"),
-               clEnumValN(Emit::IR, "ir", "the forward graph as .nnir")),
-    cl::cat(category));
+cl::opt<Emit>
+    emit("emit", cl::desc("What to print"), cl::init(Emit::Nothing),
+         cl::values(clEnumValN(Emit::AST, "ast", "the syntax tree"),
+                    clEnumValN(Emit::Config, "config",
+                               "the training configuration, after the "
+                               "command-line overrides"),
+                    clEnumValN(Emit::IR, "ir", "the forward graph as .nnir")),
+         cl::cat(category));
 cl::opt<int64_t> batchSize("batch",
                            cl::desc("Batch size (overrides the train block)"),
                            cl::value_desc("N"), cl::cat(category));
 cl::opt<bool> printLocations("print-locations",
                              cl::desc("Print op locations with --emit=ir"),
                              cl::cat(category));
-cl::opt<bool> splitInput(
-    "split-input-file",
-    cl::desc("Process each part between '# -----' lines separately"),
-    cl::cat(category));
+cl::opt<bool>
+    splitInput("split-input-file",
+               cl::desc("Process each part between '# -----' lines separately"),
+               cl::cat(category));
 cl::opt<bool> verifyDiagnostics(
     "verify-diagnostics",
     cl::desc("Check diagnostics against expected-error comments"),
@@ -115,7 +115,7 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
     return config.has_value();
   }
   // Lower even when the train block had errors, to report the model's too.
-  int64_t batch = config ? config->batchSize
+  int64_t batch = config                          ? config->batchSize
                   : batchSize.getNumOccurrences() ? int64_t(batchSize)
                                                   : TrainingConfig().batchSize;
   auto graph = lowerModel(*file, batch, diag);
