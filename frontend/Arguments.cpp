@@ -14,11 +14,16 @@ using namespace ast;
 std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape) {
   int64_t total = 1;
   for (int64_t d : shape) {
-    if (d <= 0 || d > kMaxElements / total)
+    if (d <= 0 || d > kMaxDimension || d > kMaxElements / total)
       return std::nullopt;
     total *= d;
   }
   return total;
+}
+
+std::string sizeLimits() {
+  return "(at most " + std::to_string(kMaxDimension) + " per dimension and " +
+         std::to_string(kMaxElements) + " elements)";
 }
 
 std::string Signature::str() const {
@@ -305,10 +310,10 @@ ConstantReader::shape(const Expr &e, const llvm::Twine &what, bool inferOne) {
           "dimensions must be positive, got " + llvm::Twine(*d) +
               (inferOne ? " (-1 asks for the dimension to be inferred)" : ""));
       return std::nullopt;
-    } else if (*d > INT32_MAX) {
+    } else if (*d > kMaxDimension) {
       diag.error(element->loc(), "dimension " + llvm::Twine(*d) +
                                      " is too large (at most " +
-                                     llvm::Twine(INT32_MAX) + ")");
+                                     llvm::Twine(kMaxDimension) + ")");
       return std::nullopt;
     }
     dims.push_back(*d);
@@ -318,8 +323,8 @@ ConstantReader::shape(const Expr &e, const llvm::Twine &what, bool inferOne) {
     if (d != -1)
       known.push_back(d);
   if (!checkedNumElements(known)) {
-    diag.error(e.loc(), "shape " + shapeStr(dims) + " is too large (at most " +
-                            llvm::Twine(kMaxElements) + " elements)");
+    diag.error(e.loc(),
+               "shape " + shapeStr(dims) + " is too large " + sizeLimits());
     return std::nullopt;
   }
   return dims;

@@ -17,16 +17,22 @@
 #include "ir/Initializer.h"
 #include "ir/Types.h"
 
+#include <climits>
 #include <optional>
 
 namespace nnc::nn {
 
-/// No tensor may have more elements than this (the IR parser's limit too).
+/// The largest tensors nnc compiles, the limits of the IR's parser too: a
+/// dimension is at most kMaxDimension, a tensor has at most kMaxElements.
+constexpr int64_t kMaxDimension = INT32_MAX;
 constexpr int64_t kMaxElements = int64_t(1) << 40;
 
 /// The number of elements of `shape`, or nullopt if a dimension is not
-/// positive or the total exceeds kMaxElements.
+/// positive or is over kMaxDimension, or the total is over kMaxElements.
 std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape);
+
+/// "(at most 2147483647 per dimension and 1099511627776 elements)".
+std::string sizeLimits();
 
 struct ParamSpec {
   llvm::StringRef name;
@@ -88,7 +94,7 @@ public:
   integerList(const ast::Expr &e, const llvm::Twine &what, bool allowScalar);
   /// A list of positive dimensions (`batch` allowed); with `inferOne`, one of
   /// them may be -1, returned as -1 for the caller to infer. Rejects shapes
-  /// over kMaxElements.
+  /// over the size limits.
   std::optional<Shape> shape(const ast::Expr &e, const llvm::Twine &what,
                              bool inferOne = false);
   /// `glorot_uniform`, `normal(0.05)`, ...: the IR's initializers, checked

@@ -9,8 +9,7 @@ std::optional<Operand> LayerContext::param(llvm::StringRef suffix,
                                            const Initializer &init) {
   if (!checkedNumElements(shape)) {
     error("the parameter " + name + "." + suffix + " of shape " +
-          shapeStr(shape) + " would be too large (at most " +
-          llvm::Twine(kMaxElements) + " elements)");
+          shapeStr(shape) + " would be too large " + sizeLimits());
     return std::nullopt;
   }
   return lowering().createParam(name + "." + suffix.str(),

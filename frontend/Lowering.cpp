@@ -127,8 +127,7 @@ void ModelLowering::declareArguments() {
     if (!checkedNumElements(shape)) {
       diagnostics.error(spec.loc, llvm::Twine(what) + " '" + decl.getName() +
                                       "' of shape " + shapeStr(shape) +
-                                      " is too large (at most " +
-                                      llvm::Twine(kMaxElements) + " elements)");
+                                      " is too large " + sizeLimits());
       return;
     }
     arguments[&decl] =
@@ -443,9 +442,8 @@ ModelLowering::emit(OpKind kind, llvm::ArrayRef<Operand> operands,
   Value *result = (*op)->result();
   if (!checkedNumElements(result->type().shape())) {
     diagnostics.error(loc, "the result of " + what + ", " +
-                               result->type().str() +
-                               ", is too large (at most " +
-                               llvm::Twine(kMaxElements) + " elements)");
+                               result->type().str() + ", is too large " +
+                               sizeLimits());
     for (const Operand &o : operands)
       noteOrigin(o);
     return std::nullopt;

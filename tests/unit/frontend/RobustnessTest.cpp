@@ -1,8 +1,11 @@
 // Whatever the input, the frontend ends in one of two ways: a graph that
-// verifies, or at least one error at a known place in the file. Fed every
+// verifies and prints as IR that reads back the same, or at least one error
+// at a known place in the file. Fed every
 // truncation of each example and thousands of seeded random mutations, it
 // must never crash, hang, or fail silently.
 #include "frontend/Frontend.h"
+#include "ir/Parser.h"
+#include "ir/Printer.h"
 #include "ir/Verifier.h"
 
 #include <gtest/gtest.h>
@@ -64,6 +67,16 @@ bool compileAndCheck(const std::string &text, const std::string &what) {
     verifyDiag.setHandler(
         [&](const Diagnostic &d) { verifierOutput += d.message + "\n"; });
     EXPECT_TRUE(llvm::succeeded(verify(*graph, verifyDiag))) << verifierOutput;
+    // What nnc --emit=ir prints, nnc-opt reads.
+    std::string printed = toString(*graph);
+    auto reparsed = parseModule(printed, "printed.nnir", verifyDiag);
+    EXPECT_TRUE(reparsed) << printed << verifierOutput;
+    if (!reparsed)
+      return true;
+    std::string again;
+    llvm::raw_string_ostream os(again);
+    printModule(os, *reparsed);
+    EXPECT_EQ(again, printed);
   } else {
     EXPECT_GE(errors, 1u) << "failed without saying why";
   }
@@ -113,6 +126,8 @@ std::string randomInsertion(std::mt19937 &rng) {
       "-1",
       "1e999",
       "99999999999999999999",
+      "65536",
+      "1048576",
       "2.5",
       "\xFF",
       "\xC3\xA9",
