@@ -117,9 +117,8 @@ void ModelLowering::declareArguments() {
     for (size_t i = 0; i < spec.dims.size(); ++i) {
       const TypeSpec::Dim &d = spec.dims[i];
       if (d.isBatch && i > 0) {
-        diagnostics.error(d.loc,
-                          "'batch' can only be the first dimension of an " +
-                              llvm::Twine(what));
+        diagnostics.error(d.loc, "'batch' can only be the first dimension "
+                                 "of an input or a label");
         return;
       }
       shape.push_back(d.isBatch ? batch : d.size);
