@@ -8,7 +8,9 @@
 //   %1 = matmul %a, %b : f32[2,2]
 //
 // `@+N` / `@-N` name a line relative to the comment; without it the comment's
-// own line. The text between {{ }} must occur in the message.
+// own line. The text between {{ }} must occur in the message. Only the
+// `expected-...` part is read, so the comment may start with `//` (IR) or
+// `#` (model files).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_IR_VERIFYDIAGNOSTICS_H

@@ -1,0 +1,36 @@
+//===- Frontend.cpp - The .nn model language: entry points ----------------===//
+#include "frontend/Frontend.h"
+#include "frontend/Lowering.h"
+#include "frontend/Parser.h"
+
+#include "llvm/Support/MemoryBuffer.h"
+
+namespace nnc {
+
+std::unique_ptr<ast::ModelFile> parseModelFile(unsigned bufferId,
+                                               DiagnosticEngine &diag) {
+  const llvm::MemoryBuffer *buffer = diag.sourceMgr().getMemoryBuffer(bufferId);
+  nn::Parser parser(buffer->getBuffer(), buffer->getBufferIdentifier().str(),
+                    diag);
+  return parser.parseModelFile();
+}
+
+std::unique_ptr<ast::ModelFile> parseModelFile(llvm::StringRef text,
+                                               llvm::StringRef fileName,
+                                               DiagnosticEngine &diag) {
+  unsigned id =
+      diag.addBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, fileName));
+  return parseModelFile(id, diag);
+}
+
+std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
+                                  DiagnosticEngine &diag) {
+  assert(file.model && "a parsed file has a model block");
+  if (llvm::Error err = checkBatchSize(batchSize)) {
+    diag.error(file.model->loc, llvm::toString(std::move(err)));
+    return nullptr;
+  }
+  return nn::ModelLowering(*file.model, batchSize, diag).lower();
+}
+
+} // namespace nnc

@@ -1,0 +1,53 @@
+//===- Frontend.h - The .nn model language: entry points --------*- C++ -*-===//
+//
+// From a model file to the graph IR, in three steps that tools call in turn:
+//
+//   auto file = parseModelFile(bufferId, diag);          // syntax -> AST
+//   auto config = readTrainingConfig(*file, diag);       // the train block
+//   auto graph = lowerModel(*file, config->batchSize, diag);  // -> IR
+//
+// Each reports its errors through `diag` at the user's text and returns null
+// (nullopt) if there was any; one run reports every independent error.
+//
+// The forward graph lowerModel returns is
+//
+//   graph @<model>(%<input>..., %<label>) -> (loss: f32[], <metric>: f32[]...)
+//
+// Its arguments are the model's `input`s in order of declaration, then its
+// `label` if it has one: this is how the runtime knows which argument is fed
+// the features and which the labels. Every argument's first dimension is the
+// batch size. Its results are the loss, then each metric under its name
+// (`accuracy`). Parameters (`param` ops) come first, named as in checkpoints
+// (`dense_1.weight`).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_FRONTEND_FRONTEND_H
+#define NNC_FRONTEND_FRONTEND_H
+
+#include "frontend/AST.h"
+#include "frontend/TrainingConfig.h"
+#include "ir/Diagnostics.h"
+#include "ir/Graph.h"
+
+#include <memory>
+
+namespace nnc {
+
+/// Parses the model file held in buffer `bufferId` of the engine's source
+/// manager; diagnostics name the buffer's identifier as the file.
+std::unique_ptr<ast::ModelFile> parseModelFile(unsigned bufferId,
+                                               DiagnosticEngine &diag);
+
+/// Convenience for tests: registers `text` under `fileName` and parses it.
+std::unique_ptr<ast::ModelFile> parseModelFile(llvm::StringRef text,
+                                               llvm::StringRef fileName,
+                                               DiagnosticEngine &diag);
+
+/// Checks the model and lowers it to its forward graph with the batch
+/// dimension fixed to `batchSize`. The result passes ir/Verifier.
+std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
+                                  DiagnosticEngine &diag);
+
+} // namespace nnc
+
+#endif // NNC_FRONTEND_FRONTEND_H

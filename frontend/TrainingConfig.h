@@ -1,0 +1,84 @@
+//===- TrainingConfig.h - How a model is trained ----------------*- C++ -*-===//
+//
+// The train block of a model file as a struct: the data set, the optimizer
+// and its hyper-parameters, batch size, epochs, seed and shuffling. Where the
+// file is silent, Keras's defaults apply: Adam(lr=1e-3, beta1=0.9,
+// beta2=0.999, eps=1e-7), SGD(lr=0.01, momentum=0), batch 32 (Keras's
+// `fit` default), 5 epochs (the Keras beginner tutorial's), seed 0, shuffled,
+// MNIST. The driver applies command-line overrides to the struct and checks
+// it again with checkTrainingConfig.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_FRONTEND_TRAININGCONFIG_H
+#define NNC_FRONTEND_TRAININGCONFIG_H
+
+#include "frontend/AST.h"
+#include "ir/Diagnostics.h"
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace nnc {
+
+struct DatasetSpec {
+  enum class Kind { MNIST, FashionMNIST, IDX };
+  Kind kind = Kind::MNIST;
+  /// For IDX: the directory holding the four IDX files.
+  std::string directory;
+
+  /// `mnist`, `fashion_mnist` or `idx("dir")`, as written in a train block.
+  std::string str() const;
+};
+
+struct OptimizerConfig {
+  enum class Kind { Adam, SGD };
+  Kind kind = Kind::Adam;
+  double learningRate = 1e-3;
+  // Adam.
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-7;
+  // SGD.
+  double momentum = 0.0;
+
+  /// `adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-07)`.
+  std::string str() const;
+};
+
+struct TrainingConfig {
+  DatasetSpec data;
+  OptimizerConfig optimizer;
+  int64_t batchSize = 32;
+  int64_t epochs = 5;
+  uint64_t seed = 0;
+  bool shuffle = true;
+
+  /// The config as a train block, one entry per line.
+  void print(llvm::raw_ostream &os) const;
+};
+
+/// The default learning rate of each optimizer (Keras's).
+double defaultLearningRate(OptimizerConfig::Kind kind);
+
+// The ranges every setting must be in; each error says which and why.
+llvm::Error checkBatchSize(int64_t batch);
+llvm::Error checkEpochs(int64_t epochs);
+llvm::Error checkLearningRate(double lr);
+/// Adam's beta1 and beta2: in [0, 1).
+llvm::Error checkBeta(llvm::StringRef name, double beta);
+llvm::Error checkEpsilon(double eps);
+llvm::Error checkMomentum(double momentum);
+/// All of the above.
+llvm::Error checkTrainingConfig(const TrainingConfig &config);
+
+/// Reads the file's train block (the defaults if it has none). Reports each
+/// bad entry at its location and returns nullopt if there was any.
+std::optional<TrainingConfig> readTrainingConfig(const ast::ModelFile &file,
+                                                 DiagnosticEngine &diag);
+
+} // namespace nnc
+
+#endif // NNC_FRONTEND_TRAININGCONFIG_H
