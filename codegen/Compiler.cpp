@@ -104,7 +104,7 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
     step.graphName = graphs[i]->name();
     step.plan = plans[i];
     auto fn = codegen::emitStep(*module, *graphs[i], *plans[i], options, target,
-                                step.kernelNames);
+                                step);
     if (!fn)
       return fn.takeError();
     program->compiled.push_back(std::move(step));

@@ -45,8 +45,10 @@ struct CompiledStep {
   std::string graphName;
   StepFunction function = nullptr;
   const MemoryPlan *plan = nullptr;
-  /// The kernels in the order they run (what --profile reports).
+  /// The kernels in the order they run (what --profile reports), and the
+  /// op each computes.
   std::vector<std::string> kernelNames;
+  std::vector<const Op *> kernelOps;
 };
 
 class CompiledProgram {

@@ -33,7 +33,7 @@ public:
       : m(m), ctx(m.getContext()), g(g), plan(plan), options(options),
         target(target) {}
 
-  llvm::Expected<llvm::Function *> emit(std::vector<std::string> &names) {
+  llvm::Expected<llvm::Function *> emit(CompiledStep &compiled) {
     llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
     llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
     // Mirrors StepContext in StepABI.h.
@@ -86,7 +86,8 @@ public:
         b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot), elapsed),
                       slot);
       }
-      names.push_back(name);
+      compiled.kernelNames.push_back(name);
+      compiled.kernelOps.push_back(&op);
       ++index;
     }
     emitFinalCopies(b, tid);
@@ -249,11 +250,12 @@ private:
 
 } // namespace
 
-llvm::Expected<llvm::Function *>
-emitStep(llvm::Module &m, const Graph &g, const MemoryPlan &plan,
-         const CodegenOptions &options, const TargetInfo &target,
-         std::vector<std::string> &kernelNames) {
-  return StepEmitter(m, g, plan, options, target).emit(kernelNames);
+llvm::Expected<llvm::Function *> emitStep(llvm::Module &m, const Graph &g,
+                                          const MemoryPlan &plan,
+                                          const CodegenOptions &options,
+                                          const TargetInfo &target,
+                                          CompiledStep &step) {
+  return StepEmitter(m, g, plan, options, target).emit(step);
 }
 
 } // namespace nnc::codegen

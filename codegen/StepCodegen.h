@@ -17,10 +17,11 @@ struct TargetInfo {
 /// compute op of the graph becomes a kernel function taking its buffers as
 /// noalias pointers (a buffer read and written in place is passed once), and
 /// the step calls them in order with a barrier after each.
-llvm::Expected<llvm::Function *>
-emitStep(llvm::Module &m, const Graph &g, const MemoryPlan &plan,
-         const CodegenOptions &options, const TargetInfo &target,
-         std::vector<std::string> &kernelNames);
+llvm::Expected<llvm::Function *> emitStep(llvm::Module &m, const Graph &g,
+                                          const MemoryPlan &plan,
+                                          const CodegenOptions &options,
+                                          const TargetInfo &target,
+                                          CompiledStep &step);
 
 std::string stepFunctionName(const Graph &g);
 

@@ -493,7 +493,7 @@ std::string kernelName(const Group &g, const llvm::SetVector<Op *> &ops) {
       names.push_back(n);
   }
   std::string name = "fused";
-  size_t shown = updates ? 1 : 4;
+  size_t shown = updates ? 1 : 3;
   for (size_t i = 0; i < names.size() && i < shown; ++i)
     name += "_" + names[i];
   if (updates)

@@ -19,6 +19,7 @@ const void *JitExecutor::bufferOf(const Value *v) const {
 }
 
 llvm::Error JitExecutor::run() {
+  ++runCount;
   StepFunction fn = step.function;
   pool.run([&](unsigned thread) {
     StepContext ctx{arena.data(),         state.data(),         int32_t(thread),

@@ -46,8 +46,10 @@ public:
   llvm::Error run() override;
   HostTensor result(unsigned i) const override;
 
-  /// Per kernel, cycles spent so far (when compiled with profiling).
+  /// Per kernel, cycle-counter ticks spent so far (when compiled with
+  /// profiling), and the number of runs.
   llvm::ArrayRef<uint64_t> kernelCycles() const { return cycles; }
+  int64_t runs() const { return runCount; }
   const CompiledStep &compiledStep() const { return step; }
 
 private:
@@ -58,6 +60,7 @@ private:
   ThreadPool &pool;
   AlignedBuffer arena;
   std::vector<uint64_t> cycles;
+  int64_t runCount = 0;
 };
 
 /// Runs the graph with the reference interpreter, rounding to f32 per op.

@@ -2,6 +2,7 @@
 #include "runtime/ModelState.h"
 
 #include "ir/Initializer.h"
+#include "runtime/Checkpoint.h"
 #include "runtime/Random.h"
 
 #include <cmath>
@@ -118,6 +119,25 @@ HostTensor ModelState::read(const StateLayout::Entry &e) const {
 void ModelState::write(const StateLayout::Entry &e, const HostTensor &t) {
   for (int64_t i = 0; i < t.size(); ++i)
     storeElement(data(e), e.type.element(), i, t[i]);
+}
+
+llvm::Error saveModelState(const ModelState &state, llvm::StringRef path) {
+  std::vector<ConstTensorView> views;
+  for (const StateLayout::Entry &e : state.layout().entries())
+    views.push_back({e.name, e.type, state.data(e), size_t(e.type.byteSize())});
+  return saveCheckpoint(path, views, {{"format", "nnc"}});
+}
+
+llvm::Error loadModelState(ModelState &state, llvm::StringRef path) {
+  auto index = readCheckpointIndex(path);
+  if (!index)
+    return index.takeError();
+  std::vector<TensorView> views;
+  for (const StateLayout::Entry &e : state.layout().entries())
+    if (e.trainable || index->find(e.name))
+      views.push_back(
+          {e.name, e.type, state.data(e), size_t(e.type.byteSize())});
+  return loadCheckpoint(path, views);
 }
 
 } // namespace nnc

@@ -44,6 +44,16 @@ private:
   AlignedBuffer block;
 };
 
+/// Writes every variable of `state` to a safetensors checkpoint under its
+/// name (parameters as `dense_1.weight`, optimizer state as `adam.m.*`).
+llvm::Error saveModelState(const ModelState &state, llvm::StringRef path);
+
+/// Reads the parameters from a checkpoint, and the optimizer state when the
+/// checkpoint has it (a checkpoint of parameters alone starts the optimizer
+/// afresh). A tensor missing, of another shape or type, or unknown to the
+/// model is an error naming it.
+llvm::Error loadModelState(ModelState &state, llvm::StringRef path);
+
 /// Element conversion between host memory and HostTensor.
 double loadElement(const void *base, ElementType e, int64_t i);
 void storeElement(void *base, ElementType e, int64_t i, double v);

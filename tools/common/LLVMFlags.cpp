@@ -19,6 +19,27 @@ void adoptLLVMReportFlags(llvm::cl::OptionCategory &category) {
   adopt("stats", "Report the counters passes keep (statistics)");
 }
 
+void adoptLLVMThreadsFlag(llvm::cl::OptionCategory &category,
+                          llvm::StringRef description) {
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find("threads");
+  if (it == options.end())
+    return;
+  it->second->addCategory(category);
+  it->second->setDescription(description);
+  it->second->setValueStr("N");
+}
+
+std::optional<int> llvmThreadsFlag() {
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find("threads");
+  if (it == options.end() || !it->second->getNumOccurrences())
+    return std::nullopt;
+  if (auto *opt = dynamic_cast<llvm::cl::opt<int> *>(it->second))
+    return int(*opt);
+  return std::nullopt;
+}
+
 ReportFlags takeLLVMReportFlags() {
   ReportFlags flags;
   flags.timePasses = llvm::TimePassesIsEnabled;

@@ -1,27 +1,46 @@
 //===- nnc.cpp - The model compiler driver --------------------------------===//
 //
-// Reads a `.nn` model file and prints what was asked for: its syntax tree,
-// its training configuration, or its forward graph as `.nnir` (which nnc-opt
-// reads). Options and wiring only; the work is in frontend/.
+//   nnc model.nn --train              train with the JIT, as the file says
+//   nnc model.nn --emit=ir            print a stage: ast, config, ir, grad,
+//                                     train, fused, llvm, llvm-opt, asm
+//
+// Options and wiring only: the work is in frontend/, passes/, codegen/ and
+// runtime/, and the sequence of it in tools/nnc/Run.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/Frontend.h"
 #include "ir/Printer.h"
 #include "ir/VerifyDiagnostics.h"
 #include "tools/common/InputChunks.h"
+#include "tools/common/LLVMFlags.h"
+#include "tools/nnc/Run.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
+
+#include <thread>
 
 using namespace nnc;
 namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Nothing, AST, Config, IR };
+enum class Emit {
+  Nothing,
+  AST,
+  Config,
+  IR,
+  Grad,
+  Train,
+  Fused,
+  LLVM,
+  OptimizedLLVM,
+  Assembly
+};
 
 cl::OptionCategory category("nnc options");
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn>"),
@@ -29,14 +48,27 @@ cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.nn>"),
 cl::opt<std::string> outputFile("o", cl::desc("Output file"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(category));
-cl::opt<Emit>
-    emit("emit", cl::desc("What to print"), cl::init(Emit::Nothing),
-         cl::values(clEnumValN(Emit::AST, "ast", "the syntax tree"),
-                    clEnumValN(Emit::Config, "config",
-                               "the training configuration, after the "
-                               "command-line overrides"),
-                    clEnumValN(Emit::IR, "ir", "the forward graph as .nnir")),
-         cl::cat(category));
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to print"), cl::init(Emit::Nothing),
+    cl::values(clEnumValN(Emit::AST, "ast", "the syntax tree"),
+               clEnumValN(Emit::Config, "config",
+                          "the training configuration, after the "
+                          "command-line overrides"),
+               clEnumValN(Emit::IR, "ir", "the forward graph as .nnir"),
+               clEnumValN(Emit::Grad, "grad",
+                          "the forward graph with its gradients"),
+               clEnumValN(Emit::Train, "train",
+                          "the training step, with the optimizer's "
+                          "update"),
+               clEnumValN(Emit::Fused, "fused",
+                          "the training and evaluation steps as fused "
+                          "kernels"),
+               clEnumValN(Emit::LLVM, "llvm",
+                          "the LLVM IR of the steps, before optimization"),
+               clEnumValN(Emit::OptimizedLLVM, "llvm-opt",
+                          "the LLVM IR of the steps, after O3"),
+               clEnumValN(Emit::Assembly, "asm", "the steps' machine code")),
+    cl::cat(category));
 cl::opt<int64_t> batchSize("batch",
                            cl::desc("Batch size (overrides the train block)"),
                            cl::value_desc("N"), cl::cat(category));
@@ -66,10 +98,57 @@ cl::opt<bool> noShuffle("no-shuffle",
 cl::opt<std::string>
     dataDir("data", cl::desc("Train on the IDX files in this directory"),
             cl::value_desc("DIR"), cl::cat(trainCategory));
-// Not available yet; declared so that asking for them gets a clear answer.
-cl::opt<bool> train("train", cl::desc("Train the model"), cl::Hidden);
-cl::opt<bool> jit("jit", cl::desc("Compile the training step natively"),
-                  cl::Hidden);
+cl::opt<bool> train("train", cl::desc("Train the model, then evaluate it"),
+                    cl::cat(trainCategory));
+cl::opt<bool> evaluateOnly("eval",
+                           cl::desc("Evaluate on the test set (with --load)"),
+                           cl::cat(trainCategory));
+cl::opt<int64_t> steps("steps",
+                       cl::desc("Stop after N optimizer steps (0: only "
+                                "initialize, e.g. to --save)"),
+                       cl::value_desc("N"), cl::cat(trainCategory));
+cl::opt<std::string> loadPath("load",
+                              cl::desc("Start from a safetensors checkpoint"),
+                              cl::value_desc("FILE"), cl::cat(trainCategory));
+cl::opt<std::string> savePath("save",
+                              cl::desc("Save a safetensors checkpoint at the "
+                                       "end"),
+                              cl::value_desc("FILE"), cl::cat(trainCategory));
+cl::opt<std::string> metricsPath("metrics",
+                                 cl::desc("Write the run's figures as JSON"),
+                                 cl::value_desc("FILE"),
+                                 cl::cat(trainCategory));
+
+cl::OptionCategory engineCategory("nnc engine options");
+cl::opt<bool> jit("jit", cl::desc("Compile the steps with LLVM (the default)"),
+                  cl::cat(engineCategory));
+cl::opt<bool> interp("interp",
+                     cl::desc("Run the steps in the reference interpreter"),
+                     cl::cat(engineCategory));
+cl::opt<bool> noFusion("no-fusion",
+                       cl::desc("Compile every op as a kernel of its own"),
+                       cl::cat(engineCategory));
+cl::opt<bool> profile("profile",
+                      cl::desc("Report each kernel's time, FLOPs and bytes"),
+                      cl::cat(engineCategory));
+cl::opt<unsigned> vectorWidth(
+    "prefer-vector-width",
+    cl::desc("Widest vectors the compiled code uses, in bits (256, 512)"),
+    cl::value_desc("bits"), cl::cat(engineCategory));
+cl::list<std::string> printBefore("print-ir-before",
+                                  cl::desc("Print IR before the named pass"),
+                                  cl::value_desc("pass"), cl::CommaSeparated,
+                                  cl::cat(engineCategory));
+cl::list<std::string> printAfter("print-ir-after",
+                                 cl::desc("Print IR after the named pass"),
+                                 cl::value_desc("pass"), cl::CommaSeparated,
+                                 cl::cat(engineCategory));
+cl::opt<bool> printAfterAll("print-ir-after-all",
+                            cl::desc("Print IR after every pass"),
+                            cl::cat(engineCategory));
+cl::opt<bool> verifyEach("verify-each",
+                         cl::desc("Verify the IR after every pass"),
+                         cl::init(true), cl::cat(engineCategory));
 
 void toolError(const llvm::Twine &msg) {
   llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
@@ -90,6 +169,79 @@ llvm::Error applyOverrides(TrainingConfig &config) {
   if (dataDir.getNumOccurrences())
     config.data = DatasetSpec{DatasetSpec::Kind::IDX, dataDir};
   return checkTrainingConfig(config);
+}
+
+RunOptions runOptions() {
+  RunOptions o;
+  o.interpret = interp;
+  o.train = train;
+  o.evaluate = evaluateOnly;
+  switch (emit) {
+  case Emit::Grad:
+    o.emit = Stage::Grad;
+    break;
+  case Emit::Train:
+    o.emit = Stage::Train;
+    break;
+  case Emit::Fused:
+    o.emit = Stage::Fused;
+    break;
+  case Emit::LLVM:
+    o.emit = Stage::LLVM;
+    break;
+  case Emit::OptimizedLLVM:
+    o.emit = Stage::OptimizedLLVM;
+    break;
+  case Emit::Assembly:
+    o.emit = Stage::Assembly;
+    break;
+  default:
+    break;
+  }
+  if (steps.getNumOccurrences())
+    o.steps = steps;
+  std::optional<int> threads = llvmThreadsFlag();
+  o.threads = threads ? unsigned(*threads)
+                      : std::max(1u, std::thread::hardware_concurrency());
+  o.fusion = !noFusion;
+  o.profile = profile;
+  o.preferVectorWidth = vectorWidth;
+  o.load = loadPath;
+  o.save = savePath;
+  o.metrics = metricsPath;
+  o.progressBar = llvm::sys::Process::StandardErrIsDisplayed();
+  ReportFlags reports = takeLLVMReportFlags();
+  o.timePasses = reports.timePasses;
+  o.statistics = reports.statistics;
+  for (const std::string &p : printBefore)
+    o.instrumentation.printBefore.insert(p);
+  for (const std::string &p : printAfter)
+    o.instrumentation.printAfter.insert(p);
+  o.instrumentation.printAfterAll = printAfterAll;
+  o.instrumentation.verifyEach = verifyEach;
+  return o;
+}
+
+/// Checks the combination of options; an error message or "".
+std::string checkOptions() {
+  if (jit && interp)
+    return "--jit and --interp exclude each other";
+  if (std::optional<int> threads = llvmThreadsFlag(); threads && *threads < 1)
+    return "--threads must be at least 1";
+  if (steps.getNumOccurrences() && steps < 0)
+    return "--steps must not be negative";
+  if (evaluateOnly && train)
+    return "--eval evaluates without training; --train evaluates after "
+           "training: use one";
+  if (vectorWidth.getNumOccurrences() && vectorWidth != 256 &&
+      vectorWidth != 512)
+    return "--prefer-vector-width must be 256 or 512";
+  bool printing = emit != Emit::Nothing;
+  if (!printing && !train && !evaluateOnly && !savePath.getNumOccurrences())
+    return "nothing to do: train with --train, evaluate with --eval, or print "
+           "a stage with --emit (ast, config, ir, grad, train, fused, llvm, "
+           "llvm-opt, asm)";
+  return "";
 }
 
 /// Compiles one input and prints what --emit asks for; false on failure.
@@ -118,37 +270,41 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
   int64_t batch = config                          ? config->batchSize
                   : batchSize.getNumOccurrences() ? int64_t(batchSize)
                                                   : TrainingConfig().batchSize;
-  auto graph = lowerModel(*file, batch, diag);
-  if (!graph || !config)
+  if (emit == Emit::IR) {
+    auto graph = lowerModel(*file, batch, diag);
+    if (!graph || !config)
+      return false;
+    PrintOptions opts;
+    opts.printLocations = printLocations;
+    printGraph(os, *graph, opts);
+    return true;
+  }
+  if (!config) {
+    // Report the model's own errors too.
+    (void)lowerModel(*file, batch, diag);
     return false;
-  PrintOptions opts;
-  opts.printLocations = printLocations;
-  printGraph(os, *graph, opts);
-  return true;
+  }
+  return runModel(*file, *config, runOptions(), diag, os) == 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions({&category, &trainCategory});
+  adoptLLVMReportFlags(engineCategory);
+  adoptLLVMThreadsFlag(engineCategory,
+                       "Threads that run the steps (default: every core)");
+  cl::HideUnrelatedOptions({&category, &trainCategory, &engineCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "nnc: the model compiler\n\n"
-      "  nnc model.nn --emit=ir      the forward graph as .nnir\n"
-      "  nnc model.nn --emit=ast     the syntax tree\n"
-      "  nnc model.nn --emit=config  the training configuration\n");
+      "  nnc model.nn --train          train with the JIT, then evaluate\n"
+      "  nnc model.nn --emit=ir        print a stage (ast, config, ir, grad,\n"
+      "                                train, fused, llvm, llvm-opt, asm)\n");
 
-  if (train || jit) {
-    toolError(llvm::Twine(train ? "--train" : "--jit") +
-              " is not available yet; nnc can print a model's syntax tree, "
-              "training configuration or forward graph (--emit=ast, "
-              "--emit=config, --emit=ir)");
-    return 1;
-  }
-  if (emit == Emit::Nothing) {
-    toolError("nothing to do: choose what to print with --emit=ast, "
-              "--emit=config or --emit=ir (training is not available yet)");
+  std::string problem = checkOptions();
+  if (!problem.empty()) {
+    toolError(problem);
     return 1;
   }
 

@@ -1,0 +1,223 @@
+//===- Run.cpp - Compiling and running a model from the command line ------===//
+#include "tools/nnc/Run.h"
+
+#include "ir/Printer.h"
+#include "runtime/Profile.h"
+#include "runtime/Training.h"
+#include "tools/common/TrainingPipeline.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/WithColor.h"
+
+#include <fmt/format.h>
+
+namespace nnc {
+
+namespace {
+
+int fail(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
+  return 1;
+}
+
+/// The optimizer of the train block as a pass with its options.
+std::string optimizerPass(const OptimizerConfig &o) {
+  if (o.kind == OptimizerConfig::Kind::SGD)
+    return fmt::format("sgd{{lr={},momentum={}}}", o.learningRate, o.momentum);
+  return fmt::format("adam{{lr={},beta1={},beta2={},eps={}}}", o.learningRate,
+                     o.beta1, o.beta2, o.epsilon);
+}
+
+/// Where `mnist` lives when NNC_DATA_DIR is not set: the data/ folder of
+/// the source tree the binary was built in (build/bin/nnc -> data/).
+std::string defaultDataRoot() {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      nullptr, reinterpret_cast<void *>(&defaultDataRoot));
+  llvm::SmallString<256> root(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(root, "..", "..", "data");
+  if (llvm::sys::fs::is_directory(root))
+    return std::string(root);
+  return "data";
+}
+
+std::string datasetArgument(const DatasetSpec &spec) {
+  switch (spec.kind) {
+  case DatasetSpec::Kind::MNIST:
+    return "mnist";
+  case DatasetSpec::Kind::FashionMNIST:
+    return "fashion_mnist";
+  case DatasetSpec::Kind::IDX:
+    return spec.directory;
+  }
+  return "mnist";
+}
+
+/// The number of classes the model predicts: the columns of the logits its
+/// cross-entropy reads, or every byte value when it has none.
+unsigned classesOf(const Graph &forward) {
+  for (const Op &op : forward.ops())
+    if (op.is(OpKind::SoftmaxCrossEntropy))
+      return unsigned(op.operand(0)->type().dim(1));
+  return 256;
+}
+
+} // namespace
+
+int runModel(const ast::ModelFile &file, const TrainingConfig &config,
+             const RunOptions &options, DiagnosticEngine &diag,
+             llvm::raw_ostream &out) {
+  ForwardBuilder forward = [&](int64_t batch) {
+    return lowerModel(file, batch, diag);
+  };
+  std::unique_ptr<Graph> probe = forward(config.batchSize);
+  if (!probe)
+    return 1;
+
+  // The data first: a missing file is reported before any compiling.
+  std::optional<ImageDataset> data;
+  bool needData = options.train || options.evaluate;
+  if (needData) {
+    auto loaded = loadDataset(datasetArgument(config.data), defaultDataRoot(),
+                              classesOf(*probe));
+    if (!loaded)
+      return fail(llvm::toString(loaded.takeError()));
+    data.emplace(std::move(*loaded));
+    if (llvm::Error err = checkGraphFitsData(*probe, *data))
+      return fail(llvm::toString(std::move(err)));
+  }
+
+  PipelineOptions popts;
+  popts.batch = config.batchSize;
+  popts.evalRemainder = data ? data->size(Split::Test) % config.batchSize : 0;
+  popts.optimizer = optimizerPass(config.optimizer);
+  popts.fusion = options.fusion;
+  popts.instrumentation = options.instrumentation;
+  popts.instrumentation.timePasses = options.timePasses;
+  popts.instrumentation.statistics = options.statistics;
+  if (options.emit == Stage::Grad)
+    popts.stopAfter = "grad";
+  else if (options.emit == Stage::Train)
+    popts.stopAfter = "train";
+  auto program = buildTrainingProgram(forward, popts, diag);
+  if (!program)
+    return 1;
+  auto reportPasses = [&] {
+    for (const auto &pm : program->passManagers)
+      pm->printReports(llvm::errs());
+  };
+  if (options.emit == Stage::Grad || options.emit == Stage::Train ||
+      options.emit == Stage::Fused) {
+    printModule(out, program->module);
+    reportPasses();
+    return 0;
+  }
+
+  ModelState state(program->layout);
+  if (llvm::Error err = state.initialize(config.seed))
+    return fail(llvm::toString(std::move(err)));
+  if (!options.load.empty())
+    if (llvm::Error err = loadModelState(state, options.load))
+      return fail(llvm::toString(std::move(err)));
+
+  // Compile, or prepare the interpreter.
+  std::unique_ptr<CompiledProgram> code;
+  ThreadPool pool(options.interpret ? 1 : options.threads);
+  std::vector<std::unique_ptr<GraphExecutor>> executors;
+  bool needCode = needData || options.emit;
+  if (needCode && !options.interpret) {
+    CodegenOptions copts;
+    copts.profile = options.profile;
+    copts.preferVectorWidth = options.preferVectorWidth;
+    if (options.emit == Stage::LLVM)
+      copts.printLLVM = &out;
+    if (options.emit == Stage::OptimizedLLVM)
+      copts.printOptimizedLLVM = &out;
+    if (options.emit == Stage::Assembly)
+      copts.printAssembly = &out;
+    auto compiled = compileTrainingProgram(*program, copts);
+    if (!compiled)
+      return fail(llvm::toString(compiled.takeError()));
+    code = std::move(*compiled);
+    llvm::errs() << fmt::format("compiled {} graphs for {} in {:.3f} s\n",
+                                program->module.numGraphs(), code->cpuName(),
+                                code->compileSeconds());
+    if (options.emit)
+      return 0;
+    for (Graph &g : program->module.graphs())
+      executors.push_back(
+          std::make_unique<JitExecutor>(g, *code->step(g.name()), state, pool));
+  } else if (needCode) {
+    for (Graph &g : program->module.graphs())
+      executors.push_back(std::make_unique<InterpreterExecutor>(g, state));
+  }
+  reportPasses();
+  if (options.statistics)
+    for (size_t i = 0; i < program->plans.size(); ++i) {
+      const MemoryPlan &plan = *program->plans[i];
+      llvm::errs() << fmt::format(
+          "memory of @{}: arena {} bytes ({} without reuse), {} in-place "
+          "updates, {} copies at the end of the step; state {} bytes\n",
+          program->module.graph(i)->name(), plan.arenaBytes,
+          plan.bytesWithoutReuse, plan.inPlaceAssigns, plan.finalCopies.size(),
+          program->layout.byteSize());
+    }
+
+  TrainingExecutors exec;
+  for (auto &e : executors) {
+    const std::string &name = e->graph().name();
+    if (name == "train")
+      exec.train = e.get();
+    else if (name == "eval")
+      exec.eval = e.get();
+    else if (name == "eval_remainder")
+      exec.evalRemainder = e.get();
+  }
+
+  TrainingReport report;
+  if (options.train && (!options.steps || *options.steps > 0)) {
+    TrainingOptions topts;
+    topts.epochs = config.epochs;
+    topts.maxSteps = options.steps;
+    topts.shuffle = config.shuffle;
+    topts.seed = config.seed;
+    topts.progressBar = options.progressBar;
+    auto trained = train(exec, *data, topts);
+    if (!trained)
+      return fail(llvm::toString(trained.takeError()));
+    report = std::move(*trained);
+  } else if (options.evaluate || (options.train && data)) {
+    auto test = evaluate(exec, *data);
+    if (!test)
+      return fail(llvm::toString(test.takeError()));
+    report.test = *test;
+  }
+
+  if (report.test && report.steps)
+    llvm::errs() << fmt::format(
+        "{}: test accuracy {:.2f}% (loss {:.4f}) after {} steps; training "
+        "{:.2f} s ({:.3f} s/epoch)\n",
+        probe->name(), 100 * report.test->accuracy, report.test->loss,
+        report.steps, report.trainSeconds,
+        report.trainSeconds / std::max<size_t>(1, report.epochs.size()));
+  else if (report.test)
+    llvm::errs() << fmt::format("{}: test accuracy {:.2f}% (loss {:.4f})\n",
+                                probe->name(), 100 * report.test->accuracy,
+                                report.test->loss);
+  if (options.profile && code)
+    for (auto &e : executors)
+      if (auto *jit = dynamic_cast<JitExecutor *>(e.get()))
+        if (jit->runs())
+          printProfile(llvm::errs(), *jit);
+  if (!options.save.empty())
+    if (llvm::Error err = saveModelState(state, options.save))
+      return fail(llvm::toString(std::move(err)));
+  if (!options.metrics.empty())
+    if (llvm::Error err =
+            writeMetrics(options.metrics, probe->name(),
+                         code ? code->compileSeconds() : 0.0, report))
+      return fail(llvm::toString(std::move(err)));
+  return 0;
+}
+
+} // namespace nnc

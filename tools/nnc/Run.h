@@ -1,0 +1,48 @@
+//===- Run.h - Compiling and running a model from the command line -*- C++
+//-*-===//
+//
+// What `nnc model.nn --train` does once the model is parsed: build the
+// training and evaluation graphs, print any stage asked for, compile them
+// (or interpret them), load and save checkpoints, train, evaluate, report.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_TOOLS_NNC_RUN_H
+#define NNC_TOOLS_NNC_RUN_H
+
+#include "codegen/Compiler.h"
+#include "frontend/Frontend.h"
+#include "passes/PassManager.h"
+
+#include <optional>
+#include <string>
+
+namespace nnc {
+
+enum class Stage { Grad, Train, Fused, LLVM, OptimizedLLVM, Assembly };
+
+struct RunOptions {
+  bool interpret = false; ///< the reference interpreter instead of the JIT
+  bool train = false;
+  bool evaluate = false;
+  std::optional<Stage> emit;
+  std::optional<int64_t> steps;
+  unsigned threads = 1;
+  bool fusion = true;
+  bool profile = false;
+  unsigned preferVectorWidth = 0;
+  std::string load, save, metrics;
+  bool progressBar = false;
+  bool timePasses = false;
+  bool statistics = false;
+  PassInstrumentation instrumentation;
+};
+
+/// Runs the model; reports problems through `diag` or on stderr and
+/// returns the process's exit status.
+int runModel(const ast::ModelFile &file, const TrainingConfig &config,
+             const RunOptions &options, DiagnosticEngine &diag,
+             llvm::raw_ostream &out);
+
+} // namespace nnc
+
+#endif
