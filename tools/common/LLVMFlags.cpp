@@ -14,6 +14,7 @@ void adoptLLVMReportFlags(llvm::cl::OptionCategory &category) {
       return;
     it->second->addCategory(category);
     it->second->setDescription(desc);
+    it->second->setHiddenFlag(llvm::cl::NotHidden);
   };
   adopt("time-passes", "Report the time each pass takes");
   adopt("stats", "Report the counters passes keep (statistics)");
@@ -28,6 +29,7 @@ void adoptLLVMThreadsFlag(llvm::cl::OptionCategory &category,
   it->second->addCategory(category);
   it->second->setDescription(description);
   it->second->setValueStr("N");
+  it->second->setHiddenFlag(llvm::cl::NotHidden);
 }
 
 std::optional<int> llvmThreadsFlag() {
