@@ -118,14 +118,22 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
                                        verifyErrors);
   if (options.printLLVM)
     module->print(*options.printLLVM, nullptr);
+  auto since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+        .count();
+  };
+  program->phaseSeconds.emit = since(start);
+  auto optimizeStart = std::chrono::steady_clock::now();
   if (options.optimize)
     optimize(*module, **tm);
+  program->phaseSeconds.optimize = since(optimizeStart);
   if (options.printOptimizedLLVM)
     module->print(*options.printOptimizedLLVM, nullptr);
   if (options.printAssembly)
     if (llvm::Error err = printAssembly(*module, **tm, *options.printAssembly))
       return err;
 
+  auto machineStart = std::chrono::steady_clock::now();
   auto jit = llvm::orc::LLJITBuilder()
                  .setJITTargetMachineBuilder(std::move(jtmb))
                  .create();
@@ -147,9 +155,8 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
     program->compiled[i].function = sym->toPtr<StepFunction>();
   }
   program->jit = std::move(*jit);
-  program->seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
+  program->phaseSeconds.machineCode = since(machineStart);
+  program->seconds = since(start);
   return program;
 }
 

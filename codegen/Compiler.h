@@ -66,6 +66,11 @@ public:
 
   /// Wall time from LLVM IR generation to callable code.
   double compileSeconds() const { return seconds; }
+  /// Its parts: generating LLVM IR, optimizing it, making machine code.
+  struct Phases {
+    double emit = 0, optimize = 0, machineCode = 0;
+  };
+  const Phases &phases() const { return phaseSeconds; }
   /// The host CPU the code was compiled for.
   const std::string &cpuName() const { return cpu; }
 
@@ -74,6 +79,7 @@ private:
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::vector<CompiledStep> compiled;
   double seconds = 0;
+  Phases phaseSeconds;
   std::string cpu;
 };
 

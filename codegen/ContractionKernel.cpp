@@ -75,17 +75,24 @@ public:
           colBegin, colEnd,
           [&](Value *ct) {
             Value *col0 = b.CreateMul(ct, kb.index(tileCols));
-            for (int64_t kblk = 0; kblk < blocks; ++kblk) {
-              int64_t k0 = kblk * blockDepth;
-              int64_t k1 = std::min(depth, k0 + blockDepth);
-              kb.forRange(
-                  rowBegin, rowEnd,
-                  [&](Value *rt) {
-                    Value *row0 = b.CreateMul(rt, kb.index(kRowTile));
-                    emitTile(row0, col0, k0, k1, kblk == 0, kblk == blocks - 1);
-                  },
-                  "rt");
-            }
+            kb.forRange(
+                0, blocks,
+                [&](Value *kblk) {
+                  Value *k0 = b.CreateMul(kblk, kb.index(blockDepth));
+                  Value *k1 = b.CreateBinaryIntrinsic(
+                      llvm::Intrinsic::smin, kb.index(depth),
+                      b.CreateAdd(k0, kb.index(blockDepth)));
+                  Value *first = b.CreateICmpEQ(kblk, kb.index(0));
+                  Value *last = b.CreateICmpEQ(kblk, kb.index(blocks - 1));
+                  kb.forRange(
+                      rowBegin, rowEnd,
+                      [&](Value *rt) {
+                        Value *row0 = b.CreateMul(rt, kb.index(kRowTile));
+                        emitTile(row0, col0, k0, k1, first, last);
+                      },
+                      "rt");
+                },
+                "kb");
           },
           "ct");
     };
@@ -191,41 +198,65 @@ private:
     return a.load(kb, index);
   }
 
+  /// Emits `then()` under `condition`.
+  void ifThen(Value *condition, llvm::function_ref<void()> then,
+              llvm::StringRef name) {
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    auto *thenBlock = llvm::BasicBlock::Create(b.getContext(), name, f);
+    auto *done = llvm::BasicBlock::Create(b.getContext(), name + ".done", f);
+    b.CreateCondBr(condition, thenBlock, done);
+    b.SetInsertPoint(thenBlock);
+    then();
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  }
+
+  /// The column of vector `v` of a tile, whether it starts inside the
+  /// matrix, and the lanes inside it (null when every column is).
+  struct TileColumn {
+    Value *col, *valid, *mask;
+  };
+  TileColumn tileColumn(Value *col0, Value *v) {
+    Value *col = b.CreateAdd(col0, b.CreateMul(v, kb.index(vw)));
+    return {col, b.CreateICmpSLT(col, kb.index(n)),
+            columnsDivide() ? nullptr : laneMask(col)};
+  }
+
   /// One tile: rows [row0, row0 + kRowTile), the tile's columns from col0,
-  /// depths [k0, k1). Tiles at the bottom edge and columns past n are
-  /// handled by guarding rows and masking lanes.
-  void emitTile(Value *row0, Value *col0, int64_t k0, int64_t k1, bool first,
-                bool last) {
-    llvm::SmallVector<llvm::AllocaInst *, 16> acc;
-    llvm::SmallVector<Value *, 4> cols, masks;
-    for (int64_t v = 0; v < kVectorsPerTile; ++v) {
-      Value *col = b.CreateAdd(col0, kb.index(v * vw));
-      cols.push_back(col);
-      masks.push_back(columnsDivide() ? nullptr : laneMask(col));
-    }
+  /// depths [k0, k1). The sums start at zero in the first k block and from
+  /// the scratch buffer after it; the last block applies the epilogue, the
+  /// others store the partial sums. Rows past m and columns past n are
+  /// masked out.
+  void emitTile(Value *row0, Value *col0, Value *k0, Value *k1, Value *first,
+                Value *last) {
+    llvm::SmallVector<TileColumn, 4> cols;
+    for (int64_t v = 0; v < kVectorsPerTile; ++v)
+      cols.push_back(tileColumn(col0, kb.index(v)));
     // Rows past m read row m-1 and are not stored.
-    llvm::SmallVector<Value *, 4> rows, rowValid;
+    llvm::SmallVector<Value *, 4> rows;
     for (int64_t r = 0; r < kRowTile; ++r) {
       Value *row = b.CreateAdd(row0, kb.index(r));
-      Value *valid = b.CreateICmpSLT(row, kb.index(m));
-      rowValid.push_back(valid);
-      rows.push_back(b.CreateSelect(valid, row, kb.index(m - 1)));
+      rows.push_back(b.CreateSelect(b.CreateICmpSLT(row, kb.index(m)), row,
+                                    kb.index(m - 1)));
     }
-    // Vectors starting past n are skipped entirely.
-    llvm::SmallVector<Value *, 4> colValid;
-    for (int64_t v = 0; v < kVectorsPerTile; ++v)
-      colValid.push_back(b.CreateICmpSLT(cols[v], kb.index(n)));
 
-    for (int64_t r = 0; r < kRowTile; ++r)
-      for (int64_t v = 0; v < kVectorsPerTile; ++v) {
-        llvm::AllocaInst *slot = entryAlloca(vt);
-        Value *init = llvm::Constant::getNullValue(vt);
-        if (!first)
-          init = loadVector(scratch, ElementType::F32, cIndex(rows[r], cols[v]),
-                            masks[v]);
-        b.CreateStore(init, slot);
-        acc.push_back(slot);
-      }
+    llvm::SmallVector<llvm::AllocaInst *, 16> acc;
+    for (int64_t i = 0; i < kRowTile * kVectorsPerTile; ++i) {
+      acc.push_back(entryAlloca(vt));
+      b.CreateStore(llvm::Constant::getNullValue(vt), acc.back());
+    }
+    if (scratch)
+      ifThen(
+          b.CreateNot(first),
+          [&] {
+            for (int64_t r = 0; r < kRowTile; ++r)
+              for (int64_t v = 0; v < kVectorsPerTile; ++v)
+                b.CreateStore(loadVector(scratch, ElementType::F32,
+                                         cIndex(rows[r], cols[v].col),
+                                         vectorMask(cols[v])),
+                              acc[r * kVectorsPerTile + v]);
+          },
+          "resume");
 
     const TensorRef &bs = bSource();
     kb.forRange(
@@ -233,14 +264,10 @@ private:
         [&](Value *k) {
           llvm::SmallVector<Value *, 4> bv;
           for (int64_t v = 0; v < kVectorsPerTile; ++v) {
-            Value *index = b.CreateAdd(b.CreateMul(k, kb.index(n)), cols[v]);
-            // Past-the-end vectors read a valid row of B, masked to nothing.
-            Value *mask = masks[v];
-            if (!columnsDivide() || v > 0) {
-              Value *valid = b.CreateVectorSplat(vw, colValid[v]);
-              mask = mask ? b.CreateAnd(mask, valid) : valid;
-            }
-            bv.push_back(loadVector(bs.ptr, ElementType::F32, index, mask));
+            Value *index =
+                b.CreateAdd(b.CreateMul(k, kb.index(n)), cols[v].col);
+            bv.push_back(loadVector(bs.ptr, ElementType::F32, index,
+                                    vectorMask(cols[v])));
           }
           for (int64_t r = 0; r < kRowTile; ++r) {
             Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
@@ -255,24 +282,75 @@ private:
         },
         "k");
 
-    for (int64_t r = 0; r < kRowTile; ++r)
-      for (int64_t v = 0; v < kVectorsPerTile; ++v) {
-        // Store only rows and vectors inside the matrix.
-        Value *inside = b.CreateAnd(rowValid[r], colValid[v]);
-        llvm::Function *f = b.GetInsertBlock()->getParent();
-        auto *then = llvm::BasicBlock::Create(b.getContext(), "store", f);
-        auto *done = llvm::BasicBlock::Create(b.getContext(), "store.done", f);
-        b.CreateCondBr(inside, then, done);
-        b.SetInsertPoint(then);
-        Value *c = b.CreateLoad(vt, acc[r * kVectorsPerTile + v]);
-        if (last)
-          emitEpilogue(c, rows[r], cols[v], masks[v]);
-        else
-          storeVector(scratch, ElementType::F32, cIndex(rows[r], cols[v]), c,
-                      masks[v]);
-        b.CreateBr(done);
-        b.SetInsertPoint(done);
-      }
+    // The sums leave the registers through a small buffer, so that the
+    // epilogue is generated once and run for each vector of the tile.
+    llvm::AllocaInst *tile = tileBuffer();
+    for (int64_t i = 0; i < kRowTile * kVectorsPerTile; ++i)
+      b.CreateStore(b.CreateLoad(vt, acc[i]),
+                    b.CreateConstInBoundsGEP1_64(vt, tile, i));
+    kb.forRangeRolled(
+        0, kRowTile,
+        [&](Value *r) {
+          Value *row = b.CreateAdd(row0, r);
+          kb.forRangeRolled(
+              0, kVectorsPerTile,
+              [&](Value *v) {
+                TileColumn c = tileColumn(col0, v);
+                Value *inside =
+                    b.CreateAnd(b.CreateICmpSLT(row, kb.index(m)), c.valid);
+                ifThen(
+                    inside,
+                    [&] {
+                      Value *slot = b.CreateInBoundsGEP(
+                          vt, tile,
+                          b.CreateAdd(b.CreateMul(r, kb.index(kVectorsPerTile)),
+                                      v));
+                      Value *sum = b.CreateLoad(vt, slot);
+                      if (!scratch) {
+                        emitEpilogue(sum, row, c.col, c.mask);
+                        return;
+                      }
+                      llvm::Function *f = b.GetInsertBlock()->getParent();
+                      auto *finish =
+                          llvm::BasicBlock::Create(b.getContext(), "finish", f);
+                      auto *partial = llvm::BasicBlock::Create(b.getContext(),
+                                                               "partial", f);
+                      auto *join =
+                          llvm::BasicBlock::Create(b.getContext(), "join", f);
+                      b.CreateCondBr(last, finish, partial);
+                      b.SetInsertPoint(finish);
+                      emitEpilogue(sum, row, c.col, c.mask);
+                      b.CreateBr(join);
+                      b.SetInsertPoint(partial);
+                      storeVector(scratch, ElementType::F32, cIndex(row, c.col),
+                                  sum, c.mask);
+                      b.CreateBr(join);
+                      b.SetInsertPoint(join);
+                    },
+                    "tile.store");
+              },
+              "v");
+        },
+        "r");
+  }
+
+  /// Lanes of a tile column to load: none when it starts past n.
+  Value *vectorMask(const TileColumn &c) {
+    if (n % (vw * kVectorsPerTile) == 0)
+      return nullptr; // every tile is whole
+    Value *valid = b.CreateVectorSplat(vw, c.valid);
+    return c.mask ? b.CreateAnd(c.mask, valid) : valid;
+  }
+
+  llvm::AllocaInst *tileBuffer() {
+    if (!tileSlots) {
+      llvm::Function *f = b.GetInsertBlock()->getParent();
+      llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+      tileSlots =
+          entry.CreateAlloca(vt, entry.getInt64(kRowTile * kVectorsPerTile));
+      tileSlots->setAlignment(llvm::Align(64));
+    }
+    return tileSlots;
   }
 
   Value *cIndex(Value *row, Value *col) {
@@ -350,6 +428,7 @@ private:
   llvm::Type *ft = nullptr;
   llvm::FixedVectorType *vt = nullptr;
   Value *scratch = nullptr;
+  llvm::AllocaInst *tileSlots = nullptr;
   std::unique_ptr<ScalarValues> scalars;
   llvm::DenseMap<const nnc::Value *, unsigned> argIndex;
 };

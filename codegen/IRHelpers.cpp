@@ -32,6 +32,13 @@ llvm::Type *computeType(llvm::LLVMContext &ctx, ElementType e) {
 void KernelBuilder::forRange(Value *begin, Value *end,
                              llvm::function_ref<void(Value *)> body,
                              llvm::StringRef name, int64_t step) {
+  emitLoop(begin, end, body, name, step, nullptr);
+}
+
+void KernelBuilder::emitLoop(Value *begin, Value *end,
+                             llvm::function_ref<void(Value *)> body,
+                             llvm::StringRef name, int64_t step,
+                             llvm::BranchInst **latch) {
   llvm::Function *f = b.GetInsertBlock()->getParent();
   llvm::LLVMContext &ctx = context();
   llvm::BasicBlock *preheader = b.GetInsertBlock();
@@ -48,8 +55,23 @@ void KernelBuilder::forRange(Value *begin, Value *end,
   Value *next = b.CreateAdd(iv, index(step), name + ".next", /*HasNUW=*/true,
                             /*HasNSW=*/true);
   iv->addIncoming(next, b.GetInsertBlock());
-  b.CreateBr(header);
+  llvm::BranchInst *back = b.CreateBr(header);
+  if (latch)
+    *latch = back;
   b.SetInsertPoint(exit);
+}
+
+void KernelBuilder::forRangeRolled(int64_t begin, int64_t end,
+                                   llvm::function_ref<void(Value *)> body,
+                                   llvm::StringRef name) {
+  llvm::BranchInst *latch = nullptr;
+  emitLoop(index(begin), index(end), body, name, 1, &latch);
+  llvm::LLVMContext &ctx = context();
+  llvm::MDNode *disable = llvm::MDNode::get(
+      ctx, llvm::MDString::get(ctx, "llvm.loop.unroll.disable"));
+  llvm::MDNode *loopID = llvm::MDNode::getDistinct(ctx, {nullptr, disable});
+  loopID->replaceOperandWith(0, loopID);
+  latch->setMetadata(llvm::LLVMContext::MD_loop, loopID);
 }
 
 void KernelBuilder::forEachIndex(

@@ -35,6 +35,13 @@ public:
   void forRange(llvm::Value *begin, llvm::Value *end,
                 llvm::function_ref<void(llvm::Value *)> body,
                 llvm::StringRef name = "i", int64_t step = 1);
+
+  /// forRange for a loop whose body is large and runs few times (a tile's
+  /// epilogue): LLVM is asked not to unroll it, which would multiply the
+  /// code to compile for no gain.
+  void forRangeRolled(int64_t begin, int64_t end,
+                      llvm::function_ref<void(llvm::Value *)> body,
+                      llvm::StringRef name);
   void forRange(int64_t begin, int64_t end,
                 llvm::function_ref<void(llvm::Value *)> body,
                 llvm::StringRef name = "i") {
@@ -73,6 +80,9 @@ public:
   llvm::Value *callMath(llvm::StringRef floatName, llvm::Value *x);
 
 private:
+  void emitLoop(llvm::Value *begin, llvm::Value *end,
+                llvm::function_ref<void(llvm::Value *)> body,
+                llvm::StringRef name, int64_t step, llvm::BranchInst **latch);
   llvm::Value *cast(llvm::Value *v, ElementType from, ElementType to);
 
   llvm::IRBuilder<> &b;

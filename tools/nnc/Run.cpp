@@ -139,9 +139,13 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     if (!compiled)
       return fail(llvm::toString(compiled.takeError()));
     code = std::move(*compiled);
-    llvm::errs() << fmt::format("compiled {} graphs for {} in {:.3f} s\n",
-                                program->module.numGraphs(), code->cpuName(),
-                                code->compileSeconds());
+    const CompiledProgram::Phases &p = code->phases();
+    llvm::errs() << fmt::format(
+        "compiled {} graphs for {} in {:.3f} s (graph passes {:.3f} s, LLVM "
+        "IR {:.3f} s, O3 {:.3f} s, machine code {:.3f} s)\n",
+        program->module.numGraphs(), code->cpuName(),
+        program->passSeconds + code->compileSeconds(), program->passSeconds,
+        p.emit, p.optimize, p.machineCode);
     if (options.emit)
       return 0;
     for (Graph &g : program->module.graphs())
