@@ -74,7 +74,8 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   if (!probe)
     return 1;
 
-  // The data first: a missing file is reported before any compiling.
+  // The test set's size decides the evaluation graphs, so the data comes
+  // before the graphs; checkpoints are read before anything is compiled.
   std::optional<ImageDataset> data;
   bool needData = options.train || options.evaluate;
   if (needData) {
