@@ -34,6 +34,12 @@ struct CodegenOptions {
   unsigned preferVectorWidth = 0;
   /// Count each kernel's cycles into StepContext::kernelCycles.
   bool profile = false;
+  /// In kernels that compute a variable's next value (the optimizer's
+  /// update), let square roots and divisions use the hardware's reciprocal
+  /// estimates refined by one Newton step: an ulp or two from the exact
+  /// result, several times faster. See docs/performance.md for its effect
+  /// on training.
+  bool fastUpdates = true;
   /// Where to print LLVM IR before and after optimisation, and assembly.
   llvm::raw_ostream *printLLVM = nullptr;
   llvm::raw_ostream *printOptimizedLLVM = nullptr;

@@ -2,6 +2,7 @@
 #include "codegen/IRHelpers.h"
 
 #include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/Module.h"
 
 namespace nnc::codegen {
@@ -211,6 +212,42 @@ Value *KernelBuilder::cast(Value *v, ElementType from, ElementType to) {
   return b.CreateIntCast(v, t, fromSigned);
 }
 
+static bool isFloat16Vector(llvm::Type *t) {
+  auto *v = llvm::dyn_cast<llvm::FixedVectorType>(t);
+  return v && v->getNumElements() == 16 && v->getElementType()->isFloatTy();
+}
+
+Value *KernelBuilder::approximateSqrt(Value *x) {
+  if (!approximate || !isFloat16Vector(x->getType()))
+    return nullptr;
+  llvm::Type *t = x->getType();
+  auto splat = [&](double d) { return llvm::ConstantFP::get(t, d); };
+  Value *y = b.CreateIntrinsic(
+      llvm::Intrinsic::x86_avx512_rsqrt14_ps_512, {},
+      {x, llvm::Constant::getNullValue(t), b.getInt16(0xFFFF)});
+  // y = y * (1.5 - 0.5 x y^2): one Newton step for 1/sqrt(x).
+  Value *halfXYY =
+      b.CreateFMul(b.CreateFMul(splat(0.5), x), b.CreateFMul(y, y));
+  y = b.CreateFMul(y, b.CreateFSub(splat(1.5), halfXYY));
+  // sqrt(x) = x / sqrt(x); at x = 0 the estimate is infinite.
+  Value *root = b.CreateFMul(x, y);
+  return b.CreateSelect(b.CreateFCmpOEQ(x, splat(0.0)), splat(0.0), root);
+}
+
+Value *KernelBuilder::approximateDiv(Value *a, Value *d) {
+  if (!approximate || !isFloat16Vector(d->getType()))
+    return nullptr;
+  llvm::Type *t = d->getType();
+  Value *q = b.CreateIntrinsic(
+      llvm::Intrinsic::x86_avx512_rcp14_ps_512, {},
+      {d, llvm::Constant::getNullValue(t), b.getInt16(0xFFFF)});
+  // q = q + q (1 - d q): one Newton step for 1/d.
+  Value *error =
+      b.CreateFSub(llvm::ConstantFP::get(t, 1.0), b.CreateFMul(d, q));
+  q = b.CreateFAdd(q, b.CreateFMul(q, error));
+  return b.CreateFMul(a, q);
+}
+
 Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
                                   llvm::ArrayRef<ElementType> types) {
   ElementType e = types.empty() ? ElementType::F32 : types[0];
@@ -236,6 +273,8 @@ Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
   case OpKind::Log:
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a[0]);
   case OpKind::Sqrt:
+    if (Value *v = approximateSqrt(a[0]))
+      return v;
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a[0]);
   case OpKind::Rsqrt:
     return b.CreateFDiv(like(1.0),
@@ -257,6 +296,8 @@ Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
   case OpKind::Mul:
     return fp ? b.CreateFMul(a[0], a[1]) : b.CreateMul(a[0], a[1]);
   case OpKind::Div:
+    if (Value *v = approximateDiv(a[0], a[1]))
+      return v;
     return b.CreateFDiv(a[0], a[1]);
   case OpKind::Max:
     // Ties and NaN in b pick a; NaN in a picks b: a >= b ? a : b.

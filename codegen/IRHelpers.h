@@ -25,6 +25,11 @@ class KernelBuilder {
 public:
   explicit KernelBuilder(llvm::IRBuilder<> &b) : b(b) {}
 
+  /// Lets square roots and divisions of 16-float vectors use AVX-512's
+  /// estimates refined by a Newton step (within an ulp or two of the exact
+  /// result); see CodegenOptions::fastUpdates.
+  void setApproximateReciprocals(bool on) { approximate = on; }
+
   llvm::IRBuilder<> &builder() { return b; }
   llvm::LLVMContext &context() { return b.getContext(); }
 
@@ -80,12 +85,17 @@ public:
   llvm::Value *callMath(llvm::StringRef floatName, llvm::Value *x);
 
 private:
+  /// sqrt(x) and a / d from AVX-512's 14-bit estimates and one Newton step,
+  /// for <16 x float>; null when not allowed or not that type.
+  llvm::Value *approximateSqrt(llvm::Value *x);
+  llvm::Value *approximateDiv(llvm::Value *a, llvm::Value *d);
   void emitLoop(llvm::Value *begin, llvm::Value *end,
                 llvm::function_ref<void(llvm::Value *)> body,
                 llvm::StringRef name, int64_t step, llvm::BranchInst **latch);
   llvm::Value *cast(llvm::Value *v, ElementType from, ElementType to);
 
   llvm::IRBuilder<> &b;
+  bool approximate = false;
 };
 
 } // namespace nnc::codegen

@@ -102,6 +102,14 @@ private:
     std::vector<const nnc::Value *> buffers; ///< one per pointer argument
   };
 
+  /// A kernel whose result becomes a variable's next value.
+  static bool computesUpdate(const Op &op) {
+    return llvm::any_of(op.results(), [](nnc::Value *r) {
+      return llvm::any_of(
+          r->uses(), [](const Use &u) { return u.user->is(OpKind::Assign); });
+    });
+  }
+
   static std::string kernelLabel(const Op &op) {
     if (op.is(OpKind::Kernel))
       return op.attrs().getString("name");
@@ -164,6 +172,9 @@ private:
     }
     llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", k.function));
     KernelBuilder kb(b);
+    if (options.fastUpdates && computesUpdate(op) &&
+        llvm::StringRef(target.features).contains("+avx512f"))
+      kb.setApproximateReciprocals(true);
     auto ref = [&](const nnc::Value *v, int arg) {
       TensorRef t{v->type()};
       if (arg >= 0)

@@ -129,6 +129,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   if (needCode && !options.interpret) {
     CodegenOptions copts;
     copts.profile = options.profile;
+    copts.fastUpdates = options.fastUpdates;
     copts.preferVectorWidth = options.preferVectorWidth;
     if (options.emit == Stage::LLVM)
       copts.printLLVM = &out;
