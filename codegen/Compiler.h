@@ -55,6 +55,9 @@ struct CompiledStep {
   /// op each computes.
   std::vector<std::string> kernelNames;
   std::vector<const Op *> kernelOps;
+  /// Barriers the step calls: only where a kernel depends on work other
+  /// threads did since the last one.
+  unsigned barriers = 0;
 };
 
 class CompiledProgram {

@@ -160,6 +160,7 @@ Value *KernelBuilder::constantArray(const Op &constantOp) {
 
 std::pair<Value *, Value *> KernelBuilder::threadRange(int64_t n, Value *tid,
                                                        Value *nthreads) {
+  partitioned = true;
   Value *t = b.CreateSExt(tid, b.getInt64Ty());
   Value *nt = b.CreateSExt(nthreads, b.getInt64Ty());
   Value *begin = b.CreateUDiv(b.CreateMul(index(n), t), nt);

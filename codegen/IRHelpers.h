@@ -81,6 +81,11 @@ public:
   std::pair<llvm::Value *, llvm::Value *>
   threadRange(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads);
 
+  /// Whether the kernel split work between threads. A kernel that did not
+  /// does all its writing on thread 0 (the others skip it), which lets the
+  /// step leave out barriers between such kernels.
+  bool splitsWork() const { return partitioned; }
+
   /// Calls a unary libm function (expf, tanhf, ...) or its double version.
   llvm::Value *callMath(llvm::StringRef floatName, llvm::Value *x);
 
@@ -96,6 +101,7 @@ private:
 
   llvm::IRBuilder<> &b;
   bool approximate = false;
+  bool partitioned = false;
 };
 
 } // namespace nnc::codegen

@@ -8,6 +8,7 @@
 #include "llvm/IR/Intrinsics.h"
 
 #include <map>
+#include <optional>
 
 namespace nnc::codegen {
 
@@ -70,13 +71,21 @@ public:
       Value *start =
           cycles ? b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {})
                  : nullptr;
+      // A barrier only where this kernel would otherwise read what another
+      // thread may still be writing, or overwrite what it may still read.
+      std::vector<Access> accesses = accessesOf(op, kernel->threadZeroOnly);
+      if (conflicts(accesses)) {
+        b.CreateCall(barrierType, barrier, {barrierState});
+        pending.clear();
+        ++compiled.barriers;
+      }
+      pending.insert(pending.end(), accesses.begin(), accesses.end());
       llvm::SmallVector<Value *, 8> args;
       for (const nnc::Value *buffer : kernel->buffers)
         args.push_back(pointerTo(b, buffer));
       args.push_back(tid);
       args.push_back(nthreads);
       b.CreateCall(kernel->function, args);
-      b.CreateCall(barrierType, barrier, {barrierState});
       if (cycles) {
         Value *elapsed = b.CreateSub(
             b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {}),
@@ -90,8 +99,14 @@ public:
       compiled.kernelOps.push_back(&op);
       ++index;
     }
+    // The copies of assignments not done in place read values that other
+    // threads wrote. The runtime waits for every thread after the step, so
+    // nothing else needs a barrier at the end.
+    if (!plan.finalCopies.empty()) {
+      b.CreateCall(barrierType, barrier, {barrierState});
+      ++compiled.barriers;
+    }
     emitFinalCopies(b, tid);
-    b.CreateCall(barrierType, barrier, {barrierState});
     b.CreateRetVoid();
     return step;
   }
@@ -100,7 +115,48 @@ private:
   struct Kernel {
     llvm::Function *function;
     std::vector<const nnc::Value *> buffers; ///< one per pointer argument
+    bool threadZeroOnly = false;
   };
+
+  /// The bytes a kernel reads or writes, and whether only thread 0 does.
+  struct Access {
+    Storage storage;
+    int64_t begin, end;
+    bool write;
+    bool threadZeroOnly;
+  };
+
+  /// Whether `next` touches memory that an access since the last barrier
+  /// wrote (or, if `next` writes, read) from another thread.
+  bool conflicts(llvm::ArrayRef<Access> next) const {
+    for (const Access &a : next)
+      for (const Access &p : pending) {
+        if (a.storage != p.storage || a.end <= p.begin || p.end <= a.begin)
+          continue;
+        if (!a.write && !p.write)
+          continue;
+        if (a.threadZeroOnly && p.threadZeroOnly)
+          continue;
+        return true;
+      }
+    return false;
+  }
+
+  std::vector<Access> accessesOf(const Op &op, bool threadZeroOnly) const {
+    std::vector<Access> out;
+    auto add = [&](const nnc::Value *v, bool write) {
+      BufferSlot s = plan.slot(v);
+      if (s.storage == Storage::Constant)
+        return;
+      out.push_back({s.storage, s.offset, s.offset + v->type().byteSize(),
+                     write, threadZeroOnly});
+    };
+    for (const nnc::Value *v : op.operands())
+      add(v, false);
+    for (const nnc::Value *v : op.results())
+      add(v, true);
+    return out;
+  }
 
   /// A kernel whose result becomes a variable's next value.
   static bool computesUpdate(const Op &op) {
@@ -217,6 +273,7 @@ private:
       }
       }
       b.CreateRetVoid();
+      k.threadZeroOnly = !kb.splitsWork();
       return k;
     }
     if (!lowerOp(kb, op, operands, results, threads))
@@ -226,6 +283,7 @@ private:
                                          "support the '" +
                                          op.name() + "' op here");
     b.CreateRetVoid();
+    k.threadZeroOnly = !kb.splitsWork();
     return k;
   }
 
@@ -257,6 +315,7 @@ private:
   const TargetInfo &target;
   llvm::StructType *contextType = nullptr;
   Value *arena = nullptr, *state = nullptr;
+  std::vector<Access> pending;
 };
 
 } // namespace

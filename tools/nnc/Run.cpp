@@ -158,6 +158,11 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       executors.push_back(std::make_unique<InterpreterExecutor>(g, state));
   }
   reportPasses();
+  if (options.statistics && code)
+    for (const CompiledStep &step : code->steps())
+      llvm::errs() << fmt::format("step @{}: {} kernels, {} barriers\n",
+                                  step.graphName, step.kernelNames.size(),
+                                  step.barriers);
   if (options.statistics)
     for (size_t i = 0; i < program->plans.size(); ++i) {
       const MemoryPlan &plan = *program->plans[i];
