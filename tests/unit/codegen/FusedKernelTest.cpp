@@ -1,0 +1,234 @@
+// The fused kernel generators against the interpreter, over shapes that
+// exercise their edges: rows that do not fill a tile, columns that do not
+// fill a vector or a tile, depths that need k blocking, transposed operands,
+// epilogues with every kind of side input, row-wise heads with batch
+// reductions, and element-wise chains with broadcasting. Each graph goes
+// through the fusion pass, which must form the expected kernels.
+#include "codegen/Compiler.h"
+#include "ir/Builder.h"
+#include "passes/MemoryPlanning.h"
+#include "passes/Passes.h"
+#include "runtime/Executor.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <random>
+
+using namespace nnc;
+
+namespace {
+
+struct FusedCase {
+  std::string name;
+  std::vector<TensorType> args;
+  std::function<std::vector<Value *>(Builder &, llvm::ArrayRef<Value *>)> build;
+  unsigned kernels;    ///< kernel ops the fusion pass must form
+  int64_t classes = 1; ///< i32 arguments are labels in [0, classes)
+};
+
+void PrintTo(const FusedCase &c, std::ostream *os) { *os << c.name; }
+
+TensorType f32(Shape s) { return TensorType(ElementType::F32, s); }
+
+std::unique_ptr<Module> buildCase(const FusedCase &c) {
+  auto m = std::make_unique<Module>();
+  Graph *g = m->addGraph(std::make_unique<Graph>("case"));
+  Builder b(*g);
+  std::vector<Value *> args;
+  for (const TensorType &t : c.args)
+    args.push_back(g->addArgument(t));
+  std::vector<Value *> results = c.build(b, args);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < results.size(); ++i)
+    names.push_back("r" + std::to_string(i));
+  b.ret(results, names);
+  return m;
+}
+
+std::vector<HostTensor> arguments(const FusedCase &c) {
+  std::mt19937_64 rng(std::hash<std::string>()(c.name));
+  std::vector<HostTensor> out;
+  for (const TensorType &t : c.args) {
+    HostTensor h(t);
+    std::uniform_real_distribution<double> dist(-1, 1);
+    for (double &d : h.data)
+      d = t.element() == ElementType::I32 ? double(rng() % c.classes)
+                                          : dist(rng);
+    h.roundToElementType();
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+std::vector<HostTensor> run(GraphExecutor &e, llvm::ArrayRef<HostTensor> args) {
+  for (unsigned i = 0; i < args.size(); ++i)
+    for (int64_t k = 0; k < args[i].size(); ++k)
+      storeElement(e.argument(i), args[i].type.element(), k, args[i][k]);
+  llvm::Error err = e.run();
+  EXPECT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  std::vector<HostTensor> out;
+  for (unsigned i = 0; i < e.graph().terminator()->numOperands(); ++i)
+    out.push_back(e.result(i));
+  return out;
+}
+
+class FusedKernels : public ::testing::TestWithParam<FusedCase> {};
+
+/// A dense layer's forward product with bias and relu: [m, k] x [k, n].
+FusedCase forward(int64_t m, int64_t k, int64_t n) {
+  return {"forward_" + std::to_string(m) + "x" + std::to_string(k) + "x" +
+              std::to_string(n),
+          {f32({m, k}), f32({k, n}), f32({n})},
+          [](Builder &b, llvm::ArrayRef<Value *> a) {
+            return std::vector<Value *>{
+                b.relu(b.add(b.matmul(a[0], a[1]), a[2]))};
+          },
+          1};
+}
+
+std::vector<FusedCase> allCases() {
+  std::vector<FusedCase> cases;
+  // Tiles of 4 rows and 64 columns, vectors of 16, k blocks of 64.
+  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{32, 784, 128},
+                                                            {1, 3, 1},
+                                                            {5, 7, 10},
+                                                            {4, 64, 64},
+                                                            {7, 65, 17},
+                                                            {13, 130, 100},
+                                                            {32, 200, 144},
+                                                            {3, 129, 130}})
+    cases.push_back(forward(m, k, n));
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      cases.push_back(
+          {std::string("transposes") + (ta ? "_a" : "") + (tb ? "_b" : ""),
+           {f32(ta ? Shape{70, 9} : Shape{9, 70}),
+            f32(tb ? Shape{33, 70} : Shape{70, 33})},
+           [=](Builder &b, llvm::ArrayRef<Value *> a) {
+             Value *c = b.matmul(a[0], a[1], ta, tb);
+             return std::vector<Value *>{b.mul(c, b.scalar(0.5))};
+           },
+           1});
+  // Side inputs of every broadcast shape, and several outputs at once.
+  cases.push_back({"epilogue_side_inputs",
+                   {f32({6, 20}), f32({20, 18}), f32({6, 18}), f32({6, 1}),
+                    f32({18}), f32({})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *c = b.matmul(a[0], a[1]);
+                     Value *u = b.add(b.mul(c, a[2]), a[3]);
+                     Value *v = b.sub(b.div(u, b.add(b.exp(a[4]), a[5])), c);
+                     return std::vector<Value *>{u, v, c};
+                   },
+                   // exp(a[4]) + a[5] is computed at [18], not at the
+                   // product's shape: a kernel of its own.
+                   2});
+  // An optimizer-style update in the epilogue: the product is a gradient.
+  cases.push_back({"epilogue_update",
+                   {f32({8, 50}), f32({8, 40}), f32({50, 40}), f32({50, 40})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *g = b.matmul(a[0], a[1], true, false);
+                     Value *v =
+                         b.add(b.mul(b.scalar(0.9), b.unary(OpKind::Abs, a[3])),
+                               b.mul(b.scalar(0.1), b.mul(g, g)));
+                     Value *step = b.div(g, b.add(b.sqrt(v), b.scalar(1e-3)));
+                     return std::vector<Value *>{b.sub(a[2], step), v};
+                   },
+                   1});
+  // The relu mask of the backward pass, computed in the epilogue.
+  cases.push_back({"epilogue_mask",
+                   {f32({16, 10}), f32({40, 10}), f32({16, 40})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *d = b.matmul(a[0], a[1], false, true);
+                     Value *active = b.compare("gt", a[2], b.scalar(0.0));
+                     return std::vector<Value *>{
+                         b.select(active, d, b.scalar(0.0))};
+                   },
+                   1});
+  // A classifier head: loss, accuracy, and the logits' gradient with the
+  // bias gradient, over batches and class counts of several sizes.
+  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
+           {32, 10}, {5, 3}, {17, 33}, {1, 2}})
+    cases.push_back(
+        {"head_" + std::to_string(rows) + "x" + std::to_string(cols),
+         {f32({rows, cols}), TensorType(ElementType::I32, {rows}), f32({cols})},
+         [=](Builder &b, llvm::ArrayRef<Value *> a) {
+           Value *logits = a[0], *y = a[1];
+           Value *loss = b.reduce(OpKind::ReduceMean,
+                                  b.softmaxCrossEntropy(logits, y), {0});
+           Value *hit = b.compare("eq", b.argmax(logits, 1), y);
+           Value *acc =
+               b.reduce(OpKind::ReduceMean, b.cast(hit, ElementType::F32), {0});
+           Value *grad = b.mul(b.sub(b.softmax(logits), b.oneHot(y, cols)),
+                               b.scalar(1.0 / double(rows)));
+           Value *bias = b.reduceSum(grad, {0});
+           Value *updated = b.sub(a[2], b.mul(b.scalar(0.01), bias));
+           return std::vector<Value *>{loss, acc, grad, updated};
+         },
+         1,
+         cols});
+  // Row-wise ops without batch reductions: split between threads.
+  cases.push_back({"rows_only",
+                   {f32({9, 21})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *ls = b.logSoftmax(a[0]);
+                     Value *mx = b.reduce(OpKind::ReduceMax, a[0], {1});
+                     return std::vector<Value *>{b.mul(ls, b.scalar(2.0)),
+                                                 b.add(mx, b.scalar(1.0))};
+                   },
+                   1});
+  // Element-wise chains with broadcast inputs.
+  cases.push_back(
+      {"elementwise_chain",
+       {f32({7, 33}), f32({33}), f32({7, 1})},
+       [](Builder &b, llvm::ArrayRef<Value *> a) {
+         Value *x = b.add(a[0], a[1]);
+         Value *y = b.mul(b.unary(OpKind::Sigmoid, x), a[2]);
+         return std::vector<Value *>{b.sub(y, b.unary(OpKind::Tanh, x)), x};
+       },
+       1});
+  return cases;
+}
+
+} // namespace
+
+TEST_P(FusedKernels, AgreeWithTheInterpreter) {
+  const FusedCase &c = GetParam();
+  auto m = buildCase(c);
+  const Graph &g = *m->graph(0);
+  std::vector<HostTensor> args = arguments(c);
+  ModelState none(StateLayout{});
+  InterpreterExecutor ref(g, none);
+  std::vector<HostTensor> want = run(ref, args);
+
+  DiagnosticEngine diag;
+  ASSERT_TRUE(llvm::succeeded(createFusionPass()->run(*m, diag)));
+  unsigned kernels = 0;
+  for (const Op &op : g.ops())
+    kernels += op.is(OpKind::Kernel);
+  EXPECT_EQ(kernels, c.kernels);
+
+  auto plan = planMemory(g, StateLayout{});
+  ASSERT_TRUE(bool(plan));
+  auto program = CompiledProgram::compile({&g}, {&*plan}, CodegenOptions());
+  ASSERT_TRUE(bool(program)) << llvm::toString(program.takeError());
+  for (unsigned threads : {1u, 2u, 3u}) {
+    ThreadPool pool(threads);
+    ModelState state(StateLayout{});
+    JitExecutor jit(g, *(*program)->step("case"), state, pool);
+    std::vector<HostTensor> got = run(jit, args);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t r = 0; r < got.size(); ++r)
+      for (int64_t k = 0; k < got[r].size(); ++k)
+        // Float sums of up to a few hundred products of numbers in [-1, 1]
+        // against the interpreter's double ones; a few ulps elsewhere.
+        EXPECT_NEAR(got[r][k], want[r][k], 2e-5 * (1 + std::abs(want[r][k])))
+            << "result " << r << " element " << k << " with " << threads
+            << " threads";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Forms, FusedKernels, ::testing::ValuesIn(allCases()),
+                         [](const ::testing::TestParamInfo<FusedCase> &info) {
+                           return info.param.name;
+                         });
