@@ -74,6 +74,11 @@ public:
   void fillBatch(Split split, llvm::ArrayRef<int64_t> indices, float *images,
                  int32_t *labels) const;
 
+  /// Asks the memory system for the images of `indices` ahead of
+  /// fillBatch: a batch of randomly ordered images is a few hundred cache
+  /// lines missed one by one, which the previous step can hide.
+  void prefetch(Split split, llvm::ArrayRef<int64_t> indices) const;
+
   /// fillBatch for the examples at positions [range.begin, range.end) of an
   /// epoch order.
   void fillBatch(Split split, llvm::ArrayRef<int64_t> order, BatchRange range,

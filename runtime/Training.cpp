@@ -154,10 +154,17 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
     double lossSum = 0, accuracySum = 0;
     ProgressBar bar(log, epoch + 1, options.epochs, int64_t(batches->size()));
     auto start = Clock::now();
-    for (const BatchRange &r : *batches) {
+    for (size_t b = 0; b < batches->size(); ++b) {
       if (options.maxSteps && report.steps >= *options.maxSteps)
         break;
+      const BatchRange &r = (*batches)[b];
       data.fillBatch(Split::Train, order, r, images, labels);
+      // The next batch's images arrive while this step computes.
+      if (b + 1 < batches->size()) {
+        const BatchRange &next = (*batches)[b + 1];
+        data.prefetch(Split::Train, llvm::ArrayRef<int64_t>(order).slice(
+                                        next.begin, next.size()));
+      }
       if (llvm::Error err = exec.train->run())
         return err;
       auto [loss, accuracy] = lossAndAccuracy(*exec.train);
