@@ -106,10 +106,7 @@ private:
   /// Copies B (stored [n, depth]) to [depth, n] so that rows of op(B) load
   /// as vectors.
   void packTransposedB() {
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
-    llvm::Value *packed = entry.CreateAlloca(ft, entry.getInt64(depth * n));
-    llvm::cast<llvm::AllocaInst>(packed)->setAlignment(llvm::Align(64));
+    llvm::Value *packed = kb.entryAlloca(ft, depth * n);
     kb.forRange(
         0, n,
         [&](Value *j) {
@@ -198,19 +195,6 @@ private:
     return a.load(kb, index);
   }
 
-  /// Emits `then()` under `condition`.
-  void ifThen(Value *condition, llvm::function_ref<void()> then,
-              llvm::StringRef name) {
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    auto *thenBlock = llvm::BasicBlock::Create(b.getContext(), name, f);
-    auto *done = llvm::BasicBlock::Create(b.getContext(), name + ".done", f);
-    b.CreateCondBr(condition, thenBlock, done);
-    b.SetInsertPoint(thenBlock);
-    then();
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
-  }
-
   /// The column of vector `v` of a tile, whether it starts inside the
   /// matrix, and the lanes inside it (null when every column is).
   struct TileColumn {
@@ -242,11 +226,11 @@ private:
 
     llvm::SmallVector<llvm::AllocaInst *, 16> acc;
     for (int64_t i = 0; i < kRowTile * kVectorsPerTile; ++i) {
-      acc.push_back(entryAlloca(vt));
+      acc.push_back(kb.entryAlloca(vt));
       b.CreateStore(llvm::Constant::getNullValue(vt), acc.back());
     }
     if (scratch)
-      ifThen(
+      kb.ifThen(
           b.CreateNot(first),
           [&] {
             for (int64_t r = 0; r < kRowTile; ++r)
@@ -298,7 +282,7 @@ private:
                 TileColumn c = tileColumn(col0, v);
                 Value *inside =
                     b.CreateAnd(b.CreateICmpSLT(row, kb.index(m)), c.valid);
-                ifThen(
+                kb.ifThen(
                     inside,
                     [&] {
                       Value *slot = b.CreateInBoundsGEP(
@@ -355,12 +339,6 @@ private:
 
   Value *cIndex(Value *row, Value *col) {
     return b.CreateAdd(b.CreateMul(row, kb.index(n)), col);
-  }
-
-  llvm::AllocaInst *entryAlloca(llvm::Type *t) {
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
-    return entry.CreateAlloca(t);
   }
 
   /// The epilogue on one vector of C: every element-wise op of the body,

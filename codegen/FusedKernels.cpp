@@ -11,16 +11,6 @@ using llvm::Value;
 
 namespace {
 
-Shape broadcastStrides(llvm::ArrayRef<int64_t> shape,
-                       llvm::ArrayRef<int64_t> space) {
-  Shape strides(space.size(), 0);
-  Shape own = rowMajorStrides(shape);
-  size_t offset = space.size() - shape.size();
-  for (size_t d = 0; d < shape.size(); ++d)
-    strides[offset + d] = shape[d] == 1 ? 0 : own[d];
-  return strides;
-}
-
 llvm::SmallVector<ElementType, 3> operandTypes(const Op &op) {
   llvm::SmallVector<ElementType, 3> types;
   for (const nnc::Value *v : op.operands())
@@ -37,14 +27,6 @@ yieldSlots(const Graph &body) {
   for (unsigned i = 0; i < yield->numOperands(); ++i)
     slots[yield->operand(i)].push_back(i);
   return slots;
-}
-
-/// An alloca in the function's entry block.
-llvm::AllocaInst *entryAlloca(llvm::IRBuilder<> &b, llvm::Type *t,
-                              int64_t count = 1) {
-  llvm::Function *f = b.GetInsertBlock()->getParent();
-  llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
-  return entry.CreateAlloca(t, count > 1 ? entry.getInt64(count) : nullptr);
 }
 
 } // namespace
@@ -82,7 +64,6 @@ void emitElementwiseKernel(KernelBuilder &kb, const Graph &body,
                            llvm::ArrayRef<TensorRef> inputs,
                            llvm::ArrayRef<TensorRef> outputs,
                            ThreadInfo threads) {
-  llvm::IRBuilder<> &b = kb.builder();
   ScalarValues scalars(kb, body, info, inputs);
   llvm::ArrayRef<int64_t> space = info.space;
   Shape outStrides = rowMajorStrides(space);
@@ -127,29 +108,7 @@ void emitElementwiseKernel(KernelBuilder &kb, const Graph &body,
         kb.store(outputs[o].ptr, v->type().element(), linear, valueOf(v));
   };
 
-  if (space.empty()) {
-    // One element: thread 0 computes it.
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    auto *then = llvm::BasicBlock::Create(b.getContext(), "scalar", f);
-    auto *done = llvm::BasicBlock::Create(b.getContext(), "scalar.done", f);
-    b.CreateCondBr(b.CreateICmpEQ(threads.index, b.getInt32(0)), then, done);
-    b.SetInsertPoint(then);
-    emitAt({});
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
-    return;
-  }
-  auto [begin, end] = kb.threadRange(space[0], threads.index, threads.count);
-  kb.forRange(
-      begin, end,
-      [&](Value *i0) {
-        kb.forEachIndex(space.drop_front(), [&](llvm::ArrayRef<Value *> rest) {
-          llvm::SmallVector<Value *, 4> idx{i0};
-          idx.append(rest.begin(), rest.end());
-          emitAt(idx);
-        });
-      },
-      "d0");
+  kb.forEachOwnedIndex(space, threads.index, threads.count, emitAt);
 }
 
 //===----------------------------------------------------------------------===//
@@ -257,7 +216,7 @@ private:
                         : 0.0;
       llvm::Type *t = typeOf(in);
       if (in->type().rank() == 2) {
-        llvm::AllocaInst *acc = entryAlloca(b, t, cols);
+        llvm::AllocaInst *acc = kb.entryAlloca(t, cols);
         kb.forRange(
             0, cols,
             [&](Value *j) {
@@ -267,7 +226,7 @@ private:
             "j");
         accumulators[&op] = acc;
       } else {
-        llvm::AllocaInst *acc = entryAlloca(b, t);
+        llvm::AllocaInst *acc = kb.entryAlloca(t);
         b.CreateStore(kb.constant(e, init), acc);
         accumulators[&op] = acc;
       }
@@ -343,7 +302,7 @@ private:
   std::pair<Value *, Value *> rowLogSumExp(const NValue *x, Value *r) {
     ElementType e = x->type().element();
     llvm::Type *t = typeOf(x);
-    llvm::AllocaInst *maxSlot = entryAlloca(b, t), *sumSlot = entryAlloca(b, t);
+    llvm::AllocaInst *maxSlot = kb.entryAlloca(t), *sumSlot = kb.entryAlloca(t);
     b.CreateStore(kb.constant(e, -std::numeric_limits<double>::infinity()),
                   maxSlot);
     kb.forRange(
@@ -374,7 +333,7 @@ private:
     llvm::Type *t = typeOf(op.result());
     llvm::AllocaInst *row = rowArrays.lookup(op.result());
     if (!row) {
-      row = entryAlloca(b, t, cols);
+      row = kb.entryAlloca(t, cols);
       rowArrays[op.result()] = row;
     }
     kb.forRange(
@@ -433,8 +392,8 @@ private:
       ElementType xe = x->type().element();
       llvm::Type *t = typeOf(x);
       bool isMax = op.is(OpKind::ArgMax) || op.is(OpKind::ReduceMax);
-      llvm::AllocaInst *acc = entryAlloca(b, t);
-      llvm::AllocaInst *best = entryAlloca(b, b.getInt64Ty());
+      llvm::AllocaInst *acc = kb.entryAlloca(t);
+      llvm::AllocaInst *best = kb.entryAlloca(b.getInt64Ty());
       b.CreateStore(
           kb.constant(xe,
                       isMax ? -std::numeric_limits<double>::infinity() : 0.0),
@@ -526,7 +485,7 @@ private:
         continue;
       }
       llvm::Type *t = typeOf(op.result());
-      llvm::AllocaInst *array = entryAlloca(b, t, cols);
+      llvm::AllocaInst *array = kb.entryAlloca(t, cols);
       kb.forRange(
           0, cols,
           [&](Value *j) {

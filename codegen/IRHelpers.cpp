@@ -75,6 +75,59 @@ void KernelBuilder::forRangeRolled(int64_t begin, int64_t end,
   latch->setMetadata(llvm::LLVMContext::MD_loop, loopID);
 }
 
+Shape broadcastStrides(llvm::ArrayRef<int64_t> shape,
+                       llvm::ArrayRef<int64_t> space) {
+  Shape strides(space.size(), 0);
+  Shape own = rowMajorStrides(shape);
+  size_t offset = space.size() - shape.size();
+  for (size_t d = 0; d < shape.size(); ++d)
+    strides[offset + d] = shape[d] == 1 ? 0 : own[d];
+  return strides;
+}
+
+void KernelBuilder::ifThen(Value *condition, llvm::function_ref<void()> then,
+                           llvm::StringRef name) {
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  auto *thenBlock = llvm::BasicBlock::Create(context(), name, f);
+  auto *done = llvm::BasicBlock::Create(context(), name + ".done", f);
+  b.CreateCondBr(condition, thenBlock, done);
+  b.SetInsertPoint(thenBlock);
+  then();
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
+
+llvm::AllocaInst *KernelBuilder::entryAlloca(llvm::Type *t, int64_t count) {
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+  llvm::AllocaInst *slot =
+      entry.CreateAlloca(t, count > 1 ? entry.getInt64(count) : nullptr);
+  slot->setAlignment(llvm::Align(64));
+  return slot;
+}
+
+void KernelBuilder::forEachOwnedIndex(
+    llvm::ArrayRef<int64_t> shape, Value *threadIndex, Value *numThreads,
+    llvm::function_ref<void(llvm::ArrayRef<Value *>)> body) {
+  if (shape.empty()) {
+    ifThen(
+        b.CreateICmpEQ(threadIndex, b.getInt32(0)), [&] { body({}); },
+        "scalar");
+    return;
+  }
+  auto [begin, end] = threadRange(shape[0], threadIndex, numThreads);
+  forRange(
+      begin, end,
+      [&](Value *i0) {
+        forEachIndex(shape.drop_front(), [&](llvm::ArrayRef<Value *> rest) {
+          llvm::SmallVector<Value *, 4> idx{i0};
+          idx.append(rest.begin(), rest.end());
+          body(idx);
+        });
+      },
+      "d0");
+}
+
 void KernelBuilder::forEachIndex(
     llvm::ArrayRef<int64_t> shape,
     llvm::function_ref<void(llvm::ArrayRef<Value *>)> body) {

@@ -21,6 +21,11 @@ llvm::Type *storageType(llvm::LLVMContext &ctx, ElementType e);
 /// The LLVM type an element is computed in.
 llvm::Type *computeType(llvm::LLVMContext &ctx, ElementType e);
 
+/// Strides that read a tensor of `shape` broadcast (NumPy rules) to
+/// `space`: 0 along stretched or missing dimensions.
+Shape broadcastStrides(llvm::ArrayRef<int64_t> shape,
+                       llvm::ArrayRef<int64_t> space);
+
 class KernelBuilder {
 public:
   explicit KernelBuilder(llvm::IRBuilder<> &b) : b(b) {}
@@ -52,6 +57,21 @@ public:
                 llvm::StringRef name = "i") {
     forRange(index(begin), index(end), body, name);
   }
+
+  /// Emits `then()` where `condition` holds.
+  void ifThen(llvm::Value *condition, llvm::function_ref<void()> then,
+              llvm::StringRef name = "then");
+
+  /// An alloca of `count` elements of `t` in the function's entry block, so
+  /// that LLVM can keep it in registers.
+  llvm::AllocaInst *entryAlloca(llvm::Type *t, int64_t count = 1);
+
+  /// Loops over `shape` in row-major order with the outermost dimension
+  /// split between threads; a scalar is computed by thread 0 alone.
+  void forEachOwnedIndex(
+      llvm::ArrayRef<int64_t> shape, llvm::Value *threadIndex,
+      llvm::Value *numThreads,
+      llvm::function_ref<void(llvm::ArrayRef<llvm::Value *>)> body);
 
   /// Loops over every index of `shape` in row-major order.
   void

@@ -9,46 +9,10 @@ using llvm::Value;
 
 namespace {
 
-/// Strides that read an operand of `shape` broadcast to `resultShape`
-/// (NumPy rules): 0 along stretched or missing dimensions.
-Shape broadcastStrides(llvm::ArrayRef<int64_t> shape,
-                       llvm::ArrayRef<int64_t> resultShape) {
-  Shape strides(resultShape.size(), 0);
-  Shape own = rowMajorStrides(shape);
-  size_t offset = resultShape.size() - shape.size();
-  for (size_t d = 0; d < shape.size(); ++d)
-    strides[offset + d] = shape[d] == 1 ? 0 : own[d];
-  return strides;
-}
-
-/// Loops over `shape` with the outermost dimension split between threads;
-/// a scalar is computed by thread 0.
 void forEachOwnedIndex(KernelBuilder &kb, llvm::ArrayRef<int64_t> shape,
                        ThreadInfo threads,
                        llvm::function_ref<void(llvm::ArrayRef<Value *>)> body) {
-  llvm::IRBuilder<> &b = kb.builder();
-  if (shape.empty()) {
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    auto *then = llvm::BasicBlock::Create(b.getContext(), "scalar", f);
-    auto *done = llvm::BasicBlock::Create(b.getContext(), "scalar.done", f);
-    b.CreateCondBr(b.CreateICmpEQ(threads.index, b.getInt32(0)), then, done);
-    b.SetInsertPoint(then);
-    body({});
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
-    return;
-  }
-  auto [begin, end] = kb.threadRange(shape[0], threads.index, threads.count);
-  kb.forRange(
-      begin, end,
-      [&](Value *i0) {
-        kb.forEachIndex(shape.drop_front(), [&](llvm::ArrayRef<Value *> rest) {
-          llvm::SmallVector<Value *, 4> idx{i0};
-          idx.append(rest.begin(), rest.end());
-          body(idx);
-        });
-      },
-      "d0");
+  kb.forEachOwnedIndex(shape, threads.index, threads.count, body);
 }
 
 void lowerElementwise(KernelBuilder &kb, const Op &op,
@@ -122,10 +86,8 @@ void lowerReduction(KernelBuilder &kb, const Op &op, const TensorRef &in,
 
   forEachOwnedIndex(kb, keptShape, threads, [&](llvm::ArrayRef<Value *> kept) {
     Value *base = kb.linearIndex(kept, keptInStrides);
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
-    llvm::AllocaInst *acc = entry.CreateAlloca(accType);
-    llvm::AllocaInst *best = entry.CreateAlloca(b.getInt64Ty());
+    llvm::AllocaInst *acc = kb.entryAlloca(accType);
+    llvm::AllocaInst *best = kb.entryAlloca(b.getInt64Ty());
     b.CreateStore(kb.constant(e, init), acc);
     b.CreateStore(b.getInt64(0), best);
     Value *k = nullptr; // position along the argmax axis
@@ -216,10 +178,8 @@ void lowerRowwise(KernelBuilder &kb, const Op &op, llvm::ArrayRef<TensorRef> in,
   int64_t rows = x.type.numElements() / cols;
   ElementType e = x.type.element();
   llvm::Type *t = computeType(kb.context(), e);
-  llvm::Function *f = b.GetInsertBlock()->getParent();
-  llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
-  llvm::AllocaInst *maxSlot = entry.CreateAlloca(t);
-  llvm::AllocaInst *sumSlot = entry.CreateAlloca(t);
+  llvm::AllocaInst *maxSlot = kb.entryAlloca(t);
+  llvm::AllocaInst *sumSlot = kb.entryAlloca(t);
   auto [begin, end] = kb.threadRange(rows, threads.index, threads.count);
   kb.forRange(
       begin, end,

@@ -9,11 +9,6 @@ bool isElementwise(const Op &op) {
   return op.def().fusion == FusionClass::Elementwise;
 }
 
-bool broadcastsTo(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> to) {
-  auto joined = broadcastShapes(shape, to);
-  return joined && llvm::ArrayRef<int64_t>(*joined) == to;
-}
-
 /// Constants and scalar element-wise ops, computed once per invocation.
 bool isScalarPhase(const Op &op) {
   return (op.is(OpKind::Constant) && op.result()->type().isScalar()) ||

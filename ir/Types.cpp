@@ -82,6 +82,11 @@ std::optional<Shape> broadcastShapes(llvm::ArrayRef<int64_t> a,
   return out;
 }
 
+bool broadcastsTo(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> to) {
+  auto joined = broadcastShapes(shape, to);
+  return joined && llvm::ArrayRef<int64_t>(*joined) == to;
+}
+
 Shape rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
   Shape strides(shape.size(), 1);
   for (int i = int(shape.size()) - 2; i >= 0; --i)

@@ -65,6 +65,9 @@ std::string shapeStr(llvm::ArrayRef<int64_t> shape);
 std::optional<Shape> broadcastShapes(llvm::ArrayRef<int64_t> a,
                                      llvm::ArrayRef<int64_t> b);
 
+/// True if `shape` broadcasts to exactly `to` (NumPy rules).
+bool broadcastsTo(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> to);
+
 /// Row-major strides of a shape, in elements.
 Shape rowMajorStrides(llvm::ArrayRef<int64_t> shape);
 

@@ -126,21 +126,20 @@ bool roundConstantToItsType(Op &op) {
   return changed;
 }
 
-class Canonicalize : public Pass {
+class Canonicalize : public GraphPass {
 public:
   llvm::StringRef name() const override { return "canonicalize"; }
   llvm::StringRef description() const override {
     return "fold constants and simplify local identities (x*1, x+0, "
            "transpose of transpose, ...)";
   }
-  llvm::LogicalResult run(Module &m, DiagnosticEngine &) override {
-    for (Graph &g : m.graphs())
-      runOnGraph(g);
+  llvm::LogicalResult runOnGraph(Graph &g, DiagnosticEngine &) override {
+    simplify(g);
     return llvm::success();
   }
 
 private:
-  void runOnGraph(Graph &g) {
+  void simplify(Graph &g) {
     Builder b(g);
     // Every rewrite removes an op or moves toward constants, so this
     // terminates; the bound guards against a rule that undoes another.
@@ -151,7 +150,7 @@ private:
         order.push_back(&op);
       for (Op *op : order) {
         if (Graph *body = op->body())
-          runOnGraph(*body);
+          simplify(*body);
         if (roundConstantToItsType(*op))
           changed = true;
         if (!op->hasUses())

@@ -42,24 +42,23 @@ bool isMergeable(const Op &op) {
          op.numResults() > 0;
 }
 
-class CommonSubexpressionElimination : public Pass {
+class CommonSubexpressionElimination : public GraphPass {
 public:
   llvm::StringRef name() const override { return "cse"; }
   llvm::StringRef description() const override {
     return "replace an op equal to an earlier one by the earlier one";
   }
-  llvm::LogicalResult run(Module &m, DiagnosticEngine &) override {
-    for (Graph &g : m.graphs())
-      runOnGraph(g);
+  llvm::LogicalResult runOnGraph(Graph &g, DiagnosticEngine &) override {
+    mergeIn(g);
     return llvm::success();
   }
 
 private:
-  void runOnGraph(Graph &g) {
+  void mergeIn(Graph &g) {
     std::unordered_map<std::string, Op *> seen;
     for (Op &op : llvm::make_early_inc_range(g.ops())) {
       if (Graph *body = op.body())
-        runOnGraph(*body);
+        mergeIn(*body);
       if (!isMergeable(op))
         continue;
       auto [it, inserted] = seen.try_emplace(structuralKey(op), &op);

@@ -21,15 +21,14 @@ unsigned eraseDeadOps(Graph &g) {
 }
 
 namespace {
-class DeadCodeElimination : public Pass {
+class DeadCodeElimination : public GraphPass {
 public:
   llvm::StringRef name() const override { return "dce"; }
   llvm::StringRef description() const override {
     return "erase ops whose results are never used";
   }
-  llvm::LogicalResult run(Module &m, DiagnosticEngine &) override {
-    for (Graph &g : m.graphs())
-      numErased += eraseDeadOps(g);
+  llvm::LogicalResult runOnGraph(Graph &g, DiagnosticEngine &) override {
+    numErased += eraseDeadOps(g);
     return llvm::success();
   }
 

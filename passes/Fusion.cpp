@@ -65,21 +65,15 @@ bool isCompute(const Op &op) {
          !op.is(OpKind::Reshape);
 }
 
-bool broadcastsTo(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> to) {
-  auto joined = broadcastShapes(shape, to);
-  return joined && llvm::ArrayRef<int64_t>(*joined) == to;
-}
-
-class Fusion : public Pass {
+class Fusion : public GraphPass {
 public:
   llvm::StringRef name() const override { return "fusion"; }
   llvm::StringRef description() const override {
     return "group ops into kernels: matmul epilogues, row-wise softmax and "
            "loss, element-wise chains";
   }
-  llvm::LogicalResult run(Module &m, DiagnosticEngine &) override {
-    for (Graph &g : m.graphs())
-      runOnGraph(g);
+  llvm::LogicalResult runOnGraph(Graph &g, DiagnosticEngine &) override {
+    fuse(g);
     return llvm::success();
   }
 
@@ -419,7 +413,7 @@ private:
   // Driver
   //===--------------------------------------------------------------------===//
 
-  void runOnGraph(Graph &graph) {
+  void fuse(Graph &graph) {
     order.clear();
     position.clear();
     groups.clear();

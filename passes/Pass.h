@@ -73,6 +73,20 @@ private:
   std::vector<Statistic *> stats;
 };
 
+/// A pass that transforms each graph of a module on its own.
+class GraphPass : public Pass {
+public:
+  llvm::LogicalResult run(Module &m, DiagnosticEngine &diag) final {
+    for (Graph &g : m.graphs())
+      if (llvm::failed(runOnGraph(g, diag)))
+        return llvm::failure();
+    return llvm::success();
+  }
+
+protected:
+  virtual llvm::LogicalResult runOnGraph(Graph &g, DiagnosticEngine &diag) = 0;
+};
+
 /// Parses a floating-point option value, naming the pass and key on error.
 llvm::Expected<double> parseDoubleOption(const Pass &pass, llvm::StringRef key,
                                          llvm::StringRef value);
