@@ -11,8 +11,9 @@
 //
 // For a long k, the k loop is blocked so that a block of B stays in L1 while
 // every row tile uses it; partial sums then go through the first output
-// buffer the kernel writes but does not read. B transposed is first copied
-// to a [k, n] layout on the stack.
+// buffer the kernel writes but does not read. Of a transposed B, each
+// thread copies the columns of one tile at a time to a [k, tile] panel on
+// the stack (at most kMaxPackedDepth x 64 floats, 1 MiB).
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/FusedKernels.h"
@@ -55,8 +56,6 @@ public:
 
   void emit() {
     scalars = std::make_unique<ScalarValues>(kb, body, info, inputs);
-    if (tb)
-      packTransposedB();
     pickScratch();
 
     int64_t tileCols = vw * kVectorsPerTile;
@@ -75,6 +74,8 @@ public:
           colBegin, colEnd,
           [&](Value *ct) {
             Value *col0 = b.CreateMul(ct, kb.index(tileCols));
+            if (tb)
+              packPanel(col0);
             kb.forRange(
                 0, blocks,
                 [&](Value *kblk) {
@@ -103,26 +104,31 @@ public:
   }
 
 private:
-  /// Copies B (stored [n, depth]) to [depth, n] so that rows of op(B) load
-  /// as vectors.
-  void packTransposedB() {
-    llvm::Value *packed = kb.entryAlloca(ft, depth * n);
+  /// Copies the tile columns [col0, col0 + tileCols) of op(B), where B is
+  /// stored [n, depth], to a [depth, tileCols] panel on the stack, so that
+  /// its rows load as vectors. Every row tile then reads the panel.
+  void packPanel(Value *col0) {
+    int64_t tileCols = vw * kVectorsPerTile;
+    if (!panel)
+      panel = kb.entryAlloca(ft, depth * tileCols);
     kb.forRange(
-        0, n,
+        0, tileCols,
         [&](Value *j) {
-          kb.forRange(
-              0, depth,
-              [&](Value *k) {
-                Value *v = bIn.load(
-                    kb, b.CreateAdd(b.CreateMul(j, kb.index(depth)), k));
-                kb.store(packed, ElementType::F32,
-                         b.CreateAdd(b.CreateMul(k, kb.index(n)), j), v);
-              },
-              "k");
+          Value *col = b.CreateAdd(col0, j);
+          kb.ifThen(b.CreateICmpSLT(col, kb.index(n)), [&] {
+            Value *rowStart = b.CreateMul(col, kb.index(depth));
+            kb.forRange(
+                0, depth,
+                [&](Value *k) {
+                  Value *v = bIn.load(kb, b.CreateAdd(rowStart, k));
+                  kb.store(panel, ElementType::F32,
+                           b.CreateAdd(b.CreateMul(k, kb.index(tileCols)), j),
+                           v);
+                },
+                "k");
+          });
         },
         "j");
-    bRows = TensorRef{TensorType(ElementType::F32, {depth, n})};
-    bRows.ptr = packed;
   }
 
   void pickScratch() {
@@ -142,7 +148,15 @@ private:
     }
   }
 
-  const TensorRef &bSource() const { return tb ? bRows : bIn; }
+  /// Where row k, column `col` of op(B) is: in B itself, or in the panel
+  /// packed for the tile starting at `col0`.
+  std::pair<Value *, Value *> bAddress(Value *k, Value *col, Value *col0) {
+    if (!tb)
+      return {bIn.ptr, b.CreateAdd(b.CreateMul(k, kb.index(n)), col)};
+    int64_t tileCols = vw * kVectorsPerTile;
+    return {panel, b.CreateAdd(b.CreateMul(k, kb.index(tileCols)),
+                               b.CreateSub(col, col0))};
+  }
 
   /// Lanes of the vector at column `col` that are inside the matrix.
   Value *laneMask(Value *col) {
@@ -242,16 +256,14 @@ private:
           },
           "resume");
 
-    const TensorRef &bs = bSource();
     kb.forRange(
         k0, k1,
         [&](Value *k) {
           llvm::SmallVector<Value *, 4> bv;
           for (int64_t v = 0; v < kVectorsPerTile; ++v) {
-            Value *index =
-                b.CreateAdd(b.CreateMul(k, kb.index(n)), cols[v].col);
-            bv.push_back(loadVector(bs.ptr, ElementType::F32, index,
-                                    vectorMask(cols[v])));
+            auto [ptr, index] = bAddress(k, cols[v].col, col0);
+            bv.push_back(
+                loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
           }
           for (int64_t r = 0; r < kRowTile; ++r) {
             Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
@@ -402,7 +414,8 @@ private:
   unsigned vw;
   bool ta = false, tb = false;
   int64_t m = 0, n = 0, depth = 0;
-  TensorRef a, bIn, bRows;
+  TensorRef a, bIn;
+  llvm::AllocaInst *panel = nullptr;
   llvm::Type *ft = nullptr;
   llvm::FixedVectorType *vt = nullptr;
   Value *scratch = nullptr;

@@ -57,6 +57,11 @@ std::optional<KernelFormInfo> classifyContraction(const Graph &body) {
   for (const Value *v : info.matmul->operands())
     if (!v->isArgument())
       return std::nullopt;
+  const TensorType &lhs = info.matmul->operand(0)->type();
+  int64_t depth =
+      info.matmul->attrs().getBool("transpose_a") ? lhs.dim(0) : lhs.dim(1);
+  if (info.matmul->attrs().getBool("transpose_b") && depth > kMaxPackedDepth)
+    return std::nullopt;
   info.space = Shape(info.matmul->result()->type().shape());
   for (const Op &op : body.ops()) {
     if (&op == yield)

@@ -12,7 +12,8 @@
 //   row values over the batch, and "post" element-wise ops on their [cols]
 //   or scalar results.
 // - Contraction: one matmul of two kernel inputs and an element-wise
-//   epilogue at its output shape, whose side inputs broadcast to it.
+//   epilogue at its output shape, whose side inputs broadcast to it (a
+//   transposed right operand at most kMaxPackedDepth deep).
 //
 // In every form, scalar element-wise ops on scalars may appear anywhere:
 // they are computed once per kernel invocation.
@@ -50,6 +51,10 @@ struct KernelFormInfo {
   /// The phase of every op of the body (but the yield).
   llvm::DenseMap<const Op *, ValuePhase> phase;
 };
+
+/// The deepest product with a transposed right operand a contraction kernel
+/// takes: it copies a [depth, 64] panel of that operand to the stack.
+constexpr int64_t kMaxPackedDepth = 4096;
 
 /// True for element-wise ops on scalars, which every form allows.
 bool isScalarElementwise(const Op &op);
