@@ -40,6 +40,12 @@ struct CodegenOptions {
   /// result, several times faster. See docs/performance.md for its effect
   /// on training.
   bool fastUpdates = true;
+  /// In matrix products whose left operand is probably mostly zeros (the
+  /// model's inputs, relu outputs), skip the depths at which a row tile of
+  /// it is all zeros. The sums are unchanged: a skipped term is 0 * b (only
+  /// an infinite or NaN b, where training has already diverged, would
+  /// differ).
+  bool skipZeros = true;
   /// Where to print LLVM IR before and after optimisation, and assembly.
   llvm::raw_ostream *printLLVM = nullptr;
   llvm::raw_ostream *printOptimizedLLVM = nullptr;

@@ -1,13 +1,13 @@
 //===- ContractionKernel.cpp - Register-tiled products with epilogues -----===//
 //
 // C = op(A) op(B) with the epilogue applied while C is still in registers.
-// The output is cut into tiles of kRowTile rows by kVectorsPerTile vectors
-// of columns; each tile keeps its sums in registers while k runs, each step
-// loading a few vectors of B's row k and broadcasting one element of A per
-// tile row, so that every loaded value feeds several FMAs. The columns are
-// split between threads in whole tiles when there are enough of them, the
-// rows otherwise, so that a thread keeps its slice of a weight (and the
-// optimizer state beside it) in its own cache from step to step.
+// The output is cut into tiles of a few rows by up to four vectors of
+// columns (16 accumulators in all); each tile keeps its sums in registers while
+// k runs, each step loading a few vectors of B's row k and broadcasting one
+// element of A per tile row, so that every loaded value feeds several FMAs. The
+// columns are split between threads in whole tiles when there are enough of
+// them, the rows otherwise, so that a thread keeps its slice of a weight (and
+// the optimizer state beside it) in its own cache from step to step.
 //
 // For a long k, the k loop is blocked so that a block of B stays in L1 while
 // every row tile uses it; partial sums then go through the first output
@@ -26,8 +26,10 @@ using llvm::Value;
 
 namespace {
 
-constexpr int64_t kRowTile = 4;
-constexpr int64_t kVectorsPerTile = 4;
+/// A tile holds 16 vector accumulators: up to 4 vectors of columns, and as
+/// many rows as that leaves (8 when the output is one or two vectors wide).
+constexpr int64_t kAccumulators = 16;
+constexpr int64_t kMaxVectorsPerTile = 4;
 /// Rows of B per k block: a 64 x 64 block of floats is 16 KiB, half of L1.
 constexpr int64_t kDepthBlock = 64;
 
@@ -39,7 +41,8 @@ public:
                      llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads,
                      const ContractionOptions &options)
       : kb(kb), b(kb.builder()), body(body), info(info), inputs(inputs),
-        outputs(outputs), threads(threads), vw(options.vectorWidth) {
+        outputs(outputs), threads(threads), vw(options.vectorWidth),
+        skipZeros(options.skipZeroRows) {
     const Op &mm = *info.matmul;
     ta = mm.attrs().getBool("transpose_a");
     tb = mm.attrs().getBool("transpose_b");
@@ -52,15 +55,18 @@ public:
     bIn = inputs[argIndex.lookup(mm.operand(1))];
     ft = llvm::Type::getFloatTy(b.getContext());
     vt = llvm::FixedVectorType::get(ft, vw);
+    int64_t vectors = (n + vw - 1) / vw;
+    vectorsPerTile = std::min(vectors, kMaxVectorsPerTile);
+    rowTile = std::clamp<int64_t>(kAccumulators / vectorsPerTile, 4, 8);
   }
 
   void emit() {
     scalars = std::make_unique<ScalarValues>(kb, body, info, inputs);
     pickScratch();
 
-    int64_t tileCols = vw * kVectorsPerTile;
+    int64_t tileCols = vw * vectorsPerTile;
     int64_t colTiles = (n + tileCols - 1) / tileCols;
-    int64_t rowTiles = (m + kRowTile - 1) / kRowTile;
+    int64_t rowTiles = (m + rowTile - 1) / rowTile;
     // Columns to threads when each can have a tile of its own.
     bool splitColumns = colTiles >= 2;
     auto [begin, end] = kb.threadRange(splitColumns ? colTiles : rowTiles,
@@ -88,7 +94,7 @@ public:
                   kb.forRange(
                       rowBegin, rowEnd,
                       [&](Value *rt) {
-                        Value *row0 = b.CreateMul(rt, kb.index(kRowTile));
+                        Value *row0 = b.CreateMul(rt, kb.index(rowTile));
                         emitTile(row0, col0, k0, k1, first, last);
                       },
                       "rt");
@@ -108,7 +114,7 @@ private:
   /// stored [n, depth], to a [depth, tileCols] panel on the stack, so that
   /// its rows load as vectors. Every row tile then reads the panel.
   void packPanel(Value *col0) {
-    int64_t tileCols = vw * kVectorsPerTile;
+    int64_t tileCols = vw * vectorsPerTile;
     if (!panel)
       panel = kb.entryAlloca(ft, depth * tileCols);
     kb.forRange(
@@ -153,7 +159,7 @@ private:
   std::pair<Value *, Value *> bAddress(Value *k, Value *col, Value *col0) {
     if (!tb)
       return {bIn.ptr, b.CreateAdd(b.CreateMul(k, kb.index(n)), col)};
-    int64_t tileCols = vw * kVectorsPerTile;
+    int64_t tileCols = vw * vectorsPerTile;
     return {panel, b.CreateAdd(b.CreateMul(k, kb.index(tileCols)),
                                b.CreateSub(col, col0))};
   }
@@ -220,7 +226,7 @@ private:
             columnsDivide() ? nullptr : laneMask(col)};
   }
 
-  /// One tile: rows [row0, row0 + kRowTile), the tile's columns from col0,
+  /// One tile: rows [row0, row0 + rowTile), the tile's columns from col0,
   /// depths [k0, k1). The sums start at zero in the first k block and from
   /// the scratch buffer after it; the last block applies the epilogue, the
   /// others store the partial sums. Rows past m and columns past n are
@@ -228,18 +234,18 @@ private:
   void emitTile(Value *row0, Value *col0, Value *k0, Value *k1, Value *first,
                 Value *last) {
     llvm::SmallVector<TileColumn, 4> cols;
-    for (int64_t v = 0; v < kVectorsPerTile; ++v)
+    for (int64_t v = 0; v < vectorsPerTile; ++v)
       cols.push_back(tileColumn(col0, kb.index(v)));
     // Rows past m read row m-1 and are not stored.
     llvm::SmallVector<Value *, 4> rows;
-    for (int64_t r = 0; r < kRowTile; ++r) {
+    for (int64_t r = 0; r < rowTile; ++r) {
       Value *row = b.CreateAdd(row0, kb.index(r));
       rows.push_back(b.CreateSelect(b.CreateICmpSLT(row, kb.index(m)), row,
                                     kb.index(m - 1)));
     }
 
     llvm::SmallVector<llvm::AllocaInst *, 16> acc;
-    for (int64_t i = 0; i < kRowTile * kVectorsPerTile; ++i) {
+    for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i) {
       acc.push_back(kb.entryAlloca(vt));
       b.CreateStore(llvm::Constant::getNullValue(vt), acc.back());
     }
@@ -247,49 +253,60 @@ private:
       kb.ifThen(
           b.CreateNot(first),
           [&] {
-            for (int64_t r = 0; r < kRowTile; ++r)
-              for (int64_t v = 0; v < kVectorsPerTile; ++v)
+            for (int64_t r = 0; r < rowTile; ++r)
+              for (int64_t v = 0; v < vectorsPerTile; ++v)
                 b.CreateStore(loadVector(scratch, ElementType::F32,
                                          cIndex(rows[r], cols[v].col),
                                          vectorMask(cols[v])),
-                              acc[r * kVectorsPerTile + v]);
+                              acc[r * vectorsPerTile + v]);
           },
           "resume");
 
-    kb.forRange(
-        k0, k1,
-        [&](Value *k) {
-          llvm::SmallVector<Value *, 4> bv;
-          for (int64_t v = 0; v < kVectorsPerTile; ++v) {
-            auto [ptr, index] = bAddress(k, cols[v].col, col0);
-            bv.push_back(
-                loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
-          }
-          for (int64_t r = 0; r < kRowTile; ++r) {
-            Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
-            for (int64_t v = 0; v < kVectorsPerTile; ++v) {
-              llvm::AllocaInst *slot = acc[r * kVectorsPerTile + v];
-              Value *sum =
-                  b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
-                                    {x, bv[v], b.CreateLoad(vt, slot)});
-              b.CreateStore(sum, slot);
-            }
-          }
-        },
-        "k");
+    auto step = [&](Value *k) {
+      llvm::SmallVector<Value *, 4> bv;
+      for (int64_t v = 0; v < vectorsPerTile; ++v) {
+        auto [ptr, index] = bAddress(k, cols[v].col, col0);
+        bv.push_back(
+            loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
+      }
+      for (int64_t r = 0; r < rowTile; ++r) {
+        Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
+        for (int64_t v = 0; v < vectorsPerTile; ++v) {
+          llvm::AllocaInst *slot = acc[r * vectorsPerTile + v];
+          Value *sum = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
+                                         {x, bv[v], b.CreateLoad(vt, slot)});
+          b.CreateStore(sum, slot);
+        }
+      }
+    };
+    if (skipZeros) {
+      // Only the depths where some row of the tile is not zero.
+      Value *count = collectNonzeroDepths(rows, k0, k1);
+      kb.forRange(
+          kb.index(0), count,
+          [&](Value *t) {
+            step(b.CreateSExt(
+                b.CreateLoad(b.getInt32Ty(),
+                             b.CreateInBoundsGEP(b.getInt32Ty(), depthList, t)),
+                b.getInt64Ty()));
+          },
+          "nz");
+    } else {
+      kb.forRange(k0, k1, step, "k");
+    }
 
     // The sums leave the registers through a small buffer, so that the
     // epilogue is generated once and run for each vector of the tile.
     llvm::AllocaInst *tile = tileBuffer();
-    for (int64_t i = 0; i < kRowTile * kVectorsPerTile; ++i)
+    for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i)
       b.CreateStore(b.CreateLoad(vt, acc[i]),
                     b.CreateConstInBoundsGEP1_64(vt, tile, i));
     kb.forRangeRolled(
-        0, kRowTile,
+        0, rowTile,
         [&](Value *r) {
           Value *row = b.CreateAdd(row0, r);
           kb.forRangeRolled(
-              0, kVectorsPerTile,
+              0, vectorsPerTile,
               [&](Value *v) {
                 TileColumn c = tileColumn(col0, v);
                 Value *inside =
@@ -299,7 +316,7 @@ private:
                     [&] {
                       Value *slot = b.CreateInBoundsGEP(
                           vt, tile,
-                          b.CreateAdd(b.CreateMul(r, kb.index(kVectorsPerTile)),
+                          b.CreateAdd(b.CreateMul(r, kb.index(vectorsPerTile)),
                                       v));
                       Value *sum = b.CreateLoad(vt, slot);
                       if (!scratch) {
@@ -332,7 +349,7 @@ private:
 
   /// Lanes of a tile column to load: none when it starts past n.
   Value *vectorMask(const TileColumn &c) {
-    if (n % (vw * kVectorsPerTile) == 0)
+    if (n % (vw * vectorsPerTile) == 0)
       return nullptr; // every tile is whole
     Value *valid = b.CreateVectorSplat(vw, c.valid);
     return c.mask ? b.CreateAnd(c.mask, valid) : valid;
@@ -343,10 +360,83 @@ private:
       llvm::Function *f = b.GetInsertBlock()->getParent();
       llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
       tileSlots =
-          entry.CreateAlloca(vt, entry.getInt64(kRowTile * kVectorsPerTile));
+          entry.CreateAlloca(vt, entry.getInt64(rowTile * vectorsPerTile));
       tileSlots->setAlignment(llvm::Align(64));
     }
     return tileSlots;
+  }
+
+  /// Writes to depthList the depths k in [k0, k1) at which A(row, k) is not
+  /// zero for some row of the tile, in order, and returns how many. Zero
+  /// means either sign of it; a NaN is kept.
+  Value *collectNonzeroDepths(llvm::ArrayRef<Value *> rows, Value *k0,
+                              Value *k1) {
+    llvm::Type *i32 = b.getInt32Ty();
+    if (!depthList) {
+      int64_t longest = scratch ? kDepthBlock : depth;
+      depthList = kb.entryAlloca(i32, longest + vw);
+      depthCount = kb.entryAlloca(b.getInt64Ty());
+    }
+    b.CreateStore(kb.index(0), depthCount);
+    llvm::Value *magnitude = b.getInt32(0x7fffffff);
+    auto keep = [&](Value *k, Value *nonzero) {
+      Value *n = b.CreateLoad(b.getInt64Ty(), depthCount);
+      b.CreateStore(b.CreateTrunc(k, i32),
+                    b.CreateInBoundsGEP(i32, depthList, n));
+      b.CreateStore(b.CreateAdd(n, b.CreateZExt(nonzero, b.getInt64Ty())),
+                    depthCount);
+    };
+    if (ta) {
+      // A is stored [depth, m]: the tile's rows at depth k are adjacent.
+      kb.forRange(
+          k0, k1,
+          [&](Value *k) {
+            Value *any = b.getInt32(0);
+            for (Value *row : rows)
+              any = b.CreateOr(
+                  any, b.CreateAnd(b.CreateBitCast(aElement(row, k), i32),
+                                   magnitude));
+            keep(k, b.CreateICmpNE(any, b.getInt32(0)));
+          },
+          "scan");
+    } else {
+      // A is stored [m, depth]: a vector of depths per row, and the
+      // nonzero ones compressed into the list.
+      auto *lanes = llvm::FixedVectorType::get(i32, vw);
+      Value *magnitudes = b.CreateVectorSplat(vw, magnitude);
+      Value *laneIndex = b.CreateTrunc(stepVector(), lanes);
+      int64_t aCols = a.type.dim(1);
+      kb.forRange(
+          k0, k1,
+          [&](Value *k) {
+            Value *inside = b.CreateICmpSLT(
+                b.CreateAdd(b.CreateVectorSplat(vw, k), stepVector()),
+                b.CreateVectorSplat(vw, k1));
+            Value *any = llvm::Constant::getNullValue(lanes);
+            for (Value *row : rows) {
+              Value *at = b.CreateAdd(b.CreateMul(row, kb.index(aCols)), k);
+              Value *x = b.CreateMaskedLoad(
+                  lanes, b.CreateInBoundsGEP(b.getFloatTy(), a.ptr, at),
+                  llvm::Align(4), inside, llvm::Constant::getNullValue(lanes));
+              any = b.CreateOr(any, b.CreateAnd(x, magnitudes));
+            }
+            Value *nonzero = b.CreateAnd(
+                inside,
+                b.CreateICmpNE(any, llvm::Constant::getNullValue(lanes)));
+            Value *n = b.CreateLoad(b.getInt64Ty(), depthCount);
+            Value *depths = b.CreateAdd(
+                b.CreateVectorSplat(vw, b.CreateTrunc(k, i32)), laneIndex);
+            b.CreateIntrinsic(
+                llvm::Intrinsic::masked_compressstore, {lanes},
+                {depths, b.CreateInBoundsGEP(i32, depthList, n), nonzero});
+            Value *bits = b.CreateBitCast(nonzero, b.getIntNTy(vw));
+            Value *found = b.CreateUnaryIntrinsic(llvm::Intrinsic::ctpop, bits);
+            b.CreateStore(b.CreateAdd(n, b.CreateZExt(found, b.getInt64Ty())),
+                          depthCount);
+          },
+          "scan", vw);
+    }
+    return b.CreateLoad(b.getInt64Ty(), depthCount);
   }
 
   Value *cIndex(Value *row, Value *col) {
@@ -412,10 +502,13 @@ private:
   llvm::ArrayRef<TensorRef> inputs, outputs;
   ThreadInfo threads;
   unsigned vw;
+  int64_t rowTile = 4, vectorsPerTile = 4;
+  bool skipZeros;
   bool ta = false, tb = false;
   int64_t m = 0, n = 0, depth = 0;
   TensorRef a, bIn;
   llvm::AllocaInst *panel = nullptr;
+  llvm::AllocaInst *depthList = nullptr, *depthCount = nullptr;
   llvm::Type *ft = nullptr;
   llvm::FixedVectorType *vt = nullptr;
   Value *scratch = nullptr;

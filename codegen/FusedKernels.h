@@ -40,6 +40,11 @@ void emitRowwiseKernel(KernelBuilder &kb, const Graph &body,
 struct ContractionOptions {
   /// Vector width in floats (16 with AVX-512, 8 with AVX2).
   unsigned vectorWidth = 16;
+  /// Skip the depths at which a row tile of the left operand is all zeros:
+  /// worth its scan when that operand is often zero (input images, relu
+  /// outputs). With finite operands the sums are unchanged: a skipped term
+  /// is 0 * b.
+  bool skipZeroRows = false;
 };
 
 void emitContractionKernel(KernelBuilder &kb, const Graph &body,

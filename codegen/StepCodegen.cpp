@@ -158,6 +158,33 @@ private:
     return out;
   }
 
+  /// Whether a value is probably mostly zeros: the graph's inputs (images
+  /// are), and relu outputs, seen through reshapes and kernel boundaries.
+  static bool likelySparse(const nnc::Value *v) {
+    for (int depth = 0; depth < 64; ++depth) {
+      const Op *def = v->definingOp();
+      if (!def) {
+        const Op *kernel = v->parentGraph()->parentOp();
+        if (!kernel)
+          return true; // an argument of the graph: the batch
+        v = kernel->operand(v->index());
+        continue;
+      }
+      if (def->is(OpKind::Relu))
+        return true;
+      if (def->is(OpKind::Reshape)) {
+        v = def->operand(0);
+        continue;
+      }
+      if (def->is(OpKind::Kernel)) {
+        v = def->body()->terminator()->operand(v->index());
+        continue;
+      }
+      return false;
+    }
+    return false;
+  }
+
   /// A kernel whose result becomes a variable's next value.
   static bool computesUpdate(const Op &op) {
     return llvm::any_of(op.results(), [](nnc::Value *r) {
@@ -267,6 +294,9 @@ private:
       case KernelForm::Contraction: {
         ContractionOptions copts;
         copts.vectorWidth = options.preferVectorWidth == 256 ? 8 : 16;
+        const nnc::Value *lhs = form->matmul->operand(0);
+        copts.skipZeroRows =
+            options.skipZeros && likelySparse(op.operand(lhs->index()));
         emitContractionKernel(kb, *body, *form, operands, results, threads,
                               copts);
         break;
