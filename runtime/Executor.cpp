@@ -39,6 +39,11 @@ HostTensor JitExecutor::result(unsigned i) const {
   return t;
 }
 
+double JitExecutor::scalarResult(unsigned i) const {
+  const Value *v = g.terminator()->operand(i);
+  return loadElement(bufferOf(v), v->type().element(), 0);
+}
+
 InterpreterExecutor::InterpreterExecutor(const Graph &g, ModelState &state)
     : GraphExecutor(g), state(state) {
   for (const Value *arg : g.arguments())

@@ -31,6 +31,9 @@ public:
   virtual llvm::Error run() = 0;
   /// Result `i` of the last run.
   virtual HostTensor result(unsigned i) const = 0;
+  /// The first element of result `i`, without allocating (the loss and the
+  /// accuracy, read every step).
+  virtual double scalarResult(unsigned i) const { return result(i)[0]; }
 
 protected:
   const Graph &g;
@@ -45,6 +48,7 @@ public:
   void *argument(unsigned i) override;
   llvm::Error run() override;
   HostTensor result(unsigned i) const override;
+  double scalarResult(unsigned i) const override;
 
   /// Per kernel, cycle-counter ticks spent so far (when compiled with
   /// profiling), and the number of runs.

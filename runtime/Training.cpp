@@ -29,7 +29,7 @@ std::pair<double, double> lossAndAccuracy(const GraphExecutor &exec) {
   for (int k = 0; k < 2; ++k)
     for (unsigned i = 0; i < g.resultNames().size(); ++i)
       if (g.resultNames()[i] == names[k])
-        values[k] = exec.result(i)[0];
+        values[k] = exec.scalarResult(i);
   return {values[0], values[1]};
 }
 
