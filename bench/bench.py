@@ -60,6 +60,10 @@ def parse_args():
     p.add_argument("--openblas-coretype", default=DEFAULT_CORETYPE,
                    help="OPENBLAS_CORETYPE for every system ('' leaves "
                    f"OpenBLAS's own choice; default {DEFAULT_CORETYPE})")
+    p.add_argument("--torch-intra-op-threads", type=int,
+                   help="torch.set_num_threads for the PyTorch systems "
+                   "(default: the thread count of the row; their OpenBLAS "
+                   "always gets the row's thread count)")
     p.add_argument("--results", default=str(common.REPO / "bench" / "results"),
                    help="where the raw results JSON goes")
     p.add_argument("--timeout", type=float, default=3600,
@@ -283,6 +287,11 @@ def main():
     say(f"bench: {info.get('Model name', platform.processor())}, "
         f"{info['cpus']} cpus, torch {info.get('torch')}, "
         f"OPENBLAS_CORETYPE={args.openblas_coretype or '(unset)'}")
+    busy = info["load_average_start"]
+    if busy and busy[0] > 0.5:
+        say(f"bench: warning: load average {busy[0]:.2f} before starting: "
+            "other processes compete for the cores, and figures with as many "
+            "threads as cores suffer most")
     epochs_of = {w.key: args.epochs or w.epochs for w in workloads}
 
     results, inits, skipped = [], {}, {}
@@ -309,8 +318,11 @@ def main():
             if (key, w.key) in skipped or (key, w.key, t) in failed:
                 continue
             metrics_path = Path(tmp) / f"metrics-{n}.json"
+            extra = []
+            if key.startswith("torch-") and args.torch_intra_op_threads:
+                extra = ["--intra-op-threads", str(args.torch_intra_op_threads)]
             run = system.command(paths, w, t, epochs_of[w.key], args.seed,
-                                 inits[w.key][0], metrics_path)
+                                 inits[w.key][0], metrics_path, extra)
             head = f"[{n}/{len(plan)}] {w.key} {system.label}, {t} thread(s), rep {rep + 1}"
             code, stdout, stderr, wall = run_command(run, env, args.timeout)
             record = {"workload": w.key, "model": w.name, "system": key,
@@ -357,7 +369,8 @@ def main():
         "machine": info,
         "config": {"workloads": [w.key for w in workloads], "threads": args.threads,
                    "reps": args.reps, "epochs": epochs_of, "seed": args.seed,
-                   "systems": args.systems},
+                   "systems": args.systems,
+                   "torch_intra_op_threads": args.torch_intra_op_threads},
         "initial_weights": {k: v[1] for k, v in inits.items()},
         "flops": {w.key: {"per_step": common.flops_per_step(w.widths, w.batch),
                           "per_epoch": common.flops_per_epoch(w.widths, w.batch),

@@ -45,6 +45,16 @@ def parse_args():
         default="torch",
         help="sequential mode's update: torch.optim.Adam, or Keras's formula",
     )
+    p.add_argument(
+        "--blas-threads",
+        type=int,
+        help="threads of the OpenBLAS that torch calls for sgemm (default: --threads)",
+    )
+    p.add_argument(
+        "--intra-op-threads",
+        type=int,
+        help="torch.set_num_threads, torch's own pool (default: --threads)",
+    )
     p.add_argument("--load", help="initial weights (safetensors, nnc's names)")
     p.add_argument("--metrics", help="write the metrics JSON here")
     p.add_argument("--loss-trace", help="write each step's loss, one a line")
@@ -59,8 +69,8 @@ def parse_args():
 args = parse_args()
 # Torch's OpenMP pool and the OpenBLAS it calls for sgemm size their thread
 # pools when loaded; torch.set_num_threads() does not reach OpenBLAS's.
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
+os.environ["OMP_NUM_THREADS"] = str(args.intra_op_threads or args.threads)
+os.environ["OPENBLAS_NUM_THREADS"] = str(args.blas_threads or args.threads)
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -223,7 +233,7 @@ def evaluate(trainer, x, y):
 
 
 def main():
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.intra_op_threads or args.threads)
     # Like nnc's code and the OpenBLAS reference: denormals flushed to zero.
     # Torch sets it on the calling thread only; its OpenMP workers keep the
     # default (torch has no API for them).
