@@ -240,7 +240,7 @@ def print_table(rows, workloads, args):
                         f"{fmt(r['test_accuracy'] and 100 * r['test_accuracy'], '.2f'):>9}"
                         f"{'%' if r['test_accuracy'] is not None else ' '}{r['runs']:>6}")
                 if r["runs"] == 0:
-                    line += "  " + (r["error"] or "did not run").splitlines()[0][:60]
+                    line += "  " + (r["error"] or "did not run").splitlines()[0][:72]
                 say(line)
             nnc = next((r["s_per_epoch"] for r in mine if r["system"] == "nnc"), None)
             blas = best_reference(rows, w.key, t, ("openblas",))
