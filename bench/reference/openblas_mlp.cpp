@@ -18,6 +18,7 @@
 #include "bench/reference/Shuffle.h"
 #include "bench/reference/SpinBarrier.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
@@ -77,6 +78,7 @@ OpenBLAS reference trainer for nnc's MNIST benchmark.
 namespace {
 
 [[noreturn]] void fail(const llvm::Twine &message) {
+  llvm::outs().flush();
   llvm::WithColor::error(llvm::errs(), "openblas_mlp") << message << "\n";
   std::exit(1);
 }
@@ -119,6 +121,11 @@ void parseOptions(int argc, char **argv) {
       o.anyCore = true;
       continue;
     }
+    static const char *const valued[] = {
+        "data-dir", "hidden", "name", "batch", "epochs",  "steps",
+        "threads",  "seed",   "load", "save",  "metrics", "loss-trace"};
+    if (llvm::none_of(valued, [&](const char *f) { return flag == f; }))
+      fail("unknown option --" + flag + " (see --help)");
     if (!inlineValue) {
       if (i + 1 >= argc)
         fail("--" + flag + " needs a value");
@@ -151,10 +158,8 @@ void parseOptions(int argc, char **argv) {
       o.saveFile = value.str();
     else if (flag == "metrics")
       o.metricsFile = value.str();
-    else if (flag == "loss-trace")
-      o.lossTrace = value.str();
     else
-      fail("unknown option --" + flag + " (see --help)");
+      o.lossTrace = value.str();
   }
   if (o.threads > o.batch)
     fail("--threads must not exceed --batch");
