@@ -31,8 +31,8 @@ public:
       this->generation.notify_all();
       return;
     }
-    // About 20 microseconds: longer than the two halves of a step usually
-    // differ, far shorter than a scheduler time slice.
+    // Microseconds: longer than the two halves of a step usually differ,
+    // far shorter than a scheduler time slice.
     for (int spins = 0; spins < 2000; ++spins) {
       if (this->generation.load(std::memory_order_acquire) != generation)
         return;
