@@ -1,0 +1,148 @@
+"""The systems the benchmark runs, as command lines.
+
+Every system trains the same workload from the same initial weights
+(safetensors, --load) in nnc's batch order and writes nnc's metrics JSON;
+bench.py times them and compare_trajectories.py checks their per-step losses.
+"""
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlp_common import REPO
+
+TORCH_PYTHON = "/usr/bin/python3"  # Debian's python3-torch lives here
+
+
+@dataclass
+class Paths:
+    nnc: Path
+    openblas: Path
+    data_root: Path  # holds mnist/
+
+
+@dataclass
+class Run:
+    argv: list
+    env: dict
+
+
+class System:
+    key = ""
+    label = ""
+
+    def available(self, paths, workload):
+        """None when the system can run the workload, else why it cannot."""
+        return None
+
+    def command(self, paths, workload, threads, epochs, seed, init, metrics,
+                extra=()):
+        raise NotImplementedError
+
+
+class Nnc(System):
+    key, label = "nnc", "nnc"
+
+    def available(self, paths, workload):
+        if not paths.nnc.is_file():
+            return f"{paths.nnc} not found (build nnc: ninja -C build nnc)"
+        if not (REPO / workload.model_file).is_file():
+            return f"{workload.model_file} not found"
+        return None
+
+    def command(self, paths, workload, threads, epochs, seed, init, metrics,
+                extra=()):
+        argv = [str(paths.nnc), str(REPO / workload.model_file), "--jit",
+                "--train", "--epochs", str(epochs), "--batch",
+                str(workload.batch), "--threads", str(threads), "--seed",
+                str(seed), "--metrics", str(metrics)]
+        if init:
+            argv += ["--load", str(init)]
+        return Run(argv + list(extra), {})
+
+    def init_command(self, paths, workload, seed, out):
+        """nnc writes its initial weights: no step, then --save."""
+        return Run([str(paths.nnc), str(REPO / workload.model_file), "--jit",
+                    "--train", "--steps", "0", "--seed", str(seed), "--save",
+                    str(out)], {})
+
+
+class OpenBlas(System):
+    key, label = "openblas", "OpenBLAS (C++)"
+
+    def available(self, paths, workload):
+        if not paths.openblas.is_file():
+            return (f"{paths.openblas} not found (needs libopenblas-dev: "
+                    "scripts/bootstrap.sh --bench, then cmake --build build "
+                    "--target openblas_mlp)")
+        return None
+
+    def command(self, paths, workload, threads, epochs, seed, init, metrics,
+                extra=()):
+        argv = [str(paths.openblas), "--data-dir",
+                str(paths.data_root / "mnist"), "--hidden",
+                ",".join(map(str, workload.hidden)), "--name", workload.name,
+                "--batch", str(workload.batch), "--epochs", str(epochs),
+                "--threads", str(threads), "--seed", str(seed), "--metrics",
+                str(metrics)]
+        if init:
+            argv += ["--load", str(init)]
+        return Run(argv + list(extra), {})
+
+
+class Torch(System):
+    def __init__(self, mode):
+        self.mode = mode
+        self.key = f"torch-{mode}"
+        self.label = f"PyTorch {mode}"
+
+    def available(self, paths, workload):
+        if not Path(TORCH_PYTHON).is_file():
+            return f"{TORCH_PYTHON} not found"
+        return None
+
+    def command(self, paths, workload, threads, epochs, seed, init, metrics,
+                extra=()):
+        argv = [TORCH_PYTHON, str(REPO / "bench" / "pytorch_mlp.py"), "--mode",
+                self.mode, "--data-dir", str(paths.data_root / "mnist"),
+                "--hidden", ",".join(map(str, workload.hidden)), "--name",
+                workload.name, "--batch", str(workload.batch), "--epochs",
+                str(epochs), "--threads", str(threads), "--seed", str(seed),
+                "--metrics", str(metrics)]
+        if init:
+            argv += ["--load", str(init)]
+        return Run(argv + list(extra), {})
+
+
+SYSTEMS = {s.key: s for s in (Nnc(), OpenBlas(), Torch("script"),
+                              Torch("sequential"))}
+
+
+def default_paths(build_dir, nnc=None, openblas=None, data_root=None):
+    build = Path(build_dir)
+    root = data_root or os.environ.get("NNC_DATA_DIR") or REPO / "data"
+    return Paths(
+        nnc=Path(nnc) if nnc else build / "bin" / "nnc",
+        openblas=Path(openblas) if openblas else build / "bin" / "openblas_mlp",
+        data_root=Path(root),
+    )
+
+
+def build_openblas(build_dir):
+    """Builds the OpenBLAS reference in an existing build directory; returns
+    an error message or None."""
+    if not (Path(build_dir) / "build.ninja").is_file() and not (
+            Path(build_dir) / "Makefile").is_file():
+        return f"{build_dir} is not a configured build directory"
+    cmake = shutil.which("cmake")
+    if not cmake:
+        return "cmake not found"
+    import subprocess
+    done = subprocess.run([cmake, "--build", str(build_dir), "--target",
+                           "openblas_mlp", "-j", "2"], capture_output=True,
+                          text=True)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).splitlines()[-10:])
+        return f"building openblas_mlp failed:\n{tail}"
+    return None
