@@ -116,6 +116,7 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
     CompiledStep step;
     step.graphName = graphs[i]->name();
     step.plan = plans[i];
+    step.profiled = options.profile;
     auto fn = codegen::emitStep(*u.module, *graphs[i], *plans[i], options,
                                 target, step);
     if (!fn)

@@ -64,6 +64,8 @@ struct CompiledStep {
   /// Barriers the step calls: only where a kernel depends on work other
   /// threads did since the last one.
   unsigned barriers = 0;
+  /// Whether the step counts its kernels' cycles (CodegenOptions::profile).
+  bool profiled = false;
 };
 
 class CompiledProgram {

@@ -32,6 +32,8 @@ constexpr int64_t kAccumulators = 16;
 constexpr int64_t kMaxVectorsPerTile = 4;
 /// Rows of B per k block: a 64 x 64 block of floats is 16 KiB, half of L1.
 constexpr int64_t kDepthBlock = 64;
+/// Row tiles below which threads split columns instead.
+constexpr int64_t kMinRowTilesToSplit = 16;
 
 class ContractionEmitter {
 public:
@@ -67,8 +69,12 @@ public:
     int64_t tileCols = vw * vectorsPerTile;
     int64_t colTiles = (n + tileCols - 1) / tileCols;
     int64_t rowTiles = (m + rowTile - 1) / rowTile;
-    // Columns to threads when each can have a tile of its own.
-    bool splitColumns = colTiles >= 2;
+    // Rows to threads when there are enough to balance: each thread then
+    // owns a contiguous block of the output (and of the variables an update
+    // epilogue writes), so no cache line, nor the line a prefetcher fetches
+    // next to it, goes back and forth between cores. Columns when rows are
+    // few and each thread can have a column tile of its own.
+    bool splitColumns = colTiles >= 2 && rowTiles < kMinRowTilesToSplit;
     auto [begin, end] = kb.threadRange(splitColumns ? colTiles : rowTiles,
                                        threads.index, threads.count);
     int64_t blocks = scratch ? (depth + kDepthBlock - 1) / kDepthBlock : 1;

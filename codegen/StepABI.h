@@ -21,7 +21,9 @@ struct StepContext {
   /// Returns once every thread of the step has called it.
   void (*barrier)(void *barrierState);
   void *barrierState;
-  /// With profiling compiled in: per kernel, accumulated cycles.
+  /// With profiling compiled in, this thread's counters: for kernel k,
+  /// [2k] accumulates the cycles spent waiting at the barrier before it and
+  /// [2k + 1] the cycles spent in it.
   uint64_t *kernelCycles;
 };
 

@@ -68,9 +68,17 @@ public:
       auto kernel = emitKernel(op, name);
       if (!kernel)
         return kernel.takeError();
-      Value *start =
-          cycles ? b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {})
-                 : nullptr;
+      auto now = [&] {
+        return b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {});
+      };
+      auto accumulate = [&](unsigned slotIndex, Value *from, Value *to) {
+        Value *slot =
+            b.CreateInBoundsGEP(b.getInt64Ty(), cycles, b.getInt64(slotIndex));
+        b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot),
+                                  b.CreateSub(to, from)),
+                      slot);
+      };
+      Value *waitStart = cycles ? now() : nullptr;
       // A barrier only where this kernel would otherwise read what another
       // thread may still be writing, or overwrite what it may still read.
       std::vector<Access> accesses = accessesOf(op, kernel->threadZeroOnly);
@@ -80,21 +88,17 @@ public:
         ++compiled.barriers;
       }
       pending.insert(pending.end(), accesses.begin(), accesses.end());
+      Value *start = cycles ? now() : nullptr;
+      if (cycles)
+        accumulate(2 * index, waitStart, start);
       llvm::SmallVector<Value *, 8> args;
       for (const nnc::Value *buffer : kernel->buffers)
         args.push_back(pointerTo(b, buffer));
       args.push_back(tid);
       args.push_back(nthreads);
       b.CreateCall(kernel->function, args);
-      if (cycles) {
-        Value *elapsed = b.CreateSub(
-            b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {}),
-            start);
-        Value *slot =
-            b.CreateInBoundsGEP(b.getInt64Ty(), cycles, b.getInt64(index));
-        b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot), elapsed),
-                      slot);
-      }
+      if (cycles)
+        accumulate(2 * index + 1, start, now());
       compiled.kernelNames.push_back(name);
       compiled.kernelOps.push_back(&op);
       ++index;

@@ -1,12 +1,24 @@
 //===- Executor.cpp - Running one graph, compiled or interpreted ----------===//
 #include "runtime/Executor.h"
 
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+#include <cstdint>
+
 namespace nnc {
 
 JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
                          ModelState &state, ThreadPool &pool)
     : GraphExecutor(g), step(step), state(state), pool(pool),
-      arena(step.plan->arenaBytes), cycles(step.kernelNames.size(), 0) {}
+      arena(step.plan->arenaBytes),
+      cyclesStride(llvm::alignTo(2 * step.kernelNames.size(), 8)),
+      cycles(cyclesStride * pool.size(), 0) {
+  if (step.profiled) {
+    cyclesBefore = cycles;
+    best.assign(step.kernelNames.size(), UINT64_MAX);
+  }
+}
 
 void *JitExecutor::argument(unsigned i) {
   return const_cast<void *>(bufferOf(g.argument(i)));
@@ -22,12 +34,30 @@ llvm::Error JitExecutor::run() {
   ++runCount;
   StepFunction fn = step.function;
   pool.run([&](unsigned thread) {
-    StepContext ctx{arena.data(),         state.data(),         int32_t(thread),
-                    int32_t(pool.size()), &ThreadPool::barrier, &pool,
-                    cycles.data()};
+    StepContext ctx{arena.data(),
+                    state.data(),
+                    int32_t(thread),
+                    int32_t(pool.size()),
+                    &ThreadPool::barrier,
+                    &pool,
+                    cycles.data() + thread * cyclesStride};
     fn(&ctx);
   });
+  if (step.profiled)
+    recordBestCycles();
   return llvm::Error::success();
+}
+
+void JitExecutor::recordBestCycles() {
+  for (size_t k = 0; k < best.size(); ++k) {
+    uint64_t slowest = 0;
+    for (unsigned t = 0; t < pool.size(); ++t) {
+      size_t slot = t * cyclesStride + 2 * k + 1;
+      slowest = std::max(slowest, cycles[slot] - cyclesBefore[slot]);
+    }
+    best[k] = std::min(best[k], slowest);
+  }
+  cyclesBefore = cycles;
 }
 
 HostTensor JitExecutor::result(unsigned i) const {

@@ -50,20 +50,31 @@ public:
   HostTensor result(unsigned i) const override;
   double scalarResult(unsigned i) const override;
 
-  /// Per kernel, cycle-counter ticks spent so far (when compiled with
-  /// profiling), and the number of runs.
-  llvm::ArrayRef<uint64_t> kernelCycles() const { return cycles; }
+  /// When compiled with profiling: thread `t`'s cycle-counter ticks so far,
+  /// laid out as StepContext::kernelCycles.
+  llvm::ArrayRef<uint64_t> threadCycles(unsigned t) const {
+    return llvm::ArrayRef(cycles).slice(t * cyclesStride,
+                                        2 * step.kernelNames.size());
+  }
+  /// When compiled with profiling: per kernel, the fewest ticks one run of
+  /// it took, on its slowest thread. Unlike the totals, this is what the
+  /// code costs when nothing else on the machine interferes.
+  llvm::ArrayRef<uint64_t> bestKernelCycles() const { return best; }
+  unsigned numThreads() const { return pool.size(); }
   int64_t runs() const { return runCount; }
   const CompiledStep &compiledStep() const { return step; }
 
 private:
   const void *bufferOf(const Value *v) const;
+  void recordBestCycles();
 
   const CompiledStep &step;
   ModelState &state;
   ThreadPool &pool;
   AlignedBuffer arena;
-  std::vector<uint64_t> cycles;
+  /// Each thread's counters start on their own cache line.
+  size_t cyclesStride;
+  std::vector<uint64_t> cycles, cyclesBefore, best;
   int64_t runCount = 0;
 };
 

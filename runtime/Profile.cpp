@@ -27,35 +27,59 @@ double cycleCounterFrequency() {
 
 void printProfile(llvm::raw_ostream &os, const JitExecutor &exec) {
   const CompiledStep &step = exec.compiledStep();
-  llvm::ArrayRef<uint64_t> cycles = exec.kernelCycles();
   double hz = cycleCounterFrequency();
   int64_t calls = exec.runs();
-  double total = 0;
-  for (uint64_t c : cycles)
-    total += double(c) / hz;
-  os << fmt::format("profile of @{}: {} steps, {:.3f} s in kernels, {:.1f} us "
-                    "per step\n",
-                    step.graphName, calls, total,
-                    calls ? 1e6 * total / calls : 0.0);
-  os << fmt::format("  {:<44} {:>9} {:>6} {:>10} {:>9} {:>8} {:>7}\n", "kernel",
-                    "total ms", "share", "MFLOP/call", "KB/call", "GFLOP/s",
-                    "GB/s");
+  unsigned threads = exec.numThreads();
+  size_t numKernels = step.kernelNames.size();
+  // A kernel's time is its slowest thread's: the others wait for it at the
+  // next barrier. Waits are reported apart, averaged over the threads.
+  std::vector<double> slowest(numKernels, 0), mean(numKernels, 0);
+  double waits = 0;
+  for (unsigned t = 0; t < threads; ++t) {
+    llvm::ArrayRef<uint64_t> c = exec.threadCycles(t);
+    for (size_t k = 0; k < numKernels; ++k) {
+      double work = double(c[2 * k + 1]) / hz;
+      slowest[k] = std::max(slowest[k], work);
+      mean[k] += work / threads;
+      waits += double(c[2 * k]) / hz / threads;
+    }
+  }
+  double total = waits;
+  for (double s : slowest)
+    total += s;
+  auto perStep = [&](double seconds) {
+    return calls ? 1e6 * seconds / calls : 0.0;
+  };
+  os << fmt::format("profile of @{}: {} steps on {} thread{}, {:.3f} s in "
+                    "kernels and barriers, {:.1f} us per step\n",
+                    step.graphName, calls, threads, threads == 1 ? "" : "s",
+                    total, perStep(total));
+  os << fmt::format("  {:<44} {:>9} {:>6} {:>8} {:>10} {:>9} {:>8} {:>7} "
+                    "{:>8}\n",
+                    "kernel", "total ms", "share", "best us", "MFLOP/call",
+                    "KB/call", "GFLOP/s", "GB/s", "balance");
   double flopsTotal = 0;
-  for (size_t k = 0; k < cycles.size(); ++k) {
-    double seconds = double(cycles[k]) / hz;
+  for (size_t k = 0; k < numKernels; ++k) {
+    double seconds = slowest[k];
     Cost cost = estimateCost(*step.kernelOps[k]);
     flopsTotal += cost.flops * calls;
     double perCall = calls ? seconds / calls : 0;
-    os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}% {:>10.3f} {:>9.1f} {:>8.1f} "
-                      "{:>7.1f}\n",
+    double best = calls ? double(exec.bestKernelCycles()[k]) / hz : 0.0;
+    os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}% {:>8.1f} {:>10.3f} {:>9.1f} "
+                      "{:>8.1f} {:>7.1f} {:>7.0f}%\n",
                       step.kernelNames[k], 1e3 * seconds,
-                      total > 0 ? 100 * seconds / total : 0.0, cost.flops / 1e6,
-                      cost.bytes / 1e3,
+                      total > 0 ? 100 * seconds / total : 0.0, 1e6 * best,
+                      cost.flops / 1e6, cost.bytes / 1e3,
                       perCall > 0 ? cost.flops / perCall / 1e9 : 0.0,
-                      perCall > 0 ? cost.bytes / perCall / 1e9 : 0.0);
+                      perCall > 0 ? cost.bytes / perCall / 1e9 : 0.0,
+                      seconds > 0 ? 100 * mean[k] / seconds : 100.0);
   }
-  os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}% {:>10.3f} {:>9} {:>8.1f}\n",
-                    "total", 1e3 * total, 100.0,
+  os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}%\n",
+                    fmt::format("barrier waits ({} per step)", step.barriers),
+                    1e3 * waits, total > 0 ? 100 * waits / total : 0.0);
+  os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}% {:>8} {:>10.3f} {:>9} "
+                    "{:>8.1f}\n",
+                    "total", 1e3 * total, 100.0, "",
                     calls ? flopsTotal / calls / 1e6 : 0.0, "",
                     total > 0 ? flopsTotal / total / 1e9 : 0.0);
 }

@@ -13,9 +13,10 @@ namespace nnc {
 double cycleCounterFrequency();
 
 /// Prints, per kernel of a step compiled with profiling: calls, total time,
-/// share of the step, FLOPs and bytes per call, GFLOP/s and GB/s. The time of
-/// a kernel is thread 0's, from the kernel's start to the end of the barrier
-/// after it, so the shares add up to the step.
+/// share of the step, FLOPs and bytes per call, GFLOP/s and GB/s, and how
+/// evenly its threads shared the work (their mean time over the slowest's).
+/// The time of a kernel is its slowest thread's; the waits at barriers make
+/// a row of their own, so the shares add up to the step.
 void printProfile(llvm::raw_ostream &os, const JitExecutor &exec);
 
 } // namespace nnc
