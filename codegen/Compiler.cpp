@@ -43,6 +43,11 @@ llvm::orc::JITTargetMachineBuilder hostMachine(codegen::TargetInfo &info) {
   jtmb.setCPU(info.cpu);
   jtmb.addFeatures(features.getFeatures());
   jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  // What LLJIT picks for JITLink on x86-64 ELF when left unset; stated here
+  // so that the target machines that optimise and print assembly (made
+  // before the JIT) generate the code the JIT does.
+  jtmb.setCodeModel(llvm::CodeModel::Small);
+  jtmb.setRelocationModel(llvm::Reloc::PIC_);
   return jtmb;
 }
 

@@ -37,9 +37,9 @@ struct CodegenOptions {
   /// In kernels that compute a variable's next value (the optimizer's
   /// update), let square roots and divisions use the hardware's reciprocal
   /// estimates refined by one Newton step: an ulp or two from the exact
-  /// result, several times faster. See docs/performance.md for its effect
-  /// on training.
-  bool fastUpdates = true;
+  /// result. Off by default: on Zen 4 the exact instructions are as fast or
+  /// faster (see docs/codegen.md).
+  bool fastUpdates = false;
   /// In matrix products whose left operand is probably mostly zeros (the
   /// model's inputs, relu outputs), skip the depths at which a row tile of
   /// it is all zeros. The sums are unchanged: a skipped term is 0 * b (only

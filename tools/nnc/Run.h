@@ -29,7 +29,7 @@ struct RunOptions {
   unsigned threads = 1;
   bool fusion = true;
   bool profile = false;
-  bool fastUpdates = true;
+  bool fastUpdates = false;
   unsigned preferVectorWidth = 0;
   std::string load, save, metrics;
   bool progressBar = false;

@@ -128,10 +128,10 @@ cl::opt<bool> interp("interp",
 cl::opt<bool> noFusion("no-fusion",
                        cl::desc("Compile every op as a kernel of its own"),
                        cl::cat(engineCategory));
-cl::opt<bool> exactUpdates(
-    "exact-updates",
-    cl::desc("Compute the optimizer's square roots and divisions exactly "
-             "instead of from refined hardware estimates"),
+cl::opt<bool> fastUpdates(
+    "fast-updates",
+    cl::desc("Compute the optimizer's square roots and divisions from "
+             "hardware estimates refined by a Newton step"),
     cl::cat(engineCategory));
 cl::opt<bool> profile("profile",
                       cl::desc("Report each kernel's time, FLOPs and bytes"),
@@ -210,7 +210,7 @@ RunOptions runOptions() {
                       : std::max(1u, std::thread::hardware_concurrency());
   o.fusion = !noFusion;
   o.profile = profile;
-  o.fastUpdates = !exactUpdates;
+  o.fastUpdates = fastUpdates;
   o.preferVectorWidth = vectorWidth;
   o.load = loadPath;
   o.save = savePath;
