@@ -66,6 +66,8 @@ struct CompiledStep {
   unsigned barriers = 0;
   /// Whether the step counts its kernels' cycles (CodegenOptions::profile).
   bool profiled = false;
+  /// The thread scratch memory the step needs per thread (StepContext).
+  int64_t threadScratchBytes = 0;
 };
 
 class CompiledProgram {

@@ -34,6 +34,10 @@ constexpr int64_t kMaxVectorsPerTile = 4;
 constexpr int64_t kDepthBlock = 64;
 /// Row tiles below which threads split columns instead.
 constexpr int64_t kMinRowTilesToSplit = 16;
+/// A product with few rows splits its depth between threads instead when
+/// the depth is at least this, and B at least kMinSplitDepthBytes.
+constexpr int64_t kMinSplitDepth = 256;
+constexpr int64_t kMinSplitDepthBytes = 64 << 10;
 
 class ContractionEmitter {
 public:
@@ -64,19 +68,36 @@ public:
 
   void emit() {
     scalars = std::make_unique<ScalarValues>(kb, body, info, inputs);
-    pickScratch();
-
     int64_t tileCols = vw * vectorsPerTile;
     int64_t colTiles = (n + tileCols - 1) / tileCols;
     int64_t rowTiles = (m + rowTile - 1) / rowTile;
+    if (splitsDepth(rowTiles)) {
+      emitSplitDepth(colTiles, rowTiles);
+      return;
+    }
+    pickScratch();
+
     // Rows to threads when there are enough to balance: each thread then
     // owns a contiguous block of the output (and of the variables an update
     // epilogue writes), so no cache line, nor the line a prefetcher fetches
     // next to it, goes back and forth between cores. Columns when rows are
     // few and each thread can have a column tile of its own.
     bool splitColumns = colTiles >= 2 && rowTiles < kMinRowTilesToSplit;
-    auto [begin, end] = kb.threadRange(splitColumns ? colTiles : rowTiles,
-                                       threads.index, threads.count);
+    Value *begin, *end;
+    if (splitColumns) {
+      std::tie(begin, end) =
+          kb.threadRange(colTiles, threads.index, threads.count);
+    } else if (KernelBuilder::kRowGranule % rowTile == 0) {
+      // The rows this thread owns (of a weight, when this is its update),
+      // as whole tiles.
+      auto [rowBegin, rowEnd] = kb.ownedRows(m, threads.index, threads.count);
+      begin = b.CreateUDiv(rowBegin, kb.index(rowTile));
+      end = b.CreateUDiv(b.CreateAdd(rowEnd, kb.index(rowTile - 1)),
+                         kb.index(rowTile));
+    } else {
+      std::tie(begin, end) =
+          kb.threadRange(rowTiles, threads.index, threads.count);
+    }
     int64_t blocks = scratch ? (depth + kDepthBlock - 1) / kDepthBlock : 1;
     int64_t blockDepth = scratch ? kDepthBlock : depth;
 
@@ -116,6 +137,103 @@ public:
   }
 
 private:
+  /// Whether threads split the depth rather than the output: for a product
+  /// with few rows (a batch) and a large B that is a weight, such as the
+  /// first layer's X W. Splitting B's rows gives each thread the rows of
+  /// the weight that it also updates (see KernelBuilder::ownedRows), where
+  /// splitting the output's columns would have every step move a quarter
+  /// of the weight between cores, twice.
+  bool splitsDepth(int64_t rowTiles) const {
+    return threads.barrier && !tb && rowTiles < kMinRowTilesToSplit &&
+           depth >= kMinSplitDepth &&
+           depth * n * int64_t(sizeof(float)) >= kMinSplitDepthBytes;
+  }
+
+  /// Each thread sums its own rows of the depth into a partial C in the
+  /// thread scratch memory; after a barrier, each adds up every thread's
+  /// partial for its rows of C, in thread order, and applies the epilogue.
+  void emitSplitDepth(int64_t colTiles, int64_t rowTiles) {
+    int64_t tileCols = vw * vectorsPerTile;
+    // Each partial starts on a cache line.
+    int64_t partialFloats = (m * n + 15) / 16 * 16;
+    kb.requireThreadScratch(partialFloats * int64_t(sizeof(float)));
+    llvm::Type *i64 = b.getInt64Ty();
+    Value *tid = b.CreateSExt(threads.index, i64);
+    Value *count = b.CreateSExt(threads.count, i64);
+    auto partialOf = [&](Value *t) {
+      return b.CreateInBoundsGEP(ft, threads.scratch,
+                                 b.CreateMul(t, kb.index(partialFloats)));
+    };
+    scratch = partialOf(tid);
+
+    auto [kBegin, kEnd] = kb.ownedRows(depth, threads.index, threads.count);
+    // At least one block, so that a thread without depth stores zeros.
+    Value *blocks = b.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smax, kb.index(1),
+        b.CreateUDiv(
+            b.CreateAdd(b.CreateSub(kEnd, kBegin), kb.index(kDepthBlock - 1)),
+            kb.index(kDepthBlock)));
+    kb.forRange(
+        0, colTiles,
+        [&](Value *ct) {
+          Value *col0 = b.CreateMul(ct, kb.index(tileCols));
+          kb.forRange(
+              kb.index(0), blocks,
+              [&](Value *kblk) {
+                Value *k0 = b.CreateAdd(
+                    kBegin, b.CreateMul(kblk, kb.index(kDepthBlock)));
+                Value *k1 = b.CreateBinaryIntrinsic(
+                    llvm::Intrinsic::smin, kEnd,
+                    b.CreateAdd(k0, kb.index(kDepthBlock)));
+                Value *first = b.CreateICmpEQ(kblk, kb.index(0));
+                kb.forRange(
+                    0, rowTiles,
+                    [&](Value *rt) {
+                      Value *row0 = b.CreateMul(rt, kb.index(rowTile));
+                      emitTile(row0, col0, k0, k1, first, b.getFalse());
+                    },
+                    "rt");
+              },
+              "kb");
+        },
+        "ct");
+
+    auto *barrierType = llvm::FunctionType::get(
+        b.getVoidTy(), {llvm::PointerType::getUnqual(b.getContext())}, false);
+    b.CreateCall(barrierType, threads.barrier, {threads.barrierState});
+
+    auto [rowBegin, rowEnd] = kb.threadRange(m, threads.index, threads.count);
+    int64_t vectors = (n + vw - 1) / vw;
+    llvm::AllocaInst *sum = kb.entryAlloca(vt);
+    kb.forRange(
+        rowBegin, rowEnd,
+        [&](Value *row) {
+          kb.forRangeRolled(
+              0, vectors,
+              [&](Value *v) {
+                Value *col = b.CreateMul(v, kb.index(vw));
+                Value *mask = columnsDivide() ? nullptr : laneMask(col);
+                Value *at = cIndex(row, col);
+                b.CreateStore(loadVector(partialOf(kb.index(0)),
+                                         ElementType::F32, at, mask),
+                              sum);
+                kb.forRange(
+                    kb.index(1), count,
+                    [&](Value *t) {
+                      b.CreateStore(
+                          b.CreateFAdd(b.CreateLoad(vt, sum),
+                                       loadVector(partialOf(t),
+                                                  ElementType::F32, at, mask)),
+                          sum);
+                    },
+                    "t");
+                emitEpilogue(b.CreateLoad(vt, sum), row, col, mask);
+              },
+              "v");
+        },
+        "row");
+  }
+
   /// Copies the tile columns [col0, col0 + tileCols) of op(B), where B is
   /// stored [n, depth], to a [depth, tileCols] panel on the stack, so that
   /// its rows load as vectors. Every row tile then reads the panel.

@@ -222,6 +222,18 @@ std::pair<Value *, Value *> KernelBuilder::threadRange(int64_t n, Value *tid,
   return {begin, end};
 }
 
+std::pair<Value *, Value *> KernelBuilder::ownedRows(int64_t n, Value *tid,
+                                                     Value *nthreads) {
+  int64_t blocks = (n + kRowGranule - 1) / kRowGranule;
+  auto [first, last] = threadRange(blocks, tid, nthreads);
+  Value *size = index(n);
+  auto clamp = [&](Value *block) {
+    return b.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smin, b.CreateMul(block, index(kRowGranule)), size);
+  };
+  return {clamp(first), clamp(last)};
+}
+
 Value *KernelBuilder::callMath(llvm::StringRef floatName, Value *x) {
   // libm has no vector forms: a vector is computed lane by lane.
   if (auto *vec = llvm::dyn_cast<llvm::FixedVectorType>(x->getType())) {

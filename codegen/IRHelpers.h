@@ -14,6 +14,8 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/IR/IRBuilder.h"
 
+#include <algorithm>
+
 namespace nnc::codegen {
 
 /// The LLVM type of an element in memory (i1 is stored as a byte).
@@ -101,10 +103,28 @@ public:
   std::pair<llvm::Value *, llvm::Value *>
   threadRange(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads);
 
+  /// [begin, end) of `n` rows for this thread, in blocks of kRowGranule:
+  /// the rows of a variable a thread owns. Every kernel that splits a
+  /// variable's rows between threads uses this partition, so that each
+  /// thread keeps reading and writing the same rows from kernel to kernel
+  /// and step to step: moving a cache line between cores costs more than
+  /// the arithmetic done on it.
+  std::pair<llvm::Value *, llvm::Value *>
+  ownedRows(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads);
+  static constexpr int64_t kRowGranule = 8;
+
   /// Whether the kernel split work between threads. A kernel that did not
   /// does all its writing on thread 0 (the others skip it), which lets the
   /// step leave out barriers between such kernels.
   bool splitsWork() const { return partitioned; }
+
+  /// Asks for `bytes` of the step's thread scratch memory per thread: the
+  /// kernel may use [t * bytes, (t + 1) * bytes) for thread t, and read
+  /// every thread's part after a barrier.
+  void requireThreadScratch(int64_t bytes) {
+    scratchBytes = std::max(scratchBytes, bytes);
+  }
+  int64_t threadScratchBytes() const { return scratchBytes; }
 
   /// Calls a unary libm function (expf, tanhf, ...) or its double version.
   llvm::Value *callMath(llvm::StringRef floatName, llvm::Value *x);
@@ -122,6 +142,7 @@ private:
   llvm::IRBuilder<> &b;
   bool approximate = false;
   bool partitioned = false;
+  int64_t scratchBytes = 0;
 };
 
 } // namespace nnc::codegen

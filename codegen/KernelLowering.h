@@ -26,9 +26,16 @@ struct TensorRef {
   }
 };
 
+/// The threads running a kernel: this one's index, their number, and what
+/// a kernel that synchronises inside needs: the step's barrier (a function
+/// pointer and its state) and the step's thread scratch memory (see
+/// KernelBuilder::requireThreadScratch).
 struct ThreadInfo {
   llvm::Value *index;
   llvm::Value *count;
+  llvm::Value *barrier = nullptr;
+  llvm::Value *barrierState = nullptr;
+  llvm::Value *scratch = nullptr;
 };
 
 /// Emits, at the builder's position, the loops computing `op`'s results from

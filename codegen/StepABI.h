@@ -25,6 +25,10 @@ struct StepContext {
   /// [2k] accumulates the cycles spent waiting at the barrier before it and
   /// [2k + 1] the cycles spent in it.
   uint64_t *kernelCycles;
+  /// CompiledStep::threadScratchBytes for each thread, shared by all:
+  /// kernels that split a sum between threads leave their partial sums
+  /// there for the others to add up.
+  char *threadScratch;
 };
 
 using StepFunction = void (*)(const StepContext *);

@@ -39,7 +39,7 @@ public:
     llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
     // Mirrors StepContext in StepABI.h.
     contextType = llvm::StructType::create(
-        ctx, {ptr, ptr, i32, i32, ptr, ptr, ptr}, "nnc.StepContext");
+        ctx, {ptr, ptr, i32, i32, ptr, ptr, ptr, ptr}, "nnc.StepContext");
     llvm::Function *step = llvm::Function::Create(
         llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false),
         llvm::Function::ExternalLinkage, stepFunctionName(g), m);
@@ -56,6 +56,7 @@ public:
     Value *barrier = field(4, ptr, "barrier");
     Value *barrierState = field(5, ptr, "barrier.state");
     Value *cycles = options.profile ? field(6, ptr, "cycles") : nullptr;
+    Value *scratch = field(7, ptr, "thread.scratch");
     auto *barrierType =
         llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
 
@@ -81,12 +82,20 @@ public:
       Value *waitStart = cycles ? now() : nullptr;
       // A barrier only where this kernel would otherwise read what another
       // thread may still be writing, or overwrite what it may still read.
+      // The thread scratch memory is one buffer that such kernels share: one
+      // may not start writing it while another thread may still be reading
+      // what the last one left there.
       std::vector<Access> accesses = accessesOf(op, kernel->threadZeroOnly);
-      if (conflicts(accesses)) {
+      bool usesScratch = kernel->threadScratchBytes > 0;
+      compiled.threadScratchBytes =
+          std::max(compiled.threadScratchBytes, kernel->threadScratchBytes);
+      if (conflicts(accesses) || (usesScratch && scratchRead)) {
         b.CreateCall(barrierType, barrier, {barrierState});
         pending.clear();
+        scratchRead = false;
         ++compiled.barriers;
       }
+      scratchRead |= usesScratch;
       pending.insert(pending.end(), accesses.begin(), accesses.end());
       Value *start = cycles ? now() : nullptr;
       if (cycles)
@@ -96,6 +105,9 @@ public:
         args.push_back(pointerTo(b, buffer));
       args.push_back(tid);
       args.push_back(nthreads);
+      args.push_back(barrier);
+      args.push_back(barrierState);
+      args.push_back(scratch);
       b.CreateCall(kernel->function, args);
       if (cycles)
         accumulate(2 * index + 1, start, now());
@@ -120,6 +132,7 @@ private:
     llvm::Function *function;
     std::vector<const nnc::Value *> buffers; ///< one per pointer argument
     bool threadZeroOnly = false;
+    int64_t threadScratchBytes = 0;
   };
 
   /// The bytes a kernel reads or writes, and whether only thread 0 does.
@@ -248,6 +261,9 @@ private:
     std::vector<llvm::Type *> params(k.buffers.size(), ptr);
     params.push_back(i32);
     params.push_back(i32);
+    params.push_back(ptr); // the barrier
+    params.push_back(ptr); // its state
+    params.push_back(ptr); // the thread scratch memory
     k.function = llvm::Function::Create(
         llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false),
         llvm::Function::InternalLinkage, name, m);
@@ -284,8 +300,11 @@ private:
       operands.push_back(ref(op.result(), -1));
     for (unsigned i = 0; i < op.numResults(); ++i)
       results.push_back(ref(op.result(i), resultArgs[i]));
-    ThreadInfo threads{k.function->getArg(k.buffers.size()),
-                       k.function->getArg(k.buffers.size() + 1)};
+    unsigned threadArgs = k.buffers.size();
+    ThreadInfo threads{
+        k.function->getArg(threadArgs), k.function->getArg(threadArgs + 1),
+        k.function->getArg(threadArgs + 2), k.function->getArg(threadArgs + 3),
+        k.function->getArg(threadArgs + 4)};
     if (const Graph *body = op.body()) {
       std::optional<KernelFormInfo> form = classifyKernel(*body);
       if (!form)
@@ -313,6 +332,7 @@ private:
       }
       b.CreateRetVoid();
       k.threadZeroOnly = !kb.splitsWork();
+      k.threadScratchBytes = kb.threadScratchBytes();
       return k;
     }
     if (!lowerOp(kb, op, operands, results, threads))
@@ -355,6 +375,8 @@ private:
   llvm::StructType *contextType = nullptr;
   Value *arena = nullptr, *state = nullptr;
   std::vector<Access> pending;
+  /// Whether a kernel since the last barrier used the thread scratch.
+  bool scratchRead = false;
 };
 
 } // namespace

@@ -12,6 +12,7 @@ JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
                          ModelState &state, ThreadPool &pool)
     : GraphExecutor(g), step(step), state(state), pool(pool),
       arena(step.plan->arenaBytes),
+      threadScratch(size_t(step.threadScratchBytes) * pool.size()),
       cyclesStride(llvm::alignTo(2 * step.kernelNames.size(), 8)),
       cycles(cyclesStride * pool.size(), 0) {
   if (step.profiled) {
@@ -40,7 +41,8 @@ llvm::Error JitExecutor::run() {
                     int32_t(pool.size()),
                     &ThreadPool::barrier,
                     &pool,
-                    cycles.data() + thread * cyclesStride};
+                    cycles.data() + thread * cyclesStride,
+                    threadScratch.data()};
     fn(&ctx);
   });
   if (step.profiled)

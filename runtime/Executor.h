@@ -72,6 +72,7 @@ private:
   ModelState &state;
   ThreadPool &pool;
   AlignedBuffer arena;
+  AlignedBuffer threadScratch;
   /// Each thread's counters start on their own cache line.
   size_t cyclesStride;
   std::vector<uint64_t> cycles, cyclesBefore, best;
