@@ -45,6 +45,8 @@ struct ContractionOptions {
   /// outputs). With finite operands the sums are unchanged: a skipped term
   /// is 0 * b.
   bool skipZeroRows = false;
+  /// The target has AVX-512's compress for vectors of vectorWidth i32.
+  bool avx512Compress = false;
 };
 
 void emitContractionKernel(KernelBuilder &kb, const Graph &body,

@@ -325,6 +325,10 @@ private:
         const nnc::Value *lhs = form->matmul->operand(0);
         copts.skipZeroRows =
             options.skipZeros && likelySparse(op.operand(lhs->index()));
+        llvm::StringRef features(target.features);
+        copts.avx512Compress =
+            features.contains("+avx512f") &&
+            (copts.vectorWidth == 16 || features.contains("+avx512vl"));
         emitContractionKernel(kb, *body, *form, operands, results, threads,
                               copts);
         break;
