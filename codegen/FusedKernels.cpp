@@ -317,8 +317,7 @@ private:
     kb.forRange(
         0, cols,
         [&](Value *j) {
-          Value *ex = b.CreateUnaryIntrinsic(llvm::Intrinsic::exp,
-                                             b.CreateFSub(at(x, r, j), m));
+          Value *ex = kb.exp(b.CreateFSub(at(x, r, j), m));
           b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex), sumSlot);
         },
         "j");
@@ -354,9 +353,7 @@ private:
       (void)m;
       fillRow(op, [&](Value *j) {
         Value *shifted = b.CreateFSub(at(op.operand(0), r, j), lse);
-        return op.is(OpKind::LogSoftmax)
-                   ? shifted
-                   : b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, shifted);
+        return op.is(OpKind::LogSoftmax) ? shifted : kb.exp(shifted);
       });
       return;
     }

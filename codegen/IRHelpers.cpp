@@ -1,6 +1,8 @@
 //===- IRHelpers.cpp - Building loops and element code in LLVM IR ---------===//
 #include "codegen/IRHelpers.h"
 
+#include <limits>
+
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/Module.h"
@@ -234,6 +236,58 @@ std::pair<Value *, Value *> KernelBuilder::ownedRows(int64_t n, Value *tid,
   return {clamp(first), clamp(last)};
 }
 
+Value *KernelBuilder::exp(Value *x) {
+  llvm::Type *t = x->getType();
+  if (!t->getScalarType()->isFloatTy())
+    return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
+  auto splat = [&](llvm::Value *scalar) -> Value * {
+    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(t))
+      return b.CreateVectorSplat(vec->getElementCount(), scalar);
+    return scalar;
+  };
+  auto f = [&](float v) {
+    return splat(llvm::ConstantFP::get(b.getFloatTy(), v));
+  };
+  auto fma = [&](Value *a, Value *m, Value *c) {
+    return b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {a, m, c});
+  };
+  // Beyond these the result is infinite, or below the smallest normal
+  // float (and flushed to zero where kernels run).
+  constexpr float kOverflow = 88.72283935546875f;   // ln(FLT_MAX)
+  constexpr float kUnderflow = -87.33654022216797f; // ln(FLT_MIN)
+  Value *clamped = b.CreateBinaryIntrinsic(
+      llvm::Intrinsic::maxnum,
+      b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, x, f(kOverflow)),
+      f(kUnderflow));
+  Value *n =
+      b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven,
+                             b.CreateFMul(clamped, f(1.44269504088896341f)));
+  // ln 2 in two parts, the first with few enough bits that n * it is exact.
+  Value *r = fma(n, f(-0.693359375f), clamped);
+  r = fma(n, f(2.12194440e-4f), r);
+  Value *p = f(1.0f / 5040);
+  for (float c :
+       {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = fma(p, r, f(c));
+  // 2^n in two factors, so that each is a normal float for every n the
+  // clamp allows (-126 to 128).
+  llvm::Type *it = t->getWithNewType(b.getInt32Ty());
+  Value *ni = b.CreateFPToSI(n, it);
+  Value *half = b.CreateAShr(ni, splat(b.getInt32(1)));
+  auto pow2 = [&](Value *e) {
+    return b.CreateBitCast(b.CreateShl(b.CreateAdd(e, splat(b.getInt32(127))),
+                                       splat(b.getInt32(23))),
+                           t);
+  };
+  Value *y =
+      b.CreateFMul(b.CreateFMul(p, pow2(half)), pow2(b.CreateSub(ni, half)));
+  // The clamp kept finite ends; restore them, and NaN.
+  y = b.CreateSelect(b.CreateFCmpOGT(x, f(kOverflow)),
+                     f(std::numeric_limits<float>::infinity()), y);
+  y = b.CreateSelect(b.CreateFCmpOLT(x, f(kUnderflow)), f(0.0f), y);
+  return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
+}
+
 Value *KernelBuilder::callMath(llvm::StringRef floatName, Value *x) {
   // libm has no vector forms: a vector is computed lane by lane.
   if (auto *vec = llvm::dyn_cast<llvm::FixedVectorType>(x->getType())) {
@@ -335,7 +389,7 @@ Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
               : b.CreateSelect(b.CreateICmpSLT(a[0], zero()), b.CreateNeg(a[0]),
                                a[0]);
   case OpKind::Exp:
-    return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, a[0]);
+    return exp(a[0]);
   case OpKind::Log:
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a[0]);
   case OpKind::Sqrt:
@@ -349,10 +403,8 @@ Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
     // NaN is not > 0, so relu(NaN) = 0, as in the reference.
     return b.CreateSelect(b.CreateFCmpOGT(a[0], zero()), a[0], zero());
   case OpKind::Sigmoid:
-    return b.CreateFDiv(
-        like(1.0),
-        b.CreateFAdd(like(1.0), b.CreateUnaryIntrinsic(llvm::Intrinsic::exp,
-                                                       b.CreateFNeg(a[0]))));
+    return b.CreateFDiv(like(1.0),
+                        b.CreateFAdd(like(1.0), exp(b.CreateFNeg(a[0]))));
   case OpKind::Tanh:
     return callMath("tanhf", a[0]);
   case OpKind::Add:

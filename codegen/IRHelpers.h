@@ -126,6 +126,14 @@ public:
   }
   int64_t threadScratchBytes() const { return scratchBytes; }
 
+  /// e^x for float scalars and vectors, inline: Cody-Waite reduction to
+  /// r in [-ln2/2, ln2/2], a degree-7 Taylor polynomial (truncation under
+  /// 0.05 ulp) by FMAs, and the power of two added to the exponent. Within
+  /// an ulp of the exact result, like libm's expf, but vectorisable: a
+  /// softmax over a batch calls it hundreds of times per step. Doubles use
+  /// llvm.exp.
+  llvm::Value *exp(llvm::Value *x);
+
   /// Calls a unary libm function (expf, tanhf, ...) or its double version.
   llvm::Value *callMath(llvm::StringRef floatName, llvm::Value *x);
 

@@ -202,8 +202,7 @@ void lowerRowwise(KernelBuilder &kb, const Op &op, llvm::ArrayRef<TensorRef> in,
         kb.forRange(
             0, cols,
             [&](Value *j) {
-              Value *ex = b.CreateUnaryIntrinsic(
-                  llvm::Intrinsic::exp, b.CreateFSub(x.load(kb, at(j)), m));
+              Value *ex = kb.exp(b.CreateFSub(x.load(kb, at(j)), m));
               b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex),
                             sumSlot);
             },
@@ -231,10 +230,7 @@ void lowerRowwise(KernelBuilder &kb, const Op &op, llvm::ArrayRef<TensorRef> in,
             0, cols,
             [&](Value *j) {
               Value *shifted = b.CreateFSub(x.load(kb, at(j)), lse);
-              Value *v =
-                  op.is(OpKind::LogSoftmax)
-                      ? shifted
-                      : b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, shifted);
+              Value *v = op.is(OpKind::LogSoftmax) ? shifted : kb.exp(shifted);
               kb.store(out.ptr, e, at(j), v);
             },
             "j");

@@ -1,6 +1,8 @@
 //===- Dataset.cpp - Image-classification data sets and batching ----------===//
 #include "runtime/Dataset.h"
 
+#include <cstring>
+
 #include "runtime/IdxFile.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -85,6 +87,14 @@ ImageDataset::create(llvm::StringRef name, int64_t height, int64_t width,
   ds.classes = numClasses;
   ds.train = std::move(train);
   ds.test = std::move(test);
+  for (Split split : {Split::Train, Split::Test}) {
+    ImageSplit &s = split == Split::Train ? ds.train : ds.test;
+    AlignedBuffer &pixels =
+        split == Split::Train ? ds.trainPixels : ds.testPixels;
+    pixels = AlignedBuffer(s.images.size());
+    std::memcpy(pixels.data(), s.images.data(), s.images.size());
+    s.images = {};
+  }
   return ds;
 }
 
@@ -92,10 +102,11 @@ void ImageDataset::fillBatch(Split split, llvm::ArrayRef<int64_t> indices,
                              float *images, int32_t *labels) const {
   const ImageSplit &s = get(split);
   const int64_t pixels = pixelsPerImage();
+  const uint8_t *all = this->images(split).data();
   for (size_t b = 0; b < indices.size(); ++b) {
     int64_t i = indices[b];
     assert(i >= 0 && i < s.count && "example index out of range");
-    const uint8_t *src = s.images.data() + i * pixels;
+    const uint8_t *src = all + i * pixels;
     float *dst = images + int64_t(b) * pixels;
     // A division, not a multiplication by 1/255, so each pixel is x/255
     // rounded once; it vectorises as well.
@@ -110,7 +121,7 @@ void ImageDataset::prefetch(Split split,
   const ImageSplit &s = get(split);
   const int64_t pixels = pixelsPerImage();
   for (int64_t i : indices) {
-    const uint8_t *src = s.images.data() + i * pixels;
+    const uint8_t *src = images(split).data() + i * pixels;
     for (int64_t p = 0; p < pixels; p += 64)
       __builtin_prefetch(src + p);
     __builtin_prefetch(s.labels.data() + i);
