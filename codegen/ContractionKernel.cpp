@@ -116,7 +116,7 @@ public:
     if (splitColumns) {
       std::tie(begin, end) =
           kb.threadRange(colTiles, threads.index, threads.count);
-    } else if (KernelBuilder::kRowGranule % rowTile == 0) {
+    } else if (kRowGranule % rowTile == 0) {
       // The rows this thread owns (of a weight, when this is its update),
       // as whole tiles.
       auto [rowBegin, rowEnd] = kb.ownedRows(m, threads.index, threads.count);

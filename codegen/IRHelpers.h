@@ -9,6 +9,7 @@
 #ifndef NNC_CODEGEN_IRHELPERS_H
 #define NNC_CODEGEN_IRHELPERS_H
 
+#include "codegen/StepABI.h"
 #include "ir/Graph.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -103,7 +104,8 @@ public:
   std::pair<llvm::Value *, llvm::Value *>
   threadRange(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads);
 
-  /// [begin, end) of `n` rows for this thread, in blocks of kRowGranule:
+  /// [begin, end) of `n` rows for this thread, in blocks of kRowGranule
+  /// (nnc::ownedRows in StepABI.h, computed in the kernel):
   /// the rows of a variable a thread owns. Every kernel that splits a
   /// variable's rows between threads uses this partition, so that each
   /// thread keeps reading and writing the same rows from kernel to kernel
@@ -111,7 +113,6 @@ public:
   /// the arithmetic done on it.
   std::pair<llvm::Value *, llvm::Value *>
   ownedRows(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads);
-  static constexpr int64_t kRowGranule = 8;
 
   /// Whether the kernel split work between threads. A kernel that did not
   /// does all its writing on thread 0 (the others skip it), which lets the

@@ -9,7 +9,9 @@
 #ifndef NNC_CODEGEN_STEPABI_H
 #define NNC_CODEGEN_STEPABI_H
 
+#include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace nnc {
 
@@ -32,6 +34,25 @@ struct StepContext {
 };
 
 using StepFunction = void (*)(const StepContext *);
+
+/// Rows of a variable are split between threads in blocks of this many.
+constexpr int64_t kRowGranule = 8;
+
+/// [begin, end) of `n` rows owned by thread `t` of `threads`: contiguous,
+/// in blocks of kRowGranule, balanced. The kernels that split a variable's
+/// rows (codegen's KernelBuilder::ownedRows emits this computation) and
+/// the runtime when it writes a batch's columns use this one partition, so
+/// that every thread keeps touching the same memory.
+inline std::pair<int64_t, int64_t> ownedRows(int64_t n, int64_t t,
+                                             int64_t threads) {
+  int64_t blocks = (n + kRowGranule - 1) / kRowGranule;
+  auto at = [&](int64_t i) {
+    return std::min(
+        n, int64_t(uint64_t(blocks) * uint64_t(i) / uint64_t(threads)) *
+               kRowGranule);
+  };
+  return {at(t), at(t + 1)};
+}
 
 } // namespace nnc
 

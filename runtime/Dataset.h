@@ -77,10 +77,23 @@ public:
   void fillBatch(Split split, llvm::ArrayRef<int64_t> indices, float *images,
                  int32_t *labels) const;
 
-  /// Asks the memory system for the images of `indices` ahead of
-  /// fillBatch: a batch of randomly ordered images is a few hundred cache
-  /// lines missed one by one, which the previous step can hide.
-  void prefetch(Split split, llvm::ArrayRef<int64_t> indices) const;
+  /// The two halves of fillBatch, the images' for the pixels [pixelBegin,
+  /// pixelEnd) of each image only: threads that share a batch's columns
+  /// each write their own.
+  void fillImages(Split split, llvm::ArrayRef<int64_t> indices, float *images,
+                  int64_t pixelBegin, int64_t pixelEnd) const;
+  void fillLabels(Split split, llvm::ArrayRef<int64_t> indices,
+                  int32_t *labels) const;
+
+  /// Asks the memory system for the pixels [pixelBegin, pixelEnd) of the
+  /// images of `indices` (and their labels) ahead of fillImages: a batch of
+  /// randomly ordered images is a few hundred cache lines missed one by
+  /// one, which the previous step can hide.
+  void prefetch(Split split, llvm::ArrayRef<int64_t> indices,
+                int64_t pixelBegin, int64_t pixelEnd) const;
+  void prefetch(Split split, llvm::ArrayRef<int64_t> indices) const {
+    prefetch(split, indices, 0, pixelsPerImage());
+  }
 
   /// fillBatch for the examples at positions [range.begin, range.end) of an
   /// epoch order.

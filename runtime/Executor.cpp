@@ -31,18 +31,37 @@ const void *JitExecutor::bufferOf(const Value *v) const {
   return base + s.offset;
 }
 
+StepContext JitExecutor::contextOf(unsigned thread) {
+  return {arena.data(),
+          state.data(),
+          int32_t(thread),
+          int32_t(pool.size()),
+          &ThreadPool::barrier,
+          &pool,
+          cycles.data() + thread * cyclesStride,
+          threadScratch.data()};
+}
+
 llvm::Error JitExecutor::run() {
   ++runCount;
   StepFunction fn = step.function;
   pool.run([&](unsigned thread) {
-    StepContext ctx{arena.data(),
-                    state.data(),
-                    int32_t(thread),
-                    int32_t(pool.size()),
-                    &ThreadPool::barrier,
-                    &pool,
-                    cycles.data() + thread * cyclesStride,
-                    threadScratch.data()};
+    StepContext ctx = contextOf(thread);
+    fn(&ctx);
+  });
+  if (step.profiled)
+    recordBestCycles();
+  return llvm::Error::success();
+}
+
+llvm::Error JitExecutor::run(ArgumentWriter write) {
+  ++runCount;
+  StepFunction fn = step.function;
+  unsigned threads = pool.size();
+  pool.run([&](unsigned thread) {
+    write(thread, threads);
+    ThreadPool::barrier(&pool);
+    StepContext ctx = contextOf(thread);
     fn(&ctx);
   });
   if (step.profiled)

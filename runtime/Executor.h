@@ -29,6 +29,17 @@ public:
   /// Where argument `i` is written before run(), in its element type.
   virtual void *argument(unsigned i) = 0;
   virtual llvm::Error run() = 0;
+
+  /// Writes the arguments and runs: `write(t, n)` is called on each of the
+  /// n threads that will run the step, which writes its share (a thread
+  /// writing the rows it owns, by nnc::ownedRows, finds them in its own
+  /// cache when its kernels read them).
+  using ArgumentWriter =
+      llvm::function_ref<void(unsigned thread, unsigned numThreads)>;
+  virtual llvm::Error run(ArgumentWriter write) {
+    write(0, 1);
+    return run();
+  }
   /// Result `i` of the last run.
   virtual HostTensor result(unsigned i) const = 0;
   /// The first element of result `i`, without allocating (the loss and the
@@ -47,6 +58,7 @@ public:
 
   void *argument(unsigned i) override;
   llvm::Error run() override;
+  llvm::Error run(ArgumentWriter write) override;
   HostTensor result(unsigned i) const override;
   double scalarResult(unsigned i) const override;
 
@@ -67,6 +79,7 @@ public:
 private:
   const void *bufferOf(const Value *v) const;
   void recordBestCycles();
+  StepContext contextOf(unsigned thread);
 
   const CompiledStep &step;
   ModelState &state;
@@ -86,6 +99,7 @@ public:
 
   void *argument(unsigned i) override { return arguments[i].data(); }
   llvm::Error run() override;
+  using GraphExecutor::run;
   HostTensor result(unsigned i) const override { return results[i]; }
 
 private:

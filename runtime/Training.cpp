@@ -116,9 +116,17 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "no evaluation graph for a batch of " +
                                          llvm::Twine(r.size()));
-    data.fillBatch(Split::Test, order, r, static_cast<float *>(e->argument(0)),
-                   static_cast<int32_t *>(e->argument(1)));
-    if (llvm::Error err = e->run())
+    llvm::ArrayRef<int64_t> examples =
+        llvm::ArrayRef<int64_t>(order).slice(r.begin, r.size());
+    auto writeBatch = [&](unsigned thread, unsigned threads) {
+      auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
+      data.fillImages(Split::Test, examples,
+                      static_cast<float *>(e->argument(0)), begin, end);
+      if (thread == 0)
+        data.fillLabels(Split::Test, examples,
+                        static_cast<int32_t *>(e->argument(1)));
+    };
+    if (llvm::Error err = e->run(writeBatch))
       return err;
     auto [loss, accuracy] = lossAndAccuracy(*e);
     lossSum += loss * r.size();
@@ -140,6 +148,7 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
     return batches.takeError();
   float *images = static_cast<float *>(exec.train->argument(0));
   int32_t *labels = static_cast<int32_t *>(exec.train->argument(1));
+  const int64_t pixels = data.pixelsPerImage();
 
   TrainingReport report;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
@@ -158,14 +167,23 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       if (options.maxSteps && report.steps >= *options.maxSteps)
         break;
       const BatchRange &r = (*batches)[b];
-      data.fillBatch(Split::Train, order, r, images, labels);
-      // The next batch's images arrive while this step computes.
-      if (b + 1 < batches->size()) {
-        const BatchRange &next = (*batches)[b + 1];
-        data.prefetch(Split::Train, llvm::ArrayRef<int64_t>(order).slice(
-                                        next.begin, next.size()));
-      }
-      if (llvm::Error err = exec.train->run())
+      llvm::ArrayRef<int64_t> examples =
+          llvm::ArrayRef<int64_t>(order).slice(r.begin, r.size());
+      llvm::ArrayRef<int64_t> nextExamples;
+      if (b + 1 < batches->size())
+        nextExamples = llvm::ArrayRef<int64_t>(order).slice(
+            (*batches)[b + 1].begin, (*batches)[b + 1].size());
+      // Each thread writes the pixels it owns (the first layer's weight
+      // rows it updates read them), and asks for the same pixels of the
+      // next batch, which arrive while this step computes.
+      auto writeBatch = [&](unsigned thread, unsigned threads) {
+        auto [begin, end] = ownedRows(pixels, thread, threads);
+        data.fillImages(Split::Train, examples, images, begin, end);
+        if (thread == 0)
+          data.fillLabels(Split::Train, examples, labels);
+        data.prefetch(Split::Train, nextExamples, begin, end);
+      };
+      if (llvm::Error err = exec.train->run(writeBatch))
         return err;
       auto [loss, accuracy] = lossAndAccuracy(*exec.train);
       lossSum += loss;

@@ -291,6 +291,28 @@ TEST(Dataset, FillBatchConvertsEveryByteExactly) {
   EXPECT_EQ(labels[0], 0);
 }
 
+TEST(Dataset, ThreadsFillTheirOwnPixels) {
+  ImageSplit train{3, Bytes(3 * 40), {0, 1, 2}};
+  for (int v = 0; v < 3 * 40; ++v)
+    train.images[v] = uint8_t(2 * v + 1);
+  ImageSplit test{1, Bytes(40), {0}};
+  auto ds = ImageDataset::create("ranges", 5, 8, 3, train, test);
+  ASSERT_TRUE(bool(ds)) << llvm::toString(ds.takeError());
+  std::vector<int64_t> indices = {2, 0};
+  std::vector<float> whole(2 * 40), parts(2 * 40, -1.0f);
+  std::vector<int32_t> labels(2);
+  ds->fillBatch(Split::Train, indices, whole.data(), labels.data());
+  // Pixels [0, 17) and [17, 40), as two threads would.
+  ds->fillImages(Split::Train, indices, parts.data(), 17, 40);
+  for (int p = 0; p < 17; ++p)
+    EXPECT_EQ(parts[p], -1.0f) << "pixel " << p << " written early";
+  ds->fillImages(Split::Train, indices, parts.data(), 0, 17);
+  EXPECT_EQ(parts, whole);
+  std::vector<int32_t> only(2, -1);
+  ds->fillLabels(Split::Train, indices, only.data());
+  EXPECT_EQ(only, labels);
+}
+
 TEST(Dataset, TrainingUsesFullBatchesOnly) {
   auto mnist = trainingBatches(60000, 32);
   ASSERT_TRUE(bool(mnist));
