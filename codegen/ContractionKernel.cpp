@@ -104,6 +104,10 @@ public:
       emitSplitDepth(colTiles, rowTiles);
       return;
     }
+    if (usesDepthMasks()) {
+      emitWithDepthMasks();
+      return;
+    }
     pickScratch();
 
     // Rows to threads when there are enough to balance: each thread then
@@ -261,6 +265,157 @@ private:
               "v");
         },
         "row");
+  }
+
+  /// Whether rows get a bit mask of their non-zero depths instead of a
+  /// scanned list: for a mostly-zero A stored [depth, m] (A transposed, the
+  /// weight gradient X^T dY) with a short depth (the batch). The masks of
+  /// a group of rows come from one vector compare per depth, and each row
+  /// then visits only its own non-zero depths with a one-row tile; a list
+  /// per tile of four rows took a scalar pass over the depth per tile and
+  /// visited every depth where any of the four rows was non-zero (28% of
+  /// them on MNIST, against 19% for one row).
+  bool usesDepthMasks() const {
+    int64_t vectors = (n + vw - 1) / vw;
+    return skipZeros && ta && !tb && depth <= 64 && vectors >= 4 &&
+           m >= kMinRowsToSplit;
+  }
+
+  void emitWithDepthMasks() {
+    llvm::Type *i64 = b.getInt64Ty();
+    unsigned maskBits = depth <= 32 ? 32 : 64;
+    llvm::IntegerType *maskType = b.getIntNTy(maskBits);
+    // As many rows' masks as fill a vector register.
+    unsigned groupRows = vw * 32 / maskBits;
+    auto *maskVector = llvm::FixedVectorType::get(maskType, groupRows);
+    auto *bitsVector = llvm::FixedVectorType::get(b.getInt32Ty(), groupRows);
+    vectorsPerTile =
+        std::min<int64_t>((n + vw - 1) / vw, kMaxVectorsPerSparseRow);
+    rowTile = 1;
+    int64_t tileCols = vw * vectorsPerTile;
+    int64_t colTiles = (n + tileCols - 1) / tileCols;
+
+    llvm::AllocaInst *masks = kb.entryAlloca(maskType, groupRows);
+    llvm::AllocaInst *rest = kb.entryAlloca(maskType);
+    llvm::SmallVector<llvm::AllocaInst *, 8> acc;
+    for (int64_t v = 0; v < vectorsPerTile; ++v)
+      acc.push_back(kb.entryAlloca(vt));
+    llvm::AllocaInst *tile = tileBuffer();
+
+    auto [rowBegin, rowEnd] = kb.ownedRows(m, threads.index, threads.count);
+    Value *magnitude = b.CreateVectorSplat(groupRows, b.getInt32(0x7fffffff));
+    kb.forRange(
+        rowBegin, rowEnd,
+        [&](Value *group) {
+          // Bit k of row r's mask: A(r, k) is not zero (either sign).
+          Value *inside =
+              b.CreateICmpSLT(b.CreateAdd(b.CreateVectorSplat(groupRows, group),
+                                          groupLaneIndex(groupRows)),
+                              b.CreateVectorSplat(groupRows, rowEnd));
+          Value *bits = llvm::Constant::getNullValue(maskVector);
+          for (int64_t k = 0; k < depth; ++k) {
+            Value *at = b.CreateInBoundsGEP(
+                b.getFloatTy(), a.ptr, b.CreateAdd(kb.index(k * m), group));
+            Value *x =
+                b.CreateMaskedLoad(bitsVector, at, llvm::Align(4), inside,
+                                   llvm::Constant::getNullValue(bitsVector));
+            Value *nonzero =
+                b.CreateICmpNE(b.CreateAnd(x, magnitude),
+                               llvm::Constant::getNullValue(bitsVector));
+            bits = b.CreateOr(
+                bits,
+                b.CreateSelect(nonzero,
+                               b.CreateVectorSplat(
+                                   groupRows, llvm::ConstantInt::get(
+                                                  maskType, uint64_t(1) << k)),
+                               llvm::Constant::getNullValue(maskVector)));
+          }
+          b.CreateAlignedStore(bits, masks, llvm::Align(64));
+          Value *groupEnd =
+              b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, rowEnd,
+                                      b.CreateAdd(group, kb.index(groupRows)));
+          kb.forRange(
+              group, groupEnd,
+              [&](Value *row) {
+                Value *mask = b.CreateLoad(
+                    maskType, b.CreateInBoundsGEP(maskType, masks,
+                                                  b.CreateSub(row, group)));
+                kb.forRange(
+                    0, colTiles,
+                    [&](Value *ct) {
+                      Value *col0 = b.CreateMul(ct, kb.index(tileCols));
+                      emitMaskedRow(row, col0, mask, rest, acc, tile);
+                    },
+                    "ct");
+              },
+              "r");
+        },
+        "group", groupRows);
+    (void)i64;
+  }
+
+  /// The lanes 0, 1, ... of a vector of `lanes` i64.
+  Value *groupLaneIndex(unsigned lanes) {
+    llvm::SmallVector<llvm::Constant *, 16> steps;
+    for (unsigned i = 0; i < lanes; ++i)
+      steps.push_back(b.getInt64(i));
+    return llvm::ConstantVector::get(steps);
+  }
+
+  /// One row of C over the tile columns from col0: the sums over the depths
+  /// set in `mask`, then the epilogue.
+  void emitMaskedRow(Value *row, Value *col0, Value *mask,
+                     llvm::AllocaInst *rest,
+                     llvm::ArrayRef<llvm::AllocaInst *> acc,
+                     llvm::AllocaInst *tile) {
+    llvm::SmallVector<TileColumn, 8> cols;
+    for (int64_t v = 0; v < vectorsPerTile; ++v)
+      cols.push_back(tileColumn(col0, kb.index(v)));
+    for (llvm::AllocaInst *slot : acc)
+      b.CreateStore(llvm::Constant::getNullValue(vt), slot);
+    b.CreateStore(mask, rest);
+    llvm::Type *maskType = mask->getType();
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    auto *loop = llvm::BasicBlock::Create(b.getContext(), "depth", f);
+    auto *done = llvm::BasicBlock::Create(b.getContext(), "depth.done", f);
+    Value *zero = llvm::ConstantInt::get(maskType, 0);
+    b.CreateCondBr(b.CreateICmpNE(mask, zero), loop, done);
+    b.SetInsertPoint(loop);
+    Value *bits = b.CreateLoad(maskType, rest);
+    Value *k = b.CreateZExt(
+        b.CreateBinaryIntrinsic(llvm::Intrinsic::cttz, bits, b.getTrue()),
+        b.getInt64Ty());
+    Value *remaining = b.CreateAnd(
+        bits, b.CreateSub(bits, llvm::ConstantInt::get(maskType, 1)));
+    b.CreateStore(remaining, rest);
+    Value *x = b.CreateVectorSplat(vw, aElement(row, k));
+    for (int64_t v = 0; v < vectorsPerTile; ++v) {
+      auto [ptr, index] = bAddress(k, cols[v].col, col0);
+      Value *bv = loadVector(ptr, ElementType::F32, index, vectorMask(cols[v]));
+      b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
+                                      {x, bv, b.CreateLoad(vt, acc[v])}),
+                    acc[v]);
+    }
+    b.CreateCondBr(b.CreateICmpNE(remaining, zero), loop, done);
+    b.SetInsertPoint(done);
+
+    // Through the tile buffer, so that the epilogue is generated once.
+    for (int64_t v = 0; v < vectorsPerTile; ++v)
+      b.CreateStore(b.CreateLoad(vt, acc[v]),
+                    b.CreateConstInBoundsGEP1_64(vt, tile, v));
+    kb.forRangeRolled(
+        0, vectorsPerTile,
+        [&](Value *v) {
+          TileColumn c = tileColumn(col0, v);
+          kb.ifThen(
+              c.valid,
+              [&] {
+                Value *sum = b.CreateLoad(vt, b.CreateInBoundsGEP(vt, tile, v));
+                emitEpilogue(sum, row, c.col, c.mask);
+              },
+              "tile.store");
+        },
+        "v");
   }
 
   /// Copies the tile columns [col0, col0 + tileCols) of op(B), where B is

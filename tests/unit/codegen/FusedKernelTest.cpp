@@ -140,6 +140,20 @@ std::vector<FusedCase> allCases() {
                      return std::vector<Value *>{b.sub(a[2], step), v};
                    },
                    1});
+  // A weight gradient over a mostly-zero, transposed A with a short depth:
+  // each row's non-zero depths as a bit mask (32 and 64 bits), one-row
+  // tiles of up to 8 vectors, rows that do not fill a group of 16.
+  for (auto [depth, m, n] : std::vector<std::array<int64_t, 3>>{
+           {32, 100, 64}, {40, 200, 130}, {7, 67, 70}})
+    cases.push_back({"masked_depths_" + std::to_string(depth) + "x" +
+                         std::to_string(m) + "x" + std::to_string(n),
+                     {f32({depth, m}), f32({depth, n}), f32({m, n})},
+                     [](Builder &b, llvm::ArrayRef<Value *> a) {
+                       Value *g = b.matmul(b.relu(a[0]), a[1], true, false);
+                       return std::vector<Value *>{
+                           b.sub(a[2], b.mul(b.scalar(0.1), g))};
+                     },
+                     1});
   // The relu mask of the backward pass, computed in the epilogue.
   cases.push_back({"epilogue_mask",
                    {f32({16, 10}), f32({40, 10}), f32({16, 40})},
