@@ -243,6 +243,7 @@ private:
 
   void emitRow(Value *r) {
     rowScalars.clear();
+    rowLogSumExps.clear();
     for (const Op &op : body.ops()) {
       ValuePhase phase = info.phase.lookup(&op);
       if (op.is(OpKind::Yield) || phase == ValuePhase::Scalar)
@@ -298,33 +299,70 @@ private:
     }
   }
 
-  /// The maximum and log-sum-exp of row `r` of `x`.
+  /// Row `r` of `x` as a vector of kRowLanes, lanes past the row set to
+  /// `pad`; null when rows are longer than that.
+  Value *rowVector(const NValue *x, Value *r, double pad) {
+    if (cols > kRowLanes || !isFloat(x->type().element()))
+      return nullptr;
+    Value *v =
+        b.CreateVectorSplat(kRowLanes, kb.constant(x->type().element(), pad));
+    for (int64_t j = 0; j < cols; ++j)
+      v = b.CreateInsertElement(v, at(x, r, kb.index(j)), j);
+    return v;
+  }
+
+  /// The maximum and log-sum-exp of row `r` of `x`, computed once per row
+  /// (a softmax and its cross-entropy share it). Rows of up to kRowLanes
+  /// are one vector: the exponentials computed at once and summed in the
+  /// order of the scalar loop, so the sums are the same.
   std::pair<Value *, Value *> rowLogSumExp(const NValue *x, Value *r) {
+    if (auto it = rowLogSumExps.find(x); it != rowLogSumExps.end())
+      return it->second;
     ElementType e = x->type().element();
     llvm::Type *t = typeOf(x);
-    llvm::AllocaInst *maxSlot = kb.entryAlloca(t), *sumSlot = kb.entryAlloca(t);
-    b.CreateStore(kb.constant(e, -std::numeric_limits<double>::infinity()),
-                  maxSlot);
-    kb.forRange(
-        0, cols,
-        [&](Value *j) {
-          Value *v = at(x, r, j), *m = b.CreateLoad(t, maxSlot);
-          b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(v, m), v, m), maxSlot);
-        },
-        "j");
-    Value *m = b.CreateLoad(t, maxSlot);
-    b.CreateStore(kb.constant(e, 0.0), sumSlot);
-    kb.forRange(
-        0, cols,
-        [&](Value *j) {
-          Value *ex = kb.exp(b.CreateFSub(at(x, r, j), m));
-          b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex), sumSlot);
-        },
-        "j");
-    Value *lse =
-        b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
-                                               b.CreateLoad(t, sumSlot)));
-    return {m, lse};
+    std::pair<Value *, Value *> result;
+    if (Value *row =
+            rowVector(x, r, -std::numeric_limits<double>::infinity())) {
+      Value *m =
+          b.CreateUnaryIntrinsic(llvm::Intrinsic::vector_reduce_fmax, row);
+      // A row of NaNs: the scalar loop's maximum stays -inf.
+      m = b.CreateSelect(
+          b.CreateFCmpUNO(m, m),
+          kb.constant(e, -std::numeric_limits<double>::infinity()), m);
+      Value *ex = kb.exp(b.CreateFSub(row, b.CreateVectorSplat(kRowLanes, m)));
+      // Lanes past the row: exp(-inf - m) = 0, and + 0 leaves a sum of
+      // positive terms unchanged.
+      Value *sum = b.CreateFAddReduce(kb.constant(e, 0.0), ex);
+      result = {m, b.CreateFAdd(
+                       m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log, sum))};
+    } else {
+      llvm::AllocaInst *maxSlot = kb.entryAlloca(t),
+                       *sumSlot = kb.entryAlloca(t);
+      b.CreateStore(kb.constant(e, -std::numeric_limits<double>::infinity()),
+                    maxSlot);
+      kb.forRange(
+          0, cols,
+          [&](Value *j) {
+            Value *v = at(x, r, j), *m = b.CreateLoad(t, maxSlot);
+            b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(v, m), v, m), maxSlot);
+          },
+          "j");
+      Value *m = b.CreateLoad(t, maxSlot);
+      b.CreateStore(kb.constant(e, 0.0), sumSlot);
+      kb.forRange(
+          0, cols,
+          [&](Value *j) {
+            Value *ex = kb.exp(b.CreateFSub(at(x, r, j), m));
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex), sumSlot);
+          },
+          "j");
+      Value *lse =
+          b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
+                                                 b.CreateLoad(t, sumSlot)));
+      result = {m, lse};
+    }
+    rowLogSumExps[x] = result;
+    return result;
   }
 
   /// A row vector to be filled by `element(j)`.
@@ -351,6 +389,14 @@ private:
     case OpKind::LogSoftmax: {
       auto [m, lse] = rowLogSumExp(op.operand(0), r);
       (void)m;
+      if (op.is(OpKind::Softmax)) {
+        if (Value *row = rowVector(op.operand(0), r, 0.0)) {
+          Value *p =
+              kb.exp(b.CreateFSub(row, b.CreateVectorSplat(kRowLanes, lse)));
+          fillRow(op, [&](Value *j) { return b.CreateExtractElement(p, j); });
+          return;
+        }
+      }
       fillRow(op, [&](Value *j) {
         Value *shifted = b.CreateFSub(at(op.operand(0), r, j), lse);
         return op.is(OpKind::LogSoftmax) ? shifted : kb.exp(shifted);
@@ -520,6 +566,9 @@ private:
   llvm::DenseMap<const NValue *, unsigned> argIndex;
   llvm::DenseMap<const Op *, Value *> accumulators;
   llvm::DenseMap<const NValue *, Value *> rowScalars;
+  llvm::DenseMap<const NValue *, std::pair<Value *, Value *>> rowLogSumExps;
+  /// Rows up to this long are computed as one vector where that helps.
+  static constexpr unsigned kRowLanes = 16;
   llvm::DenseMap<const NValue *, llvm::AllocaInst *> rowArrays;
   llvm::DenseMap<const NValue *, Value *> postScalars;
   llvm::DenseMap<const NValue *, Value *> postArrays;
