@@ -15,6 +15,7 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -105,38 +106,51 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
   if (!tm)
     return tm.takeError();
 
-  // One module per graph, each in its own context, so that the graphs are
-  // optimized and compiled to machine code in parallel.
+  // One module per step function and one per kernel, each in its own
+  // context, so that they are optimized and compiled to machine code in
+  // parallel.
   struct Unit {
     std::unique_ptr<llvm::LLVMContext> context;
     std::unique_ptr<llvm::Module> module;
   };
   std::vector<Unit> units;
-  for (size_t i = 0; i < graphs.size(); ++i) {
+  auto newUnit = [&](llvm::StringRef name) -> llvm::Module & {
     Unit u;
     u.context = std::make_unique<llvm::LLVMContext>();
-    u.module = std::make_unique<llvm::Module>(graphs[i]->name(), *u.context);
+    u.module = std::make_unique<llvm::Module>(name, *u.context);
     u.module->setDataLayout((*tm)->createDataLayout());
     u.module->setTargetTriple((*tm)->getTargetTriple().str());
+    units.push_back(std::move(u));
+    return *units.back().module;
+  };
+  std::vector<std::string> symbols;
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    size_t first = units.size();
+    llvm::Module &stepModule = newUnit(graphs[i]->name());
     CompiledStep step;
     step.graphName = graphs[i]->name();
     step.plan = plans[i];
     step.profiled = options.profile;
-    auto fn = codegen::emitStep(*u.module, *graphs[i], *plans[i], options,
-                                target, step);
+    auto fn = codegen::emitStep(stepModule, newUnit, *graphs[i], *plans[i],
+                                options, target, step);
     if (!fn)
       return fn.takeError();
-    std::string verifyErrors;
-    llvm::raw_string_ostream verifyOut(verifyErrors);
-    if (llvm::verifyModule(*u.module, &verifyOut))
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "internal error: generated LLVM IR is "
-                                     "invalid:\n" +
-                                         verifyErrors);
-    if (options.printLLVM)
-      u.module->print(*options.printLLVM, nullptr);
+    for (size_t u = first; u < units.size(); ++u) {
+      llvm::Module &m = *units[u].module;
+      std::string verifyErrors;
+      llvm::raw_string_ostream verifyOut(verifyErrors);
+      if (llvm::verifyModule(m, &verifyOut))
+        return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                       "internal error: generated LLVM IR is "
+                                       "invalid:\n" +
+                                           verifyErrors);
+      if (options.printLLVM)
+        m.print(*options.printLLVM, nullptr);
+      for (const llvm::Function &f : m)
+        if (!f.isDeclaration())
+          symbols.push_back(f.getName().str());
+    }
     program->compiled.push_back(std::move(step));
-    units.push_back(std::move(u));
   }
   auto since = [](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
@@ -149,8 +163,16 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
                                       std::thread::hardware_concurrency()));
   auto optimizeStart = std::chrono::steady_clock::now();
   if (options.optimize) {
-    // Each thread takes every workers-th module, with a target machine of
-    // its own (they are not shared between threads).
+    // The largest modules first, each to the next free thread, with a
+    // target machine per thread (they are not shared between threads).
+    std::vector<size_t> order(units.size());
+    std::vector<size_t> sizes(units.size());
+    for (size_t u = 0; u < units.size(); ++u) {
+      order[u] = u;
+      sizes[u] = units[u].module->getInstructionCount();
+    }
+    llvm::stable_sort(order,
+                      [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
     std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
     for (unsigned w = 0; w < workers; ++w) {
       auto machine = jtmb.createTargetMachine();
@@ -158,9 +180,10 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
         return machine.takeError();
       machines.push_back(std::move(*machine));
     }
+    std::atomic<size_t> next{0};
     auto optimizeShare = [&](unsigned w) {
-      for (size_t i = w; i < units.size(); i += workers)
-        optimize(*units[i].module, *machines[w]);
+      for (size_t i; (i = next.fetch_add(1)) < order.size();)
+        optimize(*units[order[i]].module, *machines[w]);
     };
     std::vector<std::thread> threads;
     for (unsigned w = 1; w < workers; ++w)
@@ -192,21 +215,22 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
   if (!libs)
     return libs.takeError();
   (*jit)->getMainJITDylib().addGenerator(std::move(*libs));
-  llvm::orc::SymbolLookupSet names;
-  for (size_t i = 0; i < units.size(); ++i) {
+  for (Unit &u : units)
     if (llvm::Error err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(
-            std::move(units[i].module), std::move(units[i].context))))
+            std::move(u.module), std::move(u.context))))
       return err;
-    names.add((*jit)->mangleAndIntern(codegen::stepFunctionName(*graphs[i])));
-  }
-  // One lookup for every step, so that their modules compile concurrently.
-  auto symbols = (*jit)->getExecutionSession().lookup(
+  // One lookup for every function, so that their modules compile
+  // concurrently.
+  llvm::orc::SymbolLookupSet names;
+  for (const std::string &name : symbols)
+    names.add((*jit)->mangleAndIntern(name));
+  auto found = (*jit)->getExecutionSession().lookup(
       llvm::orc::makeJITDylibSearchOrder(&(*jit)->getMainJITDylib()),
       std::move(names));
-  if (!symbols)
-    return symbols.takeError();
+  if (!found)
+    return found.takeError();
   for (size_t i = 0; i < graphs.size(); ++i) {
-    auto it = symbols->find(
+    auto it = found->find(
         (*jit)->mangleAndIntern(codegen::stepFunctionName(*graphs[i])));
     program->compiled[i].function =
         it->second.getAddress().toPtr<StepFunction>();

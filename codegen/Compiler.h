@@ -1,10 +1,11 @@
 //===- Compiler.h - Graphs to native code through LLVM's ORC JIT -*- C++
 //-*-===//
 //
-// Compiles every graph of a module, with its memory plan, into one LLVM
-// module: one step function per graph that runs its kernels in order over
-// the planned arena. The module is optimised with the new pass manager's O3
-// pipeline for the host CPU and linked in-process by ORC's LLJIT.
+// Compiles every graph of a module, with its memory plan, to native code:
+// one step function per graph that runs its kernels in order over the
+// planned arena. The step functions and the kernels are LLVM modules of
+// their own, optimised in parallel with the new pass manager's O3 pipeline
+// for the host CPU and compiled and linked in-process by ORC's LLJIT.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_CODEGEN_COMPILER_H

@@ -29,10 +29,11 @@ bool needsKernel(const Op &op, const MemoryPlan &plan) {
 
 class StepEmitter {
 public:
-  StepEmitter(llvm::Module &m, const Graph &g, const MemoryPlan &plan,
-              const CodegenOptions &options, const TargetInfo &target)
-      : m(m), ctx(m.getContext()), g(g), plan(plan), options(options),
-        target(target) {}
+  StepEmitter(llvm::Module &m, const ModuleFactory &newModule, const Graph &g,
+              const MemoryPlan &plan, const CodegenOptions &options,
+              const TargetInfo &target)
+      : m(m), ctx(m.getContext()), newModule(newModule), g(g), plan(plan),
+        options(options), target(target) {}
 
   llvm::Expected<llvm::Function *> emit(CompiledStep &compiled) {
     llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
@@ -256,29 +257,32 @@ private:
     for (const nnc::Value *v : op.results())
       resultArgs.push_back(bufferArg(v));
 
-    llvm::Type *ptr = llvm::PointerType::getUnqual(ctx);
-    llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
-    std::vector<llvm::Type *> params(k.buffers.size(), ptr);
-    params.push_back(i32);
-    params.push_back(i32);
-    params.push_back(ptr); // the barrier
-    params.push_back(ptr); // its state
-    params.push_back(ptr); // the thread scratch memory
+    // The kernel is defined in a module of its own (so that kernels are
+    // optimised and compiled in parallel) and declared in the step's.
+    auto signature = [&](llvm::LLVMContext &c) {
+      llvm::Type *ptr = llvm::PointerType::getUnqual(c);
+      llvm::Type *i32 = llvm::Type::getInt32Ty(c);
+      std::vector<llvm::Type *> params(k.buffers.size(), ptr);
+      params.push_back(i32);
+      params.push_back(i32);
+      params.push_back(ptr); // the barrier
+      params.push_back(ptr); // its state
+      params.push_back(ptr); // the thread scratch memory
+      return llvm::FunctionType::get(llvm::Type::getVoidTy(c), params, false);
+    };
     k.function = llvm::Function::Create(
-        llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params, false),
-        llvm::Function::InternalLinkage, name, m);
-    setAttributes(*k.function);
-    // Kept out of line: each kernel is optimized on its own, which costs
-    // less than optimizing the step with every kernel inlined (a third
-    // less time in O3 for the seed model), and a call per kernel is
-    // nothing next to its work.
-    k.function->addFnAttr(llvm::Attribute::NoInline);
+        signature(ctx), llvm::Function::ExternalLinkage, name, m);
+    llvm::Module &km = newModule(name);
+    llvm::LLVMContext &kctx = km.getContext();
+    llvm::Function *fn = llvm::Function::Create(
+        signature(kctx), llvm::Function::ExternalLinkage, name, km);
+    setAttributes(*fn);
     for (unsigned i = 0; i < k.buffers.size(); ++i) {
-      k.function->addParamAttr(i, llvm::Attribute::NoAlias);
-      k.function->addParamAttr(
-          i, llvm::Attribute::getWithAlignment(ctx, llvm::Align(64)));
+      fn->addParamAttr(i, llvm::Attribute::NoAlias);
+      fn->addParamAttr(
+          i, llvm::Attribute::getWithAlignment(kctx, llvm::Align(64)));
     }
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", k.function));
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(kctx, "entry", fn));
     KernelBuilder kb(b);
     if (options.fastUpdates && computesUpdate(op) &&
         llvm::StringRef(target.features).contains("+avx512f"))
@@ -286,7 +290,7 @@ private:
     auto ref = [&](const nnc::Value *v, int arg) {
       TensorRef t{v->type()};
       if (arg >= 0)
-        t.ptr = k.function->getArg(arg);
+        t.ptr = fn->getArg(arg);
       else if (auto splat = getSplatConstant(v))
         t.splat = kb.constant(v->type().element(), *splat);
       else
@@ -301,10 +305,9 @@ private:
     for (unsigned i = 0; i < op.numResults(); ++i)
       results.push_back(ref(op.result(i), resultArgs[i]));
     unsigned threadArgs = k.buffers.size();
-    ThreadInfo threads{
-        k.function->getArg(threadArgs), k.function->getArg(threadArgs + 1),
-        k.function->getArg(threadArgs + 2), k.function->getArg(threadArgs + 3),
-        k.function->getArg(threadArgs + 4)};
+    ThreadInfo threads{fn->getArg(threadArgs), fn->getArg(threadArgs + 1),
+                       fn->getArg(threadArgs + 2), fn->getArg(threadArgs + 3),
+                       fn->getArg(threadArgs + 4)};
     if (const Graph *body = op.body()) {
       std::optional<KernelFormInfo> form = classifyKernel(*body);
       if (!form)
@@ -372,6 +375,7 @@ private:
 
   llvm::Module &m;
   llvm::LLVMContext &ctx;
+  const ModuleFactory &newModule;
   const Graph &g;
   const MemoryPlan &plan;
   const CodegenOptions &options;
@@ -385,12 +389,11 @@ private:
 
 } // namespace
 
-llvm::Expected<llvm::Function *> emitStep(llvm::Module &m, const Graph &g,
-                                          const MemoryPlan &plan,
-                                          const CodegenOptions &options,
-                                          const TargetInfo &target,
-                                          CompiledStep &step) {
-  return StepEmitter(m, g, plan, options, target).emit(step);
+llvm::Expected<llvm::Function *>
+emitStep(llvm::Module &m, const ModuleFactory &newModule, const Graph &g,
+         const MemoryPlan &plan, const CodegenOptions &options,
+         const TargetInfo &target, CompiledStep &step) {
+  return StepEmitter(m, newModule, g, plan, options, target).emit(step);
 }
 
 } // namespace nnc::codegen

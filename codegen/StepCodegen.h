@@ -6,6 +6,8 @@
 
 #include "llvm/IR/Module.h"
 
+#include <functional>
+
 namespace nnc::codegen {
 
 struct TargetInfo {
@@ -13,15 +15,19 @@ struct TargetInfo {
   std::string features;
 };
 
-/// Adds to `m` the step function `nnc.step.<graph>` and its kernels: each
-/// compute op of the graph becomes a kernel function taking its buffers as
-/// noalias pointers (a buffer read and written in place is passed once), and
-/// the step calls them in order with a barrier after each.
-llvm::Expected<llvm::Function *> emitStep(llvm::Module &m, const Graph &g,
-                                          const MemoryPlan &plan,
-                                          const CodegenOptions &options,
-                                          const TargetInfo &target,
-                                          CompiledStep &step);
+/// Makes an empty module, in a context of its own, named `name`.
+using ModuleFactory = std::function<llvm::Module &(llvm::StringRef name)>;
+
+/// Adds to `m` the step function `nnc.step.<graph>`, which calls its
+/// kernels in order with barriers where they depend on each other's
+/// threads. Each compute op of the graph becomes a kernel function, defined
+/// in a module of its own from `newModule` and declared in `m`, taking its
+/// buffers as noalias pointers (a buffer read and written in place is
+/// passed once).
+llvm::Expected<llvm::Function *>
+emitStep(llvm::Module &m, const ModuleFactory &newModule, const Graph &g,
+         const MemoryPlan &plan, const CodegenOptions &options,
+         const TargetInfo &target, CompiledStep &step);
 
 std::string stepFunctionName(const Graph &g);
 
