@@ -6,6 +6,7 @@
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/StructuralHash.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -17,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -88,6 +90,56 @@ llvm::Error printAssembly(const llvm::Module &m, llvm::TargetMachine &tm,
   return llvm::Error::success();
 }
 
+/// The code of a kernel's module with the kernel's name left out.
+std::string kernelCode(llvm::Module &m, llvm::Function &kernel) {
+  std::string name = kernel.getName().str();
+  kernel.setName("nnc.kernel");
+  std::string code;
+  llvm::raw_string_ostream os(code);
+  for (const llvm::GlobalVariable &gv : m.globals())
+    gv.print(os);
+  for (const llvm::Function &f : m)
+    f.print(os);
+  kernel.setName(name);
+  return code;
+}
+
+/// Kernels emitted so far, by a hash of their code.
+using KernelsByHash = std::multimap<uint64_t, llvm::Module *>;
+
+/// If kernel module `m` has the same code as a kernel emitted before (the
+/// evaluation step's forward kernels are the training step's), points the
+/// step's calls at that one and returns true: `m` is not needed. Codes are
+/// compared in full only when their hashes agree.
+bool reuseIdenticalKernel(llvm::Module &m, llvm::Module &stepModule,
+                          KernelsByHash &kernels) {
+  llvm::Function *kernel = m.getFunction(m.getName());
+  if (!kernel || kernel->isDeclaration())
+    return false;
+  uint64_t hash = llvm::StructuralHash(*kernel, /*DetailedHash=*/true);
+  auto [begin, end] = kernels.equal_range(hash);
+  std::string code;
+  for (auto it = begin; it != end; ++it) {
+    llvm::Module &other = *it->second;
+    llvm::Function *earlier = other.getFunction(other.getName());
+    if (code.empty())
+      code = kernelCode(m, *kernel);
+    if (kernelCode(other, *earlier) != code)
+      continue;
+    std::string name = kernel->getName().str();
+    llvm::Function *declared = stepModule.getFunction(name);
+    if (llvm::Function *existing = stepModule.getFunction(earlier->getName())) {
+      declared->replaceAllUsesWith(existing);
+      declared->eraseFromParent();
+    } else {
+      declared->setName(earlier->getName());
+    }
+    return true;
+  }
+  kernels.emplace(hash, &m);
+  return false;
+}
+
 } // namespace
 
 CompiledProgram::~CompiledProgram() = default;
@@ -124,6 +176,7 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
     return *units.back().module;
   };
   std::vector<std::string> symbols;
+  KernelsByHash kernelsByHash;
   for (size_t i = 0; i < graphs.size(); ++i) {
     size_t first = units.size();
     llvm::Module &stepModule = newUnit(graphs[i]->name());
@@ -135,7 +188,7 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
                                 options, target, step);
     if (!fn)
       return fn.takeError();
-    for (size_t u = first; u < units.size(); ++u) {
+    for (size_t u = first; u < units.size();) {
       llvm::Module &m = *units[u].module;
       std::string verifyErrors;
       llvm::raw_string_ostream verifyOut(verifyErrors);
@@ -144,6 +197,18 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
                                        "internal error: generated LLVM IR is "
                                        "invalid:\n" +
                                            verifyErrors);
+      if (u > first && reuseIdenticalKernel(m, stepModule, kernelsByHash)) {
+        // A module goes before its context.
+        units[u].module.reset();
+        units[u].context.reset();
+        units.erase(units.begin() + u);
+        continue;
+      }
+      ++u;
+    }
+    // Printed once the step calls the kernels it keeps.
+    for (size_t u = first; u < units.size(); ++u) {
+      llvm::Module &m = *units[u].module;
       if (options.printLLVM)
         m.print(*options.printLLVM, nullptr);
       for (const llvm::Function &f : m)
