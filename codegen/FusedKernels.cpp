@@ -319,7 +319,6 @@ private:
     if (auto it = rowLogSumExps.find(x); it != rowLogSumExps.end())
       return it->second;
     ElementType e = x->type().element();
-    llvm::Type *t = typeOf(x);
     std::pair<Value *, Value *> result;
     if (Value *row =
             rowVector(x, r, -std::numeric_limits<double>::infinity())) {
@@ -336,30 +335,7 @@ private:
       result = {m, b.CreateFAdd(
                        m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log, sum))};
     } else {
-      llvm::AllocaInst *maxSlot = kb.entryAlloca(t),
-                       *sumSlot = kb.entryAlloca(t);
-      b.CreateStore(kb.constant(e, -std::numeric_limits<double>::infinity()),
-                    maxSlot);
-      kb.forRange(
-          0, cols,
-          [&](Value *j) {
-            Value *v = at(x, r, j), *m = b.CreateLoad(t, maxSlot);
-            b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(v, m), v, m), maxSlot);
-          },
-          "j");
-      Value *m = b.CreateLoad(t, maxSlot);
-      b.CreateStore(kb.constant(e, 0.0), sumSlot);
-      kb.forRange(
-          0, cols,
-          [&](Value *j) {
-            Value *ex = kb.exp(b.CreateFSub(at(x, r, j), m));
-            b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex), sumSlot);
-          },
-          "j");
-      Value *lse =
-          b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
-                                                 b.CreateLoad(t, sumSlot)));
-      result = {m, lse};
+      result = kb.logSumExp(cols, e, [&](Value *j) { return at(x, r, j); });
     }
     rowLogSumExps[x] = result;
     return result;

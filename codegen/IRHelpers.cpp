@@ -288,6 +288,34 @@ Value *KernelBuilder::exp(Value *x) {
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
 }
 
+std::pair<Value *, Value *>
+KernelBuilder::logSumExp(int64_t n, ElementType e,
+                         llvm::function_ref<Value *(Value *)> element) {
+  llvm::Type *t = computeType(context(), e);
+  llvm::AllocaInst *maxSlot = entryAlloca(t), *sumSlot = entryAlloca(t);
+  b.CreateStore(constant(e, -std::numeric_limits<double>::infinity()), maxSlot);
+  forRange(
+      0, n,
+      [&](Value *j) {
+        Value *v = element(j), *m = b.CreateLoad(t, maxSlot);
+        b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(v, m), v, m), maxSlot);
+      },
+      "j");
+  Value *m = b.CreateLoad(t, maxSlot);
+  b.CreateStore(constant(e, 0.0), sumSlot);
+  forRange(
+      0, n,
+      [&](Value *j) {
+        Value *ex = exp(b.CreateFSub(element(j), m));
+        b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex), sumSlot);
+      },
+      "j");
+  Value *lse =
+      b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
+                                             b.CreateLoad(t, sumSlot)));
+  return {m, lse};
+}
+
 Value *KernelBuilder::callMath(llvm::StringRef floatName, Value *x) {
   // libm has no vector forms: a vector is computed lane by lane.
   if (auto *vec = llvm::dyn_cast<llvm::FixedVectorType>(x->getType())) {

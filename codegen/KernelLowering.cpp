@@ -177,40 +177,15 @@ void lowerRowwise(KernelBuilder &kb, const Op &op, llvm::ArrayRef<TensorRef> in,
   int64_t cols = x.type.dim(x.type.rank() - 1);
   int64_t rows = x.type.numElements() / cols;
   ElementType e = x.type.element();
-  llvm::Type *t = computeType(kb.context(), e);
-  llvm::AllocaInst *maxSlot = kb.entryAlloca(t);
-  llvm::AllocaInst *sumSlot = kb.entryAlloca(t);
   auto [begin, end] = kb.threadRange(rows, threads.index, threads.count);
   kb.forRange(
       begin, end,
       [&](Value *r) {
         Value *rowStart = b.CreateMul(r, kb.index(cols));
         auto at = [&](Value *j) { return b.CreateAdd(rowStart, j); };
-        b.CreateStore(kb.constant(e, -std::numeric_limits<double>::infinity()),
-                      maxSlot);
-        kb.forRange(
-            0, cols,
-            [&](Value *j) {
-              Value *v = x.load(kb, at(j));
-              Value *m = b.CreateLoad(t, maxSlot);
-              b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(v, m), v, m),
-                            maxSlot);
-            },
-            "j");
-        Value *m = b.CreateLoad(t, maxSlot);
-        b.CreateStore(kb.constant(e, 0.0), sumSlot);
-        kb.forRange(
-            0, cols,
-            [&](Value *j) {
-              Value *ex = kb.exp(b.CreateFSub(x.load(kb, at(j)), m));
-              b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex),
-                            sumSlot);
-            },
-            "j");
-        // log(sum(exp(x))) = m + log(sum(exp(x - m)))
-        Value *lse =
-            b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
-                                                   b.CreateLoad(t, sumSlot)));
+        auto [m, lse] =
+            kb.logSumExp(cols, e, [&](Value *j) { return x.load(kb, at(j)); });
+        (void)m;
         if (op.is(OpKind::SoftmaxCrossEntropy)) {
           // A label outside [0, classes) gives NaN: the step cannot report an
           // error, and must not read outside the row. The runtime checks labels
