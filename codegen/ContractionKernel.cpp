@@ -50,6 +50,9 @@ constexpr int64_t kSparseDepthBlock = 128;
 /// the depth is at least this, and B at least kMinSplitDepthBytes.
 constexpr int64_t kMinSplitDepth = 256;
 constexpr int64_t kMinSplitDepthBytes = 64 << 10;
+/// The longest depth (batch) for which rows of a weight gradient get bit
+/// masks of their non-zero depths: a few 64-bit words per row.
+constexpr int64_t kMaxMaskedDepth = 256;
 
 class ContractionEmitter {
 public:
@@ -277,13 +280,17 @@ private:
   /// them on MNIST, against 19% for one row).
   bool usesDepthMasks() const {
     int64_t vectors = (n + vw - 1) / vw;
-    return skipZeros && ta && !tb && depth <= 64 && vectors >= 4 &&
+    return skipZeros && ta && !tb && depth <= kMaxMaskedDepth && vectors >= 4 &&
            m >= kMinRowsToSplit;
   }
 
+  unsigned depthMaskBits() const { return depth <= 32 ? 32 : 64; }
+
+  /// A row's mask is `words` integers of maskBits bits, bit k of word w set
+  /// when A(row, w * maskBits + k) is not zero (either sign).
   void emitWithDepthMasks() {
-    llvm::Type *i64 = b.getInt64Ty();
-    unsigned maskBits = depth <= 32 ? 32 : 64;
+    unsigned maskBits = depthMaskBits();
+    int64_t words = (depth + maskBits - 1) / maskBits;
     llvm::IntegerType *maskType = b.getIntNTy(maskBits);
     // As many rows' masks as fill a vector register.
     unsigned groupRows = vw * 32 / maskBits;
@@ -295,8 +302,8 @@ private:
     int64_t tileCols = vw * vectorsPerTile;
     int64_t colTiles = (n + tileCols - 1) / tileCols;
 
-    llvm::AllocaInst *masks = kb.entryAlloca(maskType, groupRows);
-    llvm::AllocaInst *rest = kb.entryAlloca(maskType);
+    // masks[w][r]: word w of row group + r.
+    llvm::AllocaInst *masks = kb.entryAlloca(maskType, words * groupRows);
     llvm::SmallVector<llvm::AllocaInst *, 8> acc;
     for (int64_t v = 0; v < vectorsPerTile; ++v)
       acc.push_back(kb.entryAlloca(vt));
@@ -307,51 +314,54 @@ private:
     kb.forRange(
         rowBegin, rowEnd,
         [&](Value *group) {
-          // Bit k of row r's mask: A(r, k) is not zero (either sign).
           Value *inside =
               b.CreateICmpSLT(b.CreateAdd(b.CreateVectorSplat(groupRows, group),
                                           groupLaneIndex(groupRows)),
                               b.CreateVectorSplat(groupRows, rowEnd));
-          Value *bits = llvm::Constant::getNullValue(maskVector);
-          for (int64_t k = 0; k < depth; ++k) {
-            Value *at = b.CreateInBoundsGEP(
-                b.getFloatTy(), a.ptr, b.CreateAdd(kb.index(k * m), group));
-            Value *x =
-                b.CreateMaskedLoad(bitsVector, at, llvm::Align(4), inside,
-                                   llvm::Constant::getNullValue(bitsVector));
-            Value *nonzero =
-                b.CreateICmpNE(b.CreateAnd(x, magnitude),
-                               llvm::Constant::getNullValue(bitsVector));
-            bits = b.CreateOr(
+          for (int64_t w = 0; w < words; ++w) {
+            Value *bits = llvm::Constant::getNullValue(maskVector);
+            for (int64_t k = w * maskBits;
+                 k < std::min<int64_t>(depth, (w + 1) * maskBits); ++k) {
+              Value *at = b.CreateInBoundsGEP(
+                  b.getFloatTy(), a.ptr, b.CreateAdd(kb.index(k * m), group));
+              Value *x =
+                  b.CreateMaskedLoad(bitsVector, at, llvm::Align(4), inside,
+                                     llvm::Constant::getNullValue(bitsVector));
+              Value *nonzero =
+                  b.CreateICmpNE(b.CreateAnd(x, magnitude),
+                                 llvm::Constant::getNullValue(bitsVector));
+              Value *bit = llvm::ConstantInt::get(
+                  maskType, uint64_t(1) << (k - w * maskBits));
+              bits = b.CreateOr(
+                  bits,
+                  b.CreateSelect(nonzero, b.CreateVectorSplat(groupRows, bit),
+                                 llvm::Constant::getNullValue(maskVector)));
+            }
+            b.CreateAlignedStore(
                 bits,
-                b.CreateSelect(nonzero,
-                               b.CreateVectorSplat(
-                                   groupRows, llvm::ConstantInt::get(
-                                                  maskType, uint64_t(1) << k)),
-                               llvm::Constant::getNullValue(maskVector)));
+                b.CreateConstInBoundsGEP1_64(maskType, masks, w * groupRows),
+                llvm::Align(64));
           }
-          b.CreateAlignedStore(bits, masks, llvm::Align(64));
           Value *groupEnd =
               b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, rowEnd,
                                       b.CreateAdd(group, kb.index(groupRows)));
           kb.forRange(
               group, groupEnd,
               [&](Value *row) {
-                Value *mask = b.CreateLoad(
-                    maskType, b.CreateInBoundsGEP(maskType, masks,
-                                                  b.CreateSub(row, group)));
+                Value *rowMasks = b.CreateInBoundsGEP(maskType, masks,
+                                                      b.CreateSub(row, group));
                 kb.forRange(
                     0, colTiles,
                     [&](Value *ct) {
                       Value *col0 = b.CreateMul(ct, kb.index(tileCols));
-                      emitMaskedRow(row, col0, mask, rest, acc, tile);
+                      emitMaskedRow(row, col0, rowMasks, words, groupRows, acc,
+                                    tile);
                     },
                     "ct");
               },
               "r");
         },
         "group", groupRows);
-    (void)i64;
   }
 
   /// The lanes 0, 1, ... of a vector of `lanes` i64.
@@ -363,41 +373,52 @@ private:
   }
 
   /// One row of C over the tile columns from col0: the sums over the depths
-  /// set in `mask`, then the epilogue.
-  void emitMaskedRow(Value *row, Value *col0, Value *mask,
-                     llvm::AllocaInst *rest,
-                     llvm::ArrayRef<llvm::AllocaInst *> acc,
+  /// set in the row's mask words (word w at rowMasks[w * stride]), then the
+  /// epilogue.
+  void emitMaskedRow(Value *row, Value *col0, Value *rowMasks, int64_t words,
+                     int64_t stride, llvm::ArrayRef<llvm::AllocaInst *> acc,
                      llvm::AllocaInst *tile) {
     llvm::SmallVector<TileColumn, 8> cols;
     for (int64_t v = 0; v < vectorsPerTile; ++v)
       cols.push_back(tileColumn(col0, kb.index(v)));
     for (llvm::AllocaInst *slot : acc)
       b.CreateStore(llvm::Constant::getNullValue(vt), slot);
-    b.CreateStore(mask, rest);
-    llvm::Type *maskType = mask->getType();
-    llvm::Function *f = b.GetInsertBlock()->getParent();
-    auto *loop = llvm::BasicBlock::Create(b.getContext(), "depth", f);
-    auto *done = llvm::BasicBlock::Create(b.getContext(), "depth.done", f);
+    unsigned maskBits = depthMaskBits();
+    llvm::Type *maskType = b.getIntNTy(maskBits);
     Value *zero = llvm::ConstantInt::get(maskType, 0);
-    b.CreateCondBr(b.CreateICmpNE(mask, zero), loop, done);
-    b.SetInsertPoint(loop);
-    Value *bits = b.CreateLoad(maskType, rest);
-    Value *k = b.CreateZExt(
-        b.CreateBinaryIntrinsic(llvm::Intrinsic::cttz, bits, b.getTrue()),
-        b.getInt64Ty());
-    Value *remaining = b.CreateAnd(
-        bits, b.CreateSub(bits, llvm::ConstantInt::get(maskType, 1)));
-    b.CreateStore(remaining, rest);
-    Value *x = b.CreateVectorSplat(vw, aElement(row, k));
-    for (int64_t v = 0; v < vectorsPerTile; ++v) {
-      auto [ptr, index] = bAddress(k, cols[v].col, col0);
-      Value *bv = loadVector(ptr, ElementType::F32, index, vectorMask(cols[v]));
-      b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
-                                      {x, bv, b.CreateLoad(vt, acc[v])}),
-                    acc[v]);
+    llvm::Function *f = b.GetInsertBlock()->getParent();
+    // The words are unrolled: there are at most a few, and each is a loop
+    // over its set bits.
+    for (int64_t w = 0; w < words; ++w) {
+      Value *mask = b.CreateLoad(maskType, b.CreateConstInBoundsGEP1_64(
+                                               maskType, rowMasks, w * stride));
+      llvm::BasicBlock *entry = b.GetInsertBlock();
+      auto *loop = llvm::BasicBlock::Create(b.getContext(), "depth", f);
+      auto *done = llvm::BasicBlock::Create(b.getContext(), "depth.done", f);
+      b.CreateCondBr(b.CreateICmpNE(mask, zero), loop, done);
+      b.SetInsertPoint(loop);
+      llvm::PHINode *bits = b.CreatePHI(maskType, 2, "bits");
+      bits->addIncoming(mask, entry);
+      Value *k = b.CreateAdd(
+          b.CreateZExt(
+              b.CreateBinaryIntrinsic(llvm::Intrinsic::cttz, bits, b.getTrue()),
+              b.getInt64Ty()),
+          kb.index(w * maskBits));
+      Value *remaining = b.CreateAnd(
+          bits, b.CreateSub(bits, llvm::ConstantInt::get(maskType, 1)));
+      Value *x = b.CreateVectorSplat(vw, aElement(row, k));
+      for (int64_t v = 0; v < vectorsPerTile; ++v) {
+        auto [ptr, index] = bAddress(k, cols[v].col, col0);
+        Value *bv =
+            loadVector(ptr, ElementType::F32, index, vectorMask(cols[v]));
+        b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
+                                        {x, bv, b.CreateLoad(vt, acc[v])}),
+                      acc[v]);
+      }
+      bits->addIncoming(remaining, b.GetInsertBlock());
+      b.CreateCondBr(b.CreateICmpNE(remaining, zero), loop, done);
+      b.SetInsertPoint(done);
     }
-    b.CreateCondBr(b.CreateICmpNE(remaining, zero), loop, done);
-    b.SetInsertPoint(done);
 
     // Through the tile buffer, so that the epilogue is generated once.
     for (int64_t v = 0; v < vectorsPerTile; ++v)

@@ -143,8 +143,11 @@ std::vector<FusedCase> allCases() {
   // A weight gradient over a mostly-zero, transposed A with a short depth:
   // each row's non-zero depths as a bit mask (32 and 64 bits), one-row
   // tiles of up to 8 vectors, rows that do not fill a group of 16.
-  for (auto [depth, m, n] : std::vector<std::array<int64_t, 3>>{
-           {32, 100, 64}, {40, 200, 130}, {7, 67, 70}})
+  for (auto [depth, m, n] : std::vector<std::array<int64_t, 3>>{{32, 100, 64},
+                                                                {40, 200, 130},
+                                                                {7, 67, 70},
+                                                                {128, 90, 70},
+                                                                {200, 70, 129}})
     cases.push_back({"masked_depths_" + std::to_string(depth) + "x" +
                          std::to_string(m) + "x" + std::to_string(n),
                      {f32({depth, m}), f32({depth, n}), f32({m, n})},
