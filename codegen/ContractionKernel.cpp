@@ -37,6 +37,9 @@ constexpr int64_t kBlockBytes = 16 << 10;
 constexpr int64_t kMaxDepthBlock = 64;
 /// Rows below which threads split columns (or the depth) instead.
 constexpr int64_t kMinRowsToSplit = 64;
+/// Column tiles of a transposed B from which threads split the columns,
+/// whatever the row count.
+constexpr int64_t kMinPackedTiles = 4;
 /// Vectors of a one-row tile over a mostly-zero A.
 constexpr int64_t kMaxVectorsPerSparseRow = 8;
 /// The k block of one-row tiles over a mostly-zero A: a row of the tile
@@ -118,7 +121,11 @@ public:
     // epilogue writes), so no cache line, nor the line a prefetcher fetches
     // next to it, goes back and forth between cores. Columns when rows are
     // few and each thread can have a column tile of its own.
-    bool splitColumns = colTiles >= 2 && m < kMinRowsToSplit;
+    // A transposed B is packed per column tile: splitting the columns has
+    // each thread pack only its own (of a weight stored [n, depth], the
+    // rows it owns) instead of all of them.
+    bool splitColumns = colTiles >= 2 && (m < kMinRowsToSplit ||
+                                          (tb && colTiles >= kMinPackedTiles));
     Value *begin, *end;
     if (splitColumns) {
       std::tie(begin, end) =
@@ -441,11 +448,57 @@ private:
 
   /// Copies the tile columns [col0, col0 + tileCols) of op(B), where B is
   /// stored [n, depth], to a [depth, tileCols] panel on the stack, so that
-  /// its rows load as vectors. Every row tile then reads the panel.
+  /// its rows load as vectors. Every row tile then reads the panel. Whole
+  /// squares of vw x vw go through registers (vw row loads, a transpose,
+  /// vw row stores); the depths past the last whole square go one by one.
+  /// Columns past n are not copied: the tiles mask them out.
   void packPanel(Value *col0) {
     int64_t tileCols = vw * vectorsPerTile;
     if (!panel)
       panel = kb.entryAlloca(ft, depth * tileCols);
+    int64_t squareDepth =
+        bIn.type.element() == ElementType::F32 ? depth / vw * vw : 0;
+    if (squareDepth > 0) {
+      kb.forRange(
+          0, vectorsPerTile,
+          [&](Value *v) {
+            Value *j0 = b.CreateMul(v, kb.index(vw));
+            // Rows of B past n read row n - 1; their columns are not used.
+            llvm::SmallVector<Value *, 16> rowStarts;
+            for (unsigned r = 0; r < vw; ++r) {
+              Value *col = b.CreateAdd(b.CreateAdd(col0, j0), kb.index(r));
+              col = b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, col,
+                                            kb.index(n - 1));
+              rowStarts.push_back(b.CreateMul(col, kb.index(depth)));
+            }
+            kb.forRange(
+                kb.index(0), kb.index(squareDepth),
+                [&](Value *k0) {
+                  llvm::SmallVector<Value *, 16> square;
+                  for (unsigned r = 0; r < vw; ++r)
+                    square.push_back(b.CreateAlignedLoad(
+                        vt,
+                        b.CreateInBoundsGEP(ft, bIn.ptr,
+                                            b.CreateAdd(rowStarts[r], k0)),
+                        llvm::Align(4)));
+                  transposeSquare(square);
+                  for (unsigned c = 0; c < vw; ++c) {
+                    Value *k = b.CreateAdd(k0, kb.index(c));
+                    b.CreateAlignedStore(
+                        square[c],
+                        b.CreateInBoundsGEP(
+                            ft, panel,
+                            b.CreateAdd(b.CreateMul(k, kb.index(tileCols)),
+                                        j0)),
+                        llvm::Align(4));
+                  }
+                },
+                "k0", vw);
+          },
+          "v");
+    }
+    if (squareDepth == depth)
+      return;
     kb.forRange(
         0, tileCols,
         [&](Value *j) {
@@ -453,7 +506,7 @@ private:
           kb.ifThen(b.CreateICmpSLT(col, kb.index(n)), [&] {
             Value *rowStart = b.CreateMul(col, kb.index(depth));
             kb.forRange(
-                0, depth,
+                kb.index(squareDepth), kb.index(depth),
                 [&](Value *k) {
                   Value *v = bIn.load(kb, b.CreateAdd(rowStart, k));
                   kb.store(panel, ElementType::F32,
@@ -464,6 +517,28 @@ private:
           });
         },
         "j");
+  }
+
+  /// Transposes a square of vw vectors of vw lanes in place: for each bit
+  /// of the lane index, the elements whose row and column differ in that
+  /// bit trade places with the element both bits flipped, one two-source
+  /// shuffle per vector.
+  void transposeSquare(llvm::MutableArrayRef<Value *> square) {
+    for (unsigned d = vw / 2; d >= 1; d /= 2) {
+      llvm::SmallVector<int, 16> low, high;
+      for (unsigned c = 0; c < vw; ++c) {
+        bool set = c & d;
+        low.push_back(set ? int(vw + c - d) : int(c));
+        high.push_back(set ? int(vw + c) : int(c + d));
+      }
+      for (unsigned i = 0; i < vw; ++i) {
+        if (i & d)
+          continue;
+        Value *upper = square[i], *lower = square[i + d];
+        square[i] = b.CreateShuffleVector(upper, lower, low);
+        square[i + d] = b.CreateShuffleVector(upper, lower, high);
+      }
+    }
   }
 
   void pickScratch() {
