@@ -560,12 +560,16 @@ private:
 
   /// Where row k, column `col` of op(B) is: in B itself, or in the panel
   /// packed for the tile starting at `col0`.
+  /// The pointer is to column col0 of row k, so that the tile's vectors
+  /// are constant offsets from it: one address computation per row of B,
+  /// the loads folded into the FMAs.
   std::pair<Value *, Value *> bAddress(Value *k, Value *col, Value *col0) {
-    if (!tb)
-      return {bIn.ptr, b.CreateAdd(b.CreateMul(k, kb.index(n)), col)};
-    int64_t tileCols = vw * vectorsPerTile;
-    return {panel, b.CreateAdd(b.CreateMul(k, kb.index(tileCols)),
-                               b.CreateSub(col, col0))};
+    Value *rowStart =
+        tb ? b.CreateInBoundsGEP(
+                 ft, panel, b.CreateMul(k, kb.index(vw * vectorsPerTile)))
+           : b.CreateInBoundsGEP(
+                 ft, bIn.ptr, b.CreateAdd(b.CreateMul(k, kb.index(n)), col0));
+    return {rowStart, b.CreateSub(col, col0)};
   }
 
   /// Lanes of the vector at column `col` that are inside the matrix.
