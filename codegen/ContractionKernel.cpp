@@ -40,15 +40,22 @@ constexpr int64_t kMinRowsToSplit = 64;
 /// Column tiles of a transposed B from which threads split the columns,
 /// whatever the row count.
 constexpr int64_t kMinPackedTiles = 4;
-/// Vectors of a one-row tile over a mostly-zero A.
+/// Tiles over a mostly-zero A: up to 8 vectors by 2 rows. Measured on
+/// 784-512-512-10, batch 128, two threads (best call of an epoch, three
+/// runs): H1 W2 took 274-310 us with one row, 217-262 us with two; X W1
+/// 223-239 us with one row, 171-209 us with two; the seed model's X W1
+/// did not change (11-12 us).
 constexpr int64_t kMaxVectorsPerSparseRow = 8;
-/// The k block of one-row tiles over a mostly-zero A: a row of the tile
-/// reads only B's rows at its non-zero depths, so a block of B larger than
-/// L1 still mostly hits, and longer blocks mean fewer scans and fewer
-/// round trips of the partial sums. Measured on the seed model's X W
-/// (best of 3000 calls, one thread): 31 us with blocks of 16, 18 us with
-/// 64, 16.1 us with 128, 17.2 us with 256, 21 us unblocked.
-constexpr int64_t kSparseDepthBlock = 128;
+constexpr int64_t kSparseRows = 2;
+/// The k block of tiles over a mostly-zero A: a row of the tile reads
+/// only B's rows at its non-zero depths, so a block of B larger than L1
+/// still mostly hits, and longer blocks mean fewer scans and fewer round
+/// trips of the partial sums. Measured on the seed model's X W with
+/// one-row tiles (best of 3000 calls, one thread): 31 us with blocks of
+/// 16, 18 us with 64, 16.1 us with 128, 17.2 us with 256, 21 us
+/// unblocked; with two-row tiles on the wide model, 256 took 3-8% less
+/// than 128.
+constexpr int64_t kSparseDepthBlock = 256;
 /// A product with few rows splits its depth between threads instead when
 /// the depth is at least this, and B at least kMinSplitDepthBytes.
 constexpr int64_t kMinSplitDepth = 256;
@@ -83,22 +90,24 @@ public:
     int64_t vectors = (n + vw - 1) / vw;
     vectorsPerTile = std::min(vectors, kMaxVectorsPerTile);
     rowTile = std::clamp<int64_t>(kAccumulators / vectorsPerTile, 4, 8);
-    if (skipZeros && !ta && !tb) {
-      // Over a mostly-zero A stored by rows, tiles of as few rows as keep 8
-      // FMAs in flight: the depths skipped are those where every row of the
-      // tile is zero. On MNIST batches a pixel is non-zero in 19% of images
-      // but in 39% of groups of four, so one-row tiles of 8 vectors do half
-      // the FMAs of 4 x 4 tiles (at one load of B per FMA): the seed
-      // model's X W measured 16.1 us against 27.5 us (best of 3000 calls,
-      // one thread).
-      vectorsPerTile = std::min(vectors, kMaxVectorsPerSparseRow);
-      rowTile = std::max<int64_t>(1, kMaxVectorsPerSparseRow / vectorsPerTile);
-    }
     depthBlock = std::clamp<int64_t>(
         kBlockBytes / (vw * vectorsPerTile * int64_t(sizeof(float))), 16,
         kMaxDepthBlock);
-    if (rowTile == 1)
+    if (skipZeros && !ta && !tb) {
+      // Over a mostly-zero A stored by rows, tiles of few rows: the depths
+      // skipped are those where every row of the tile is zero. On MNIST
+      // batches a pixel is non-zero in 19% of images but in 39% of groups
+      // of four, so one-row tiles of 8 vectors did half the FMAs of 4 x 4
+      // tiles: the seed model's X W measured 16.1 us against 27.5 us (best
+      // of 3000 calls, one thread). But a one-row tile loads a vector of B
+      // per FMA, and a block of B larger than L1 streams from L2 at about
+      // that rate; two rows share each load, and on the wide model's
+      // hidden activations (41% non-zero, 61% for pairs of rows) that
+      // wins: see kSparseRows.
+      vectorsPerTile = std::min(vectors, kMaxVectorsPerSparseRow);
+      rowTile = kSparseRows;
       depthBlock = kSparseDepthBlock;
+    }
   }
 
   void emit() {
@@ -565,8 +574,8 @@ private:
   /// the loads folded into the FMAs.
   std::pair<Value *, Value *> bAddress(Value *k, Value *col, Value *col0) {
     Value *rowStart =
-        tb ? b.CreateInBoundsGEP(
-                 ft, panel, b.CreateMul(k, kb.index(vw * vectorsPerTile)))
+        tb ? b.CreateInBoundsGEP(ft, panel,
+                                 b.CreateMul(k, kb.index(vw * vectorsPerTile)))
            : b.CreateInBoundsGEP(
                  ft, bIn.ptr, b.CreateAdd(b.CreateMul(k, kb.index(n)), col0));
     return {rowStart, b.CreateSub(col, col0)};
