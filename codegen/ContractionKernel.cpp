@@ -314,14 +314,21 @@ private:
     auto *bitsVector = llvm::FixedVectorType::get(b.getInt32Ty(), groupRows);
     vectorsPerTile =
         std::min<int64_t>((n + vw - 1) / vw, kMaxVectorsPerSparseRow);
-    rowTile = 1;
     int64_t tileCols = vw * vectorsPerTile;
     int64_t colTiles = (n + tileCols - 1) / tileCols;
+    // A one-row tile loads a vector of B per FMA, which L1 sustains: the
+    // seed model's X^T dY (B 32 x 128) took 19.4-19.6 us with one row and
+    // 20.5-20.7 us with two. From L2 it does not: on the wide model (B
+    // 128 x 512) X^T dH1 took 246-252 us with one row, 208-215 us with
+    // two, and H1^T dH2 305-310 us against 277-294 us (best calls of an
+    // epoch, two threads, with the Adam update).
+    bool bInL1 = depth * tileCols * int64_t(sizeof(float)) <= kBlockBytes;
+    rowTile = bInL1 ? 1 : kSparseRows;
 
     // masks[w][r]: word w of row group + r.
     llvm::AllocaInst *masks = kb.entryAlloca(maskType, words * groupRows);
-    llvm::SmallVector<llvm::AllocaInst *, 8> acc;
-    for (int64_t v = 0; v < vectorsPerTile; ++v)
+    llvm::SmallVector<llvm::AllocaInst *, 16> acc;
+    for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i)
       acc.push_back(kb.entryAlloca(vt));
     llvm::AllocaInst *tile = tileBuffer();
 
@@ -361,6 +368,8 @@ private:
           Value *groupEnd =
               b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, rowEnd,
                                       b.CreateAdd(group, kb.index(groupRows)));
+          // Rows in tiles of rowTile: groupRows is a multiple of it, and a
+          // row past rowEnd has a mask of zeros.
           kb.forRange(
               group, groupEnd,
               [&](Value *row) {
@@ -370,12 +379,12 @@ private:
                     0, colTiles,
                     [&](Value *ct) {
                       Value *col0 = b.CreateMul(ct, kb.index(tileCols));
-                      emitMaskedRow(row, col0, rowMasks, words, groupRows, acc,
-                                    tile);
+                      emitMaskedRows(row, rowEnd, col0, rowMasks, words,
+                                     groupRows, acc, tile);
                     },
                     "ct");
               },
-              "r");
+              "r", rowTile);
         },
         "group", groupRows);
   }
@@ -388,15 +397,24 @@ private:
     return llvm::ConstantVector::get(steps);
   }
 
-  /// One row of C over the tile columns from col0: the sums over the depths
-  /// set in the row's mask words (word w at rowMasks[w * stride]), then the
-  /// epilogue.
-  void emitMaskedRow(Value *row, Value *col0, Value *rowMasks, int64_t words,
-                     int64_t stride, llvm::ArrayRef<llvm::AllocaInst *> acc,
-                     llvm::AllocaInst *tile) {
+  /// Rows [row0, row0 + rowTile) of C over the tile columns from col0: the
+  /// sums over the depths set in any of the rows' mask words (word w of
+  /// row row0 + r at rowMasks[w * stride + r]), then the epilogue on the
+  /// rows before rowEnd. A row visits the depths where only the other row
+  /// is non-zero too, adding exact zeros.
+  void emitMaskedRows(Value *row0, Value *rowEnd, Value *col0, Value *rowMasks,
+                      int64_t words, int64_t stride,
+                      llvm::ArrayRef<llvm::AllocaInst *> acc,
+                      llvm::AllocaInst *tile) {
     llvm::SmallVector<TileColumn, 8> cols;
     for (int64_t v = 0; v < vectorsPerTile; ++v)
       cols.push_back(tileColumn(col0, kb.index(v)));
+    // Rows past m read row m - 1; they are not stored.
+    llvm::SmallVector<Value *, 2> rows;
+    for (int64_t r = 0; r < rowTile; ++r)
+      rows.push_back(b.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
+                                             b.CreateAdd(row0, kb.index(r)),
+                                             kb.index(m - 1)));
     for (llvm::AllocaInst *slot : acc)
       b.CreateStore(llvm::Constant::getNullValue(vt), slot);
     unsigned maskBits = depthMaskBits();
@@ -406,8 +424,12 @@ private:
     // The words are unrolled: there are at most a few, and each is a loop
     // over its set bits.
     for (int64_t w = 0; w < words; ++w) {
-      Value *mask = b.CreateLoad(maskType, b.CreateConstInBoundsGEP1_64(
-                                               maskType, rowMasks, w * stride));
+      Value *mask = zero;
+      for (int64_t r = 0; r < rowTile; ++r)
+        mask = b.CreateOr(
+            mask,
+            b.CreateLoad(maskType, b.CreateConstInBoundsGEP1_64(
+                                       maskType, rowMasks, w * stride + r)));
       llvm::BasicBlock *entry = b.GetInsertBlock();
       auto *loop = llvm::BasicBlock::Create(b.getContext(), "depth", f);
       auto *done = llvm::BasicBlock::Create(b.getContext(), "depth.done", f);
@@ -422,14 +444,20 @@ private:
           kb.index(w * maskBits));
       Value *remaining = b.CreateAnd(
           bits, b.CreateSub(bits, llvm::ConstantInt::get(maskType, 1)));
-      Value *x = b.CreateVectorSplat(vw, aElement(row, k));
+      llvm::SmallVector<Value *, 8> bv;
       for (int64_t v = 0; v < vectorsPerTile; ++v) {
         auto [ptr, index] = bAddress(k, cols[v].col, col0);
-        Value *bv =
-            loadVector(ptr, ElementType::F32, index, vectorMask(cols[v]));
-        b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
-                                        {x, bv, b.CreateLoad(vt, acc[v])}),
-                      acc[v]);
+        bv.push_back(
+            loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
+      }
+      for (int64_t r = 0; r < rowTile; ++r) {
+        Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
+        for (int64_t v = 0; v < vectorsPerTile; ++v) {
+          llvm::AllocaInst *slot = acc[r * vectorsPerTile + v];
+          b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
+                                          {x, bv[v], b.CreateLoad(vt, slot)}),
+                        slot);
+        }
       }
       bits->addIncoming(remaining, b.GetInsertBlock());
       b.CreateCondBr(b.CreateICmpNE(remaining, zero), loop, done);
@@ -437,22 +465,31 @@ private:
     }
 
     // Through the tile buffer, so that the epilogue is generated once.
-    for (int64_t v = 0; v < vectorsPerTile; ++v)
-      b.CreateStore(b.CreateLoad(vt, acc[v]),
-                    b.CreateConstInBoundsGEP1_64(vt, tile, v));
+    for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i)
+      b.CreateStore(b.CreateLoad(vt, acc[i]),
+                    b.CreateConstInBoundsGEP1_64(vt, tile, i));
     kb.forRangeRolled(
-        0, vectorsPerTile,
-        [&](Value *v) {
-          TileColumn c = tileColumn(col0, v);
-          kb.ifThen(
-              c.valid,
-              [&] {
-                Value *sum = b.CreateLoad(vt, b.CreateInBoundsGEP(vt, tile, v));
-                emitEpilogue(sum, row, c.col, c.mask);
+        0, rowTile,
+        [&](Value *r) {
+          Value *row = b.CreateAdd(row0, r);
+          kb.forRangeRolled(
+              0, vectorsPerTile,
+              [&](Value *v) {
+                TileColumn c = tileColumn(col0, v);
+                kb.ifThen(
+                    b.CreateAnd(b.CreateICmpSLT(row, rowEnd), c.valid),
+                    [&] {
+                      Value *slot = b.CreateInBoundsGEP(
+                          vt, tile,
+                          b.CreateAdd(b.CreateMul(r, kb.index(vectorsPerTile)),
+                                      v));
+                      emitEpilogue(b.CreateLoad(vt, slot), row, c.col, c.mask);
+                    },
+                    "tile.store");
               },
-              "tile.store");
+              "v");
         },
-        "v");
+        "r");
   }
 
   /// Copies the tile columns [col0, col0 + tileCols) of op(B), where B is

@@ -147,6 +147,7 @@ std::vector<FusedCase> allCases() {
                                                                 {40, 200, 130},
                                                                 {7, 67, 70},
                                                                 {128, 90, 70},
+                                                                {100, 75, 70},
                                                                 {200, 70, 129}})
     cases.push_back({"masked_depths_" + std::to_string(depth) + "x" +
                          std::to_string(m) + "x" + std::to_string(n),
