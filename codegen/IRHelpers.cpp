@@ -418,6 +418,8 @@ Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
                                a[0]);
   case OpKind::Exp:
     return exp(a[0]);
+  case OpKind::Expm1:
+    return callMath("expm1f", a[0]);
   case OpKind::Log:
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a[0]);
   case OpKind::Sqrt:

@@ -220,6 +220,7 @@ std::vector<FunctionDef> makeFunctions() {
       {{"sigmoid", {x}}, lowerUnary<OpKind::Sigmoid>, "1 / (1 + exp(-x))"},
       {{"tanh", {x}}, lowerUnary<OpKind::Tanh>, "hyperbolic tangent"},
       {{"exp", {x}}, lowerUnary<OpKind::Exp>, "e^x"},
+      {{"expm1", {x}}, lowerUnary<OpKind::Expm1>, "exp(x) - 1, exact near 0"},
       {{"log", {x}}, lowerUnary<OpKind::Log>, "natural logarithm"},
       {{"sqrt", {x}}, lowerUnary<OpKind::Sqrt>, "square root"},
       {{"rsqrt", {x}}, lowerUnary<OpKind::Rsqrt>, "1 / sqrt(x)"},

@@ -71,6 +71,7 @@ public:
   }
   Value *neg(Value *x) { return unary(OpKind::Neg, x); }
   Value *exp(Value *x) { return unary(OpKind::Exp, x); }
+  Value *expm1(Value *x) { return unary(OpKind::Expm1, x); }
   Value *log(Value *x) { return unary(OpKind::Log, x); }
   Value *sqrt(Value *x) { return unary(OpKind::Sqrt, x); }
   Value *relu(Value *x) { return unary(OpKind::Relu, x); }

@@ -2,6 +2,7 @@
 #include "runtime/Training.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
@@ -20,6 +21,28 @@ double secondsSince(Clock::time_point t) {
 }
 
 int64_t batchOf(const Graph &g) { return g.argument(0)->type().dim(0); }
+
+/// Writes a file next to its target and renames it, so that a reader never
+/// sees half of it.
+llvm::Error
+writeAtomically(llvm::StringRef path,
+                llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  std::string tmp = (path + ".tmp").str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(tmp, ec);
+    if (ec)
+      return llvm::createStringError(ec, "cannot write '" + tmp +
+                                             "': " + ec.message());
+    write(os);
+    if (os.has_error())
+      return llvm::createStringError(os.error(), "cannot write '" + tmp + "'");
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path))
+    return llvm::createStringError(ec, "cannot write '" + path +
+                                           "': " + ec.message());
+  return llvm::Error::success();
+}
 
 /// Reads the graph's `loss` and `accuracy` results.
 std::pair<double, double> lossAndAccuracy(const GraphExecutor &exec) {
@@ -186,6 +209,8 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       if (llvm::Error err = exec.train->run(writeBatch))
         return err;
       auto [loss, accuracy] = lossAndAccuracy(*exec.train);
+      if (options.recordStepLosses)
+        report.stepLosses.push_back(loss);
       lossSum += loss;
       accuracySum += accuracy;
       ++m.steps;
@@ -251,22 +276,16 @@ llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
     root["test_loss"] = report.test->loss;
     root["test_accuracy"] = report.test->accuracy;
   }
-  // Written next to the target and renamed, so a reader never sees half.
-  std::string tmp = (path + ".tmp").str();
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (ec)
-      return llvm::createStringError(ec, "cannot write '" + tmp +
-                                             "': " + ec.message());
+  return writeAtomically(path, [&](llvm::raw_ostream &os) {
     os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
-    if (os.has_error())
-      return llvm::createStringError(os.error(), "cannot write '" + tmp + "'");
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path))
-    return llvm::createStringError(ec, "cannot write '" + path +
-                                           "': " + ec.message());
-  return llvm::Error::success();
+  });
+}
+
+llvm::Error writeLossTrace(llvm::StringRef path, const TrainingReport &report) {
+  return writeAtomically(path, [&](llvm::raw_ostream &os) {
+    for (double loss : report.stepLosses)
+      os << llvm::format("%.9g\n", loss);
+  });
 }
 
 } // namespace nnc

@@ -33,6 +33,8 @@ struct TrainingOptions {
   bool evaluateEachEpoch = true;
   /// A live progress bar (on a terminal) instead of one line per epoch.
   bool progressBar = false;
+  /// Keep every step's loss in TrainingReport::stepLosses.
+  bool recordStepLosses = false;
   llvm::raw_ostream *log = &llvm::errs();
 };
 
@@ -52,6 +54,8 @@ struct EpochMetrics {
 
 struct TrainingReport {
   std::vector<EpochMetrics> epochs;
+  /// Each step's training loss, in order, when asked for.
+  std::vector<double> stepLosses;
   int64_t steps = 0;
   double trainSeconds = 0;
   std::optional<Evaluation> test;
@@ -83,6 +87,11 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
 /// "seconds"}]}, accuracies as fractions.
 llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
                          double compileSeconds, const TrainingReport &report);
+
+/// Writes the step losses, one a line, with the 9 significant digits that
+/// identify a float: the format other frameworks' loss traces are compared
+/// in (bench/compare_trajectories.py).
+llvm::Error writeLossTrace(llvm::StringRef path, const TrainingReport &report);
 
 } // namespace nnc
 

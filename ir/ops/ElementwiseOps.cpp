@@ -134,6 +134,7 @@ static llvm::Error evalSelect(const Op &, llvm::ArrayRef<const HostTensor *> in,
 static double negate(double x) { return -x; }
 static double absolute(double x) { return std::abs(x); }
 static double expOf(double x) { return std::exp(x); }
+static double expm1Of(double x) { return std::expm1(x); }
 static double logOf(double x) { return std::log(x); }
 static double sqrtOf(double x) { return std::sqrt(x); }
 static double rsqrtOf(double x) { return 1.0 / std::sqrt(x); }
@@ -223,6 +224,10 @@ static void gradAbs(GradContext &c) {
 }
 static void gradExp(GradContext &c) {
   c.setGrad(0, c.b.mul(c.resultGrad(), c.result()));
+}
+static void gradExpm1(GradContext &c) {
+  // d (e^x - 1) = e^x = expm1(x) + 1
+  c.setGrad(0, c.b.mul(c.resultGrad(), c.b.add(c.result(), c.b.scalar(1.0))));
 }
 static void gradLog(GradContext &c) {
   c.setGrad(0, c.b.div(c.resultGrad(), c.operand(0)));
@@ -405,6 +410,8 @@ void registerElementwiseOps(const OpRegistry &add) {
        gradAbs, nullptr},
       {OpKind::Exp, "exp", "e^x", inferUnaryFloat, evalUnary<expOf>, gradExp,
        nullptr},
+      {OpKind::Expm1, "expm1", "e^x - 1, accurate near x = 0", inferUnaryFloat,
+       evalUnary<expm1Of>, gradExpm1, nullptr},
       {OpKind::Log, "log", "natural logarithm", inferUnaryFloat,
        evalUnary<logOf>, gradLog, nullptr},
       {OpKind::Sqrt, "sqrt", "square root", inferUnaryFloat, evalUnary<sqrtOf>,

@@ -193,6 +193,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     topts.shuffle = config.shuffle;
     topts.seed = config.seed;
     topts.progressBar = options.progressBar;
+    topts.recordStepLosses = !options.lossTrace.empty();
     auto trained = train(exec, *data, topts);
     if (!trained)
       return fail(llvm::toString(trained.takeError()));
@@ -222,6 +223,9 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
           printProfile(llvm::errs(), *jit);
   if (!options.save.empty())
     if (llvm::Error err = saveModelState(state, options.save))
+      return fail(llvm::toString(std::move(err)));
+  if (!options.lossTrace.empty())
+    if (llvm::Error err = writeLossTrace(options.lossTrace, report))
       return fail(llvm::toString(std::move(err)));
   if (!options.metrics.empty())
     if (llvm::Error err =

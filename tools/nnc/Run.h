@@ -31,7 +31,7 @@ struct RunOptions {
   bool profile = false;
   bool fastUpdates = false;
   unsigned preferVectorWidth = 0;
-  std::string load, save, metrics;
+  std::string load, save, metrics, lossTrace;
   bool progressBar = false;
   bool timePasses = false;
   bool statistics = false;

@@ -118,6 +118,10 @@ cl::opt<std::string> metricsPath("metrics",
                                  cl::desc("Write the run's figures as JSON"),
                                  cl::value_desc("FILE"),
                                  cl::cat(trainCategory));
+cl::opt<std::string>
+    lossTracePath("loss-trace",
+                  cl::desc("Write each training step's loss, one a line"),
+                  cl::value_desc("FILE"), cl::cat(trainCategory));
 
 cl::OptionCategory engineCategory("nnc engine options");
 cl::opt<bool> jit("jit", cl::desc("Compile the steps with LLVM (the default)"),
@@ -215,6 +219,7 @@ RunOptions runOptions() {
   o.load = loadPath;
   o.save = savePath;
   o.metrics = metricsPath;
+  o.lossTrace = lossTracePath;
   o.progressBar = llvm::sys::Process::StandardErrIsDisplayed();
   ReportFlags reports = takeLLVMReportFlags();
   o.timePasses = reports.timePasses;

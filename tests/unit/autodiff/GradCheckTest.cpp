@@ -122,6 +122,7 @@ std::vector<GradCase> allCases() {
   unary("neg", OpKind::Neg, -2, 2);
   unary("abs", OpKind::Abs, -2, 2);
   unary("exp", OpKind::Exp, -2, 2);
+  unary("expm1", OpKind::Expm1, -2, 2);
   unary("log", OpKind::Log, 0.5, 3);
   unary("sqrt", OpKind::Sqrt, 0.5, 3);
   unary("rsqrt", OpKind::Rsqrt, 0.5, 3);

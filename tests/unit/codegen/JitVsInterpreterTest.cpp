@@ -140,6 +140,7 @@ std::vector<JitCase> allCases() {
   unary("relu", OpKind::Relu, -2, 2, Tolerance::Exact);
   unary("sqrt", OpKind::Sqrt, 0, 4, Tolerance::Exact);
   unary("exp", OpKind::Exp, -5, 5, Tolerance::Ulps, 2);
+  unary("expm1", OpKind::Expm1, -5, 5, Tolerance::Ulps, 2);
   unary("log", OpKind::Log, 0.01, 10, Tolerance::Ulps, 2);
   unary("rsqrt", OpKind::Rsqrt, 0.1, 4, Tolerance::Ulps, 2);
   unary("sigmoid", OpKind::Sigmoid, -6, 6, Tolerance::Ulps, 4);

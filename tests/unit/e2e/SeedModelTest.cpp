@@ -82,6 +82,7 @@ TEST(SeedModel, InterpreterLossFallsOverAFewHundredSteps) {
   topts.maxSteps = 300;
   topts.evaluateEachEpoch = false;
   topts.log = &logStream;
+  topts.recordStepLosses = true;
   // The first step's loss is that of the initial weights (about ln 10).
   TrainingOptions first = topts;
   first.maxSteps = 1;
@@ -93,6 +94,13 @@ TEST(SeedModel, InterpreterLossFallsOverAFewHundredSteps) {
   // The mean loss over the 300 steps, early ones included, is well below
   // the starting loss.
   EXPECT_LT(report->epochs[0].trainLoss, 0.5 * start->epochs[0].trainLoss);
+  // Every step's loss was kept, and they average to the epoch's.
+  ASSERT_EQ(report->stepLosses.size(), 300u);
+  double sum = 0;
+  for (double loss : report->stepLosses)
+    sum += loss;
+  EXPECT_DOUBLE_EQ(sum / 300, report->epochs[0].trainLoss);
+  EXPECT_LT(report->stepLosses.back(), report->stepLosses.front());
 }
 
 TEST(SeedModel, JitTrainingStepsMatchTheInterpreter) {
