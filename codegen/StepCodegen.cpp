@@ -177,7 +177,8 @@ private:
   }
 
   /// Whether a value is probably mostly zeros: the graph's inputs (images
-  /// are), and relu outputs, seen through reshapes and kernel boundaries.
+  /// are), relu outputs and gradients through a relu, seen through
+  /// reshapes and kernel boundaries.
   static bool likelySparse(const nnc::Value *v) {
     for (int depth = 0; depth < 64; ++depth) {
       const Op *def = v->definingOp();
@@ -190,6 +191,12 @@ private:
       }
       if (def->is(OpKind::Relu))
         return true;
+      // A gradient through a relu: select(x > 0, g, 0).
+      if (def->is(OpKind::Select)) {
+        const Op *other = def->operand(2)->definingOp();
+        return other && other->is(OpKind::Constant) &&
+               other->attrs().getFloat("value") == 0.0;
+      }
       if (def->is(OpKind::Reshape)) {
         v = def->operand(0);
         continue;

@@ -247,21 +247,28 @@ TEST_P(FusedKernels, AgreeWithTheInterpreter) {
 
   auto plan = planMemory(g, StateLayout{});
   ASSERT_TRUE(bool(plan));
-  auto program = CompiledProgram::compile({&g}, {&*plan}, CodegenOptions());
-  ASSERT_TRUE(bool(program)) << llvm::toString(program.takeError());
-  for (unsigned threads : {1u, 2u, 3u}) {
-    ThreadPool pool(threads);
-    ModelState state(StateLayout{});
-    JitExecutor jit(g, *(*program)->step("case"), state, pool);
-    std::vector<HostTensor> got = run(jit, args);
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t r = 0; r < got.size(); ++r)
-      for (int64_t k = 0; k < got[r].size(); ++k)
-        // Float sums of up to a few hundred products of numbers in [-1, 1]
-        // against the interpreter's double ones; a few ulps elsewhere.
-        EXPECT_NEAR(got[r][k], want[r][k], 2e-5 * (1 + std::abs(want[r][k])))
-            << "result " << r << " element " << k << " with " << threads
-            << " threads";
+  // The arguments count as mostly zeros (as a batch does): each product
+  // is compiled both with its sparse tiles and with the dense ones.
+  for (bool skipZeros : {true, false}) {
+    CodegenOptions options;
+    options.skipZeros = skipZeros;
+    auto program = CompiledProgram::compile({&g}, {&*plan}, options);
+    ASSERT_TRUE(bool(program)) << llvm::toString(program.takeError());
+    for (unsigned threads : {1u, 2u, 3u}) {
+      ThreadPool pool(threads);
+      ModelState state(StateLayout{});
+      JitExecutor jit(g, *(*program)->step("case"), state, pool);
+      std::vector<HostTensor> got = run(jit, args);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t r = 0; r < got.size(); ++r)
+        for (int64_t k = 0; k < got[r].size(); ++k)
+          // Float sums of up to a few hundred products of numbers in
+          // [-1, 1] against the interpreter's double ones; a few ulps
+          // elsewhere.
+          EXPECT_NEAR(got[r][k], want[r][k], 2e-5 * (1 + std::abs(want[r][k])))
+              << "result " << r << " element " << k << " with " << threads
+              << " threads" << (skipZeros ? "" : ", dense tiles");
+    }
   }
 }
 
