@@ -53,9 +53,11 @@ constexpr int64_t kSparseRows = 2;
 /// trips of the partial sums. Measured on the seed model's X W with
 /// one-row tiles (best of 3000 calls, one thread): 31 us with blocks of
 /// 16, 18 us with 64, 16.1 us with 128, 17.2 us with 256, 21 us
-/// unblocked; with two-row tiles on the wide model, 256 took 3-8% less
-/// than 128.
-constexpr int64_t kSparseDepthBlock = 256;
+/// unblocked. With two-row tiles (best calls of an epoch, three runs
+/// each, one thread): the wide model's X W1 297-305 us unblocked, 306-331
+/// with 512, 320-340 with 256; its H1 W2 388-410 us with 512 or more
+/// against 410-422 with 256; the seed model's X W1 16.3-16.9 us with any.
+constexpr int64_t kSparseDepthBlock = 1024;
 /// The k block of two-row tiles over a mostly-zero A and a packed B (32
 /// KiB of a 64-column panel). Measured on the wide model's dH2 W2^T
 /// (dH2 55% non-zero; best call of an epoch, one thread): 448-458 us with

@@ -97,12 +97,13 @@ std::vector<FusedCase> allCases() {
                                                             {7, 65, 17},
                                                             {13, 130, 100},
                                                             {32, 200, 144},
-                                                            {3, 129, 130}})
+                                                            {3, 129, 130},
+                                                            {70, 1100, 20}})
     cases.push_back(forward(m, k, n));
   // Few rows and a large B: the depth is split between threads, partial
   // sums added up after a barrier (and 32x784x128 above, the seed model's).
   for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
-           {5, 301, 70}, {3, 1000, 17}, {9, 256, 64}})
+           {5, 301, 70}, {3, 1000, 17}, {9, 256, 64}, {4, 1100, 33}})
     cases.push_back(forward(m, k, n));
   for (bool ta : {false, true})
     for (bool tb : {false, true})
