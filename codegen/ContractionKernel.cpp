@@ -458,52 +458,16 @@ private:
           kb.index(w * maskBits));
       Value *remaining = b.CreateAnd(
           bits, b.CreateSub(bits, llvm::ConstantInt::get(maskType, 1)));
-      llvm::SmallVector<Value *, 8> bv;
-      for (int64_t v = 0; v < vectorsPerTile; ++v) {
-        auto [ptr, index] = bAddress(k, cols[v].col, col0);
-        bv.push_back(
-            loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
-      }
-      for (int64_t r = 0; r < rowTile; ++r) {
-        Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
-        for (int64_t v = 0; v < vectorsPerTile; ++v) {
-          llvm::AllocaInst *slot = acc[r * vectorsPerTile + v];
-          b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
-                                          {x, bv[v], b.CreateLoad(vt, slot)}),
-                        slot);
-        }
-      }
+      accumulateDepth(k, col0, cols, rows, acc);
       bits->addIncoming(remaining, b.GetInsertBlock());
       b.CreateCondBr(b.CreateICmpNE(remaining, zero), loop, done);
       b.SetInsertPoint(done);
     }
 
-    // Through the tile buffer, so that the epilogue is generated once.
-    for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i)
-      b.CreateStore(b.CreateLoad(vt, acc[i]),
-                    b.CreateConstInBoundsGEP1_64(vt, tile, i));
-    kb.forRangeRolled(
-        0, rowTile,
-        [&](Value *r) {
-          Value *row = b.CreateAdd(row0, r);
-          kb.forRangeRolled(
-              0, vectorsPerTile,
-              [&](Value *v) {
-                TileColumn c = tileColumn(col0, v);
-                kb.ifThen(
-                    b.CreateAnd(b.CreateICmpSLT(row, rowEnd), c.valid),
-                    [&] {
-                      Value *slot = b.CreateInBoundsGEP(
-                          vt, tile,
-                          b.CreateAdd(b.CreateMul(r, kb.index(vectorsPerTile)),
-                                      v));
-                      emitEpilogue(b.CreateLoad(vt, slot), row, c.col, c.mask);
-                    },
-                    "tile.store");
-              },
-              "v");
-        },
-        "r");
+    forEachTileVector(row0, col0, rowEnd, acc, tile,
+                      [&](Value *sum, Value *row, const TileColumn &c) {
+                        emitEpilogue(sum, row, c.col, c.mask);
+                      });
   }
 
   /// Copies the tile columns [col0, col0 + tileCols) of op(B), where B is
@@ -730,23 +694,7 @@ private:
           },
           "resume");
 
-    auto step = [&](Value *k) {
-      llvm::SmallVector<Value *, 4> bv;
-      for (int64_t v = 0; v < vectorsPerTile; ++v) {
-        auto [ptr, index] = bAddress(k, cols[v].col, col0);
-        bv.push_back(
-            loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
-      }
-      for (int64_t r = 0; r < rowTile; ++r) {
-        Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
-        for (int64_t v = 0; v < vectorsPerTile; ++v) {
-          llvm::AllocaInst *slot = acc[r * vectorsPerTile + v];
-          Value *sum = b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
-                                         {x, bv[v], b.CreateLoad(vt, slot)});
-          b.CreateStore(sum, slot);
-        }
-      }
-    };
+    auto step = [&](Value *k) { accumulateDepth(k, col0, cols, rows, acc); };
     if (skipZeros) {
       // Only the depths where some row of the tile is not zero.
       Value *count = collectNonzeroDepths(rows, k0, k1);
@@ -763,9 +711,40 @@ private:
       kb.forRange(k0, k1, step, "k");
     }
 
-    // The sums leave the registers through a small buffer, so that the
-    // epilogue is generated once and run for each vector of the tile.
-    llvm::AllocaInst *tile = tileBuffer();
+    // The last k block applies the epilogue, the others store the
+    // partial sums.
+    forEachTileVector(
+        row0, col0, kb.index(m), acc, tileBuffer(),
+        [&](Value *sum, Value *row, const TileColumn &c) {
+          if (!scratch) {
+            emitEpilogue(sum, row, c.col, c.mask);
+            return;
+          }
+          llvm::Function *f = b.GetInsertBlock()->getParent();
+          auto *finish = llvm::BasicBlock::Create(b.getContext(), "finish", f);
+          auto *partial =
+              llvm::BasicBlock::Create(b.getContext(), "partial", f);
+          auto *join = llvm::BasicBlock::Create(b.getContext(), "join", f);
+          b.CreateCondBr(last, finish, partial);
+          b.SetInsertPoint(finish);
+          emitEpilogue(sum, row, c.col, c.mask);
+          b.CreateBr(join);
+          b.SetInsertPoint(partial);
+          storeVector(scratch, ElementType::F32, cIndex(row, c.col), sum,
+                      c.mask);
+          b.CreateBr(join);
+          b.SetInsertPoint(join);
+        });
+  }
+
+  /// Runs `finish` on each vector of the tile's sums inside the matrix
+  /// (rows before rowEnd, columns before n). The sums leave the registers
+  /// through the tile buffer, so that what `finish` generates (the
+  /// epilogue) is generated once and run in a loop.
+  void forEachTileVector(
+      Value *row0, Value *col0, Value *rowEnd,
+      llvm::ArrayRef<llvm::AllocaInst *> acc, llvm::AllocaInst *tile,
+      llvm::function_ref<void(Value *, Value *, const TileColumn &)> finish) {
     for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i)
       b.CreateStore(b.CreateLoad(vt, acc[i]),
                     b.CreateConstInBoundsGEP1_64(vt, tile, i));
@@ -777,42 +756,42 @@ private:
               0, vectorsPerTile,
               [&](Value *v) {
                 TileColumn c = tileColumn(col0, v);
-                Value *inside =
-                    b.CreateAnd(b.CreateICmpSLT(row, kb.index(m)), c.valid);
                 kb.ifThen(
-                    inside,
+                    b.CreateAnd(b.CreateICmpSLT(row, rowEnd), c.valid),
                     [&] {
                       Value *slot = b.CreateInBoundsGEP(
                           vt, tile,
                           b.CreateAdd(b.CreateMul(r, kb.index(vectorsPerTile)),
                                       v));
-                      Value *sum = b.CreateLoad(vt, slot);
-                      if (!scratch) {
-                        emitEpilogue(sum, row, c.col, c.mask);
-                        return;
-                      }
-                      llvm::Function *f = b.GetInsertBlock()->getParent();
-                      auto *finish =
-                          llvm::BasicBlock::Create(b.getContext(), "finish", f);
-                      auto *partial = llvm::BasicBlock::Create(b.getContext(),
-                                                               "partial", f);
-                      auto *join =
-                          llvm::BasicBlock::Create(b.getContext(), "join", f);
-                      b.CreateCondBr(last, finish, partial);
-                      b.SetInsertPoint(finish);
-                      emitEpilogue(sum, row, c.col, c.mask);
-                      b.CreateBr(join);
-                      b.SetInsertPoint(partial);
-                      storeVector(scratch, ElementType::F32, cIndex(row, c.col),
-                                  sum, c.mask);
-                      b.CreateBr(join);
-                      b.SetInsertPoint(join);
+                      finish(b.CreateLoad(vt, slot), row, c);
                     },
                     "tile.store");
               },
               "v");
         },
         "r");
+  }
+
+  /// One depth k of a tile: a vector of B's row k per tile column, one
+  /// element of A per tile row broadcast, an FMA into each accumulator.
+  void accumulateDepth(Value *k, Value *col0, llvm::ArrayRef<TileColumn> cols,
+                       llvm::ArrayRef<Value *> rows,
+                       llvm::ArrayRef<llvm::AllocaInst *> acc) {
+    llvm::SmallVector<Value *, 8> bv;
+    for (int64_t v = 0; v < vectorsPerTile; ++v) {
+      auto [ptr, index] = bAddress(k, cols[v].col, col0);
+      bv.push_back(
+          loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
+    }
+    for (int64_t r = 0; r < rowTile; ++r) {
+      Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
+      for (int64_t v = 0; v < vectorsPerTile; ++v) {
+        llvm::AllocaInst *slot = acc[r * vectorsPerTile + v];
+        b.CreateStore(b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {vt},
+                                        {x, bv[v], b.CreateLoad(vt, slot)}),
+                      slot);
+      }
+    }
   }
 
   /// Lanes of a tile column to load: none when it starts past n.

@@ -159,10 +159,11 @@ std::vector<FusedCase> allCases() {
                            b.sub(a[2], b.mul(b.scalar(0.1), g))};
                      },
                      1});
-  // A transposed B packed in squares of a vector's width and a remainder,
-  // with the columns split between threads (n = 300) or not (n = 150).
+  // The relu mask of the backward pass, computed in the epilogue, over a
+  // transposed B: packed in squares of a vector's width and a remainder,
+  // with the columns split between threads (n = 300) or not.
   for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
-           {70, 100, 150}, {70, 100, 300}, {9, 48, 300}})
+           {16, 10, 40}, {70, 100, 150}, {70, 100, 300}, {9, 48, 300}})
     cases.push_back({"packed_b_" + std::to_string(m) + "x" + std::to_string(k) +
                          "x" + std::to_string(n),
                      {f32({m, k}), f32({n, k}), f32({m, n})},
@@ -173,16 +174,6 @@ std::vector<FusedCase> allCases() {
                            b.select(active, d, b.scalar(0.0))};
                      },
                      1});
-  // The relu mask of the backward pass, computed in the epilogue.
-  cases.push_back({"epilogue_mask",
-                   {f32({16, 10}), f32({40, 10}), f32({16, 40})},
-                   [](Builder &b, llvm::ArrayRef<Value *> a) {
-                     Value *d = b.matmul(a[0], a[1], false, true);
-                     Value *active = b.compare("gt", a[2], b.scalar(0.0));
-                     return std::vector<Value *>{
-                         b.select(active, d, b.scalar(0.0))};
-                   },
-                   1});
   // A classifier head: loss, accuracy, and the logits' gradient with the
   // bias gradient, over batches and class counts of several sizes.
   for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
