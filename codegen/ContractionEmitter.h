@@ -1,0 +1,291 @@
+//===- ContractionEmitter.h - Register-tiled products, in pieces -*- C++
+//-*-===//
+//
+// The code generator of contraction kernels, C = op(A) op(B) with the
+// epilogue applied while C is still in registers. ContractionKernel.cpp
+// has the dense tiles, the split depth and the epilogue;
+// SparseContraction.cpp the tiles over a mostly-zero A; PanelPacking.cpp
+// the packing of a transposed B. Internal to codegen/.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_CODEGEN_CONTRACTIONEMITTER_H
+#define NNC_CODEGEN_CONTRACTIONEMITTER_H
+
+#include "codegen/FusedKernels.h"
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+/// A tile holds 16 vector accumulators: up to 4 vectors of columns, and as
+/// many rows as that leaves (8 when the output is one or two vectors wide).
+constexpr int64_t kAccumulators = 16;
+constexpr int64_t kMaxVectorsPerTile = 4;
+/// A k block of B (its rows for one column tile) is at most 16 KiB, half of
+/// L1, and at most 64 rows.
+constexpr int64_t kBlockBytes = 16 << 10;
+constexpr int64_t kMaxDepthBlock = 64;
+/// Rows below which threads split columns (or the depth) instead.
+constexpr int64_t kMinRowsToSplit = 64;
+/// Column tiles of a transposed B from which threads split the columns,
+/// whatever the row count.
+constexpr int64_t kMinPackedTiles = 4;
+/// Tiles over a mostly-zero A: up to 8 vectors by 2 rows. Measured on
+/// 784-512-512-10, batch 128, two threads (best call of an epoch, three
+/// runs): H1 W2 took 274-310 us with one row, 217-262 us with two; X W1
+/// 223-239 us with one row, 171-209 us with two; the seed model's X W1
+/// did not change (11-12 us).
+constexpr int64_t kMaxVectorsPerSparseRow = 8;
+constexpr int64_t kSparseRows = 2;
+/// The k block of tiles over a mostly-zero A: a row of the tile reads
+/// only B's rows at its non-zero depths, so a block of B larger than L1
+/// still mostly hits, and longer blocks mean fewer scans and fewer round
+/// trips of the partial sums. Measured on the seed model's X W with
+/// one-row tiles (best of 3000 calls, one thread): 31 us with blocks of
+/// 16, 18 us with 64, 16.1 us with 128, 17.2 us with 256, 21 us
+/// unblocked. With two-row tiles (best calls of an epoch, three runs
+/// each, one thread): the wide model's X W1 297-305 us unblocked, 306-331
+/// with 512, 320-340 with 256; its H1 W2 388-410 us with 512 or more
+/// against 410-422 with 256; the seed model's X W1 16.3-16.9 us with any.
+constexpr int64_t kSparseDepthBlock = 1024;
+/// The k block of two-row tiles over a mostly-zero A and a packed B (32
+/// KiB of a 64-column panel). Measured on the wide model's dH2 W2^T
+/// (dH2 55% non-zero; best call of an epoch, one thread): 448-458 us with
+/// 128, 481-488 with 64, 475-517 with 256, against 624-629 us for the
+/// dense 4 x 4 tiles.
+constexpr int64_t kSparsePackedDepthBlock = 128;
+/// A product with few rows splits its depth between threads instead when
+/// the depth is at least this, and B at least kMinSplitDepthBytes.
+constexpr int64_t kMinSplitDepth = 256;
+constexpr int64_t kMinSplitDepthBytes = 64 << 10;
+/// The longest depth (batch) for which rows of a weight gradient get bit
+/// masks of their non-zero depths: a few 64-bit words per row.
+constexpr int64_t kMaxMaskedDepth = 256;
+
+class ContractionEmitter {
+public:
+  ContractionEmitter(KernelBuilder &kb, const Graph &body,
+                     const KernelFormInfo &info,
+                     llvm::ArrayRef<TensorRef> inputs,
+                     llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads,
+                     const ContractionOptions &options);
+
+  void emit();
+
+private:
+  /// Whether threads split the depth rather than the output: for a product
+  /// with few rows (a batch) and a large B that is a weight, such as the
+  /// first layer's X W. Splitting B's rows gives each thread the rows of
+  /// the weight that it also updates (see KernelBuilder::ownedRows), where
+  /// splitting the output's columns would have every step move a quarter
+  /// of the weight between cores, twice.
+  bool splitsDepth() const;
+
+  /// Each thread sums its own rows of the depth into a partial C in the
+  /// thread scratch memory; after a barrier, each adds up every thread's
+  /// partial for its rows of C, in thread order, and applies the epilogue.
+  void emitSplitDepth(int64_t colTiles, int64_t rowTiles);
+
+  /// Whether rows get a bit mask of their non-zero depths instead of a
+  /// scanned list: for a mostly-zero A stored [depth, m] (A transposed, the
+  /// weight gradient X^T dY) with a short depth (the batch). The masks of
+  /// a group of rows come from one vector compare per depth, and each row
+  /// then visits only its own non-zero depths with a one-row tile; a list
+  /// per tile of four rows took a scalar pass over the depth per tile and
+  /// visited every depth where any of the four rows was non-zero (28% of
+  /// them on MNIST, against 19% for one row).
+  bool usesDepthMasks() const;
+
+  unsigned depthMaskBits() const { return depth <= 32 ? 32 : 64; }
+
+  /// A row's mask is `words` integers of maskBits bits, bit k of word w set
+  /// when A(row, w * maskBits + k) is not zero (either sign).
+  void emitWithDepthMasks();
+
+  /// The lanes 0, 1, ... of a vector of `lanes` i64.
+  Value *groupLaneIndex(unsigned lanes);
+
+  /// Rows [row0, row0 + rowTile) of C over the tile columns from col0: the
+  /// sums over the depths set in any of the rows' mask words (word w of
+  /// row row0 + r at rowMasks[w * stride + r]), then the epilogue on the
+  /// rows before rowEnd. A row visits the depths where only the other row
+  /// is non-zero too, adding exact zeros.
+  void emitMaskedRows(Value *row0, Value *rowEnd, Value *col0, Value *rowMasks,
+                      int64_t words, int64_t stride,
+                      llvm::ArrayRef<llvm::AllocaInst *> acc,
+                      llvm::AllocaInst *tile);
+
+  /// Copies the tile columns [col0, col0 + tileCols) of op(B), where B is
+  /// stored [n, depth], to a [depth, tileCols] panel on the stack, so that
+  /// its rows load as vectors. Every row tile then reads the panel. Whole
+  /// squares of vw x vw go through registers (vw row loads, a transpose,
+  /// vw row stores); the depths past the last whole square go one by one.
+  /// Columns past n are not copied: the tiles mask them out.
+  void packPanel(Value *col0);
+
+  /// Transposes a square of vw vectors of vw lanes in place: for each bit
+  /// of the lane index, the elements whose row and column differ in that
+  /// bit trade places with the element both bits flipped, one two-source
+  /// shuffle per vector.
+  void transposeSquare(llvm::MutableArrayRef<Value *> square);
+
+  void pickScratch();
+
+  /// Where row k, column `col` of op(B) is: in B itself, or in the panel
+  /// packed for the tile starting at `col0`.
+  /// The pointer is to column col0 of row k, so that the tile's vectors
+  /// are constant offsets from it: one address computation per row of B,
+  /// the loads folded into the FMAs.
+  std::pair<Value *, Value *> bAddress(Value *k, Value *col, Value *col0) {
+    Value *rowStart =
+        tb ? b.CreateInBoundsGEP(ft, panel,
+                                 b.CreateMul(k, kb.index(vw * vectorsPerTile)))
+           : b.CreateInBoundsGEP(
+                 ft, bIn.ptr, b.CreateAdd(b.CreateMul(k, kb.index(n)), col0));
+    return {rowStart, b.CreateSub(col, col0)};
+  }
+
+  /// Lanes of the vector at column `col` that are inside the matrix.
+  Value *laneMask(Value *col) {
+    Value *lanes = b.CreateAdd(b.CreateVectorSplat(vw, col), stepVector());
+    return b.CreateICmpSLT(lanes, b.CreateVectorSplat(vw, kb.index(n)));
+  }
+
+  Value *stepVector() {
+    llvm::SmallVector<llvm::Constant *, 16> steps;
+    for (unsigned i = 0; i < vw; ++i)
+      steps.push_back(b.getInt64(i));
+    return llvm::ConstantVector::get(steps);
+  }
+
+  bool columnsDivide() const { return n % vw == 0; }
+
+  Value *loadVector(Value *ptr, ElementType e, Value *index, Value *mask) {
+    llvm::Type *st = storageType(b.getContext(), e);
+    auto *vecType = llvm::FixedVectorType::get(st, vw);
+    Value *addr = b.CreateInBoundsGEP(st, ptr, index);
+    Value *v;
+    if (mask)
+      v = b.CreateMaskedLoad(vecType, addr, llvm::Align(elementByteSize(e)),
+                             mask, llvm::Constant::getNullValue(vecType));
+    else
+      v = b.CreateAlignedLoad(vecType, addr, llvm::Align(elementByteSize(e)));
+    if (e == ElementType::I1)
+      v = b.CreateICmpNE(v, llvm::Constant::getNullValue(vecType));
+    return v;
+  }
+
+  void storeVector(Value *ptr, ElementType e, Value *index, Value *value,
+                   Value *mask) {
+    llvm::Type *st = storageType(b.getContext(), e);
+    auto *vecType = llvm::FixedVectorType::get(st, vw);
+    if (e == ElementType::I1)
+      value = b.CreateZExt(value, vecType);
+    Value *addr = b.CreateInBoundsGEP(st, ptr, index);
+    if (mask)
+      b.CreateMaskedStore(value, addr, llvm::Align(elementByteSize(e)), mask);
+    else
+      b.CreateAlignedStore(value, addr, llvm::Align(elementByteSize(e)));
+  }
+
+  /// A(i, k) as a scalar.
+  Value *aElement(Value *i, Value *k) {
+    int64_t aCols = a.type.dim(1);
+    Value *index = ta ? b.CreateAdd(b.CreateMul(k, kb.index(aCols)), i)
+                      : b.CreateAdd(b.CreateMul(i, kb.index(aCols)), k);
+    return a.load(kb, index);
+  }
+
+  /// The column of vector `v` of a tile, whether it starts inside the
+  /// matrix, and the lanes inside it (null when every column is).
+  struct TileColumn {
+    Value *col, *valid, *mask;
+  };
+  TileColumn tileColumn(Value *col0, Value *v) {
+    Value *col = b.CreateAdd(col0, b.CreateMul(v, kb.index(vw)));
+    return {col, b.CreateICmpSLT(col, kb.index(n)),
+            columnsDivide() ? nullptr : laneMask(col)};
+  }
+
+  /// One tile: rows [row0, row0 + rowTile), the tile's columns from col0,
+  /// depths [k0, k1). The sums start at zero in the first k block and from
+  /// the scratch buffer after it; the last block applies the epilogue, the
+  /// others store the partial sums. Rows past m and columns past n are
+  /// masked out.
+  void emitTile(Value *row0, Value *col0, Value *k0, Value *k1, Value *first,
+                Value *last);
+
+  /// Runs `finish` on each vector of the tile's sums inside the matrix
+  /// (rows before rowEnd, columns before n). The sums leave the registers
+  /// through the tile buffer, so that what `finish` generates (the
+  /// epilogue) is generated once and run in a loop.
+  void forEachTileVector(
+      Value *row0, Value *col0, Value *rowEnd,
+      llvm::ArrayRef<llvm::AllocaInst *> acc, llvm::AllocaInst *tile,
+      llvm::function_ref<void(Value *, Value *, const TileColumn &)> finish);
+
+  /// One depth k of a tile: a vector of B's row k per tile column, one
+  /// element of A per tile row broadcast, an FMA into each accumulator.
+  void accumulateDepth(Value *k, Value *col0, llvm::ArrayRef<TileColumn> cols,
+                       llvm::ArrayRef<Value *> rows,
+                       llvm::ArrayRef<llvm::AllocaInst *> acc);
+
+  /// Lanes of a tile column to load: none when it starts past n.
+  Value *vectorMask(const TileColumn &c) {
+    if (n % (vw * vectorsPerTile) == 0)
+      return nullptr; // every tile is whole
+    Value *valid = b.CreateVectorSplat(vw, c.valid);
+    return c.mask ? b.CreateAnd(c.mask, valid) : valid;
+  }
+
+  llvm::AllocaInst *tileBuffer() {
+    if (!tileSlots) {
+      llvm::Function *f = b.GetInsertBlock()->getParent();
+      llvm::IRBuilder<> entry(&f->getEntryBlock(), f->getEntryBlock().begin());
+      tileSlots =
+          entry.CreateAlloca(vt, entry.getInt64(rowTile * vectorsPerTile));
+      tileSlots->setAlignment(llvm::Align(64));
+    }
+    return tileSlots;
+  }
+
+  /// Writes to depthList the depths k in [k0, k1) at which A(row, k) is not
+  /// zero for some row of the tile, in order, and returns how many. Zero
+  /// means either sign of it; a NaN is kept.
+  Value *collectNonzeroDepths(llvm::ArrayRef<Value *> rows, Value *k0,
+                              Value *k1);
+
+  Value *cIndex(Value *row, Value *col) {
+    return b.CreateAdd(b.CreateMul(row, kb.index(n)), col);
+  }
+
+  /// The epilogue on one vector of C: every element-wise op of the body,
+  /// its side inputs read as vectors, then the yields stored.
+  void emitEpilogue(Value *c, Value *row, Value *col, Value *mask);
+
+  KernelBuilder &kb;
+  llvm::IRBuilder<> &b;
+  const Graph &body;
+  const KernelFormInfo &info;
+  llvm::ArrayRef<TensorRef> inputs, outputs;
+  ThreadInfo threads;
+  unsigned vw;
+  int64_t rowTile = 4, vectorsPerTile = 4, depthBlock = kMaxDepthBlock;
+  bool skipZeros;
+  bool compressInRegisters;
+  bool ta = false, tb = false;
+  int64_t m = 0, n = 0, depth = 0;
+  TensorRef a, bIn;
+  llvm::AllocaInst *panel = nullptr;
+  llvm::AllocaInst *depthList = nullptr, *depthCount = nullptr;
+  llvm::Type *ft = nullptr;
+  llvm::FixedVectorType *vt = nullptr;
+  Value *scratch = nullptr;
+  llvm::AllocaInst *tileSlots = nullptr;
+  std::unique_ptr<ScalarValues> scalars;
+  llvm::DenseMap<const nnc::Value *, unsigned> argIndex;
+};
+
+} // namespace nnc::codegen
+
+#endif

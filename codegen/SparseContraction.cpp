@@ -1,0 +1,250 @@
+//===- SparseContraction.cpp - Products over a mostly-zero A
+//---------------===//
+//
+// Tiles that visit only the depths where a row of A is not zero: a list of
+// them per tile, compressed out of the rows in registers, for A stored by
+// rows (the batch, a relu's output, a gradient through a relu); bit masks
+// per row for A stored transposed (the weight gradient X^T dY, whose
+// depth is the batch).
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/ContractionEmitter.h"
+
+#include "llvm/IR/Intrinsics.h"
+#include "llvm/IR/IntrinsicsX86.h"
+
+namespace nnc::codegen {
+
+bool ContractionEmitter::usesDepthMasks() const {
+  int64_t vectors = (n + vw - 1) / vw;
+  return skipZeros && ta && !tb && depth <= kMaxMaskedDepth && vectors >= 4 &&
+         m >= kMinRowsToSplit;
+}
+
+void ContractionEmitter::emitWithDepthMasks() {
+  unsigned maskBits = depthMaskBits();
+  int64_t words = (depth + maskBits - 1) / maskBits;
+  llvm::IntegerType *maskType = b.getIntNTy(maskBits);
+  // As many rows' masks as fill a vector register.
+  unsigned groupRows = vw * 32 / maskBits;
+  auto *maskVector = llvm::FixedVectorType::get(maskType, groupRows);
+  auto *bitsVector = llvm::FixedVectorType::get(b.getInt32Ty(), groupRows);
+  vectorsPerTile =
+      std::min<int64_t>((n + vw - 1) / vw, kMaxVectorsPerSparseRow);
+  int64_t tileCols = vw * vectorsPerTile;
+  int64_t colTiles = (n + tileCols - 1) / tileCols;
+  // A one-row tile loads a vector of B per FMA, which L1 sustains: the
+  // seed model's X^T dY (B 32 x 128) took 19.4-19.6 us with one row and
+  // 20.5-20.7 us with two. From L2 it does not: on the wide model (B
+  // 128 x 512) X^T dH1 took 246-252 us with one row, 208-215 us with
+  // two, and H1^T dH2 305-310 us against 277-294 us (best calls of an
+  // epoch, two threads, with the Adam update).
+  bool bInL1 = depth * tileCols * int64_t(sizeof(float)) <= kBlockBytes;
+  rowTile = bInL1 ? 1 : kSparseRows;
+
+  // masks[w][r]: word w of row group + r.
+  llvm::AllocaInst *masks = kb.entryAlloca(maskType, words * groupRows);
+  llvm::SmallVector<llvm::AllocaInst *, 16> acc;
+  for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i)
+    acc.push_back(kb.entryAlloca(vt));
+  llvm::AllocaInst *tile = tileBuffer();
+
+  auto [rowBegin, rowEnd] = kb.ownedRows(m, threads.index, threads.count);
+  Value *magnitude = b.CreateVectorSplat(groupRows, b.getInt32(0x7fffffff));
+  kb.forRange(
+      rowBegin, rowEnd,
+      [&](Value *group) {
+        Value *inside =
+            b.CreateICmpSLT(b.CreateAdd(b.CreateVectorSplat(groupRows, group),
+                                        groupLaneIndex(groupRows)),
+                            b.CreateVectorSplat(groupRows, rowEnd));
+        for (int64_t w = 0; w < words; ++w) {
+          Value *bits = llvm::Constant::getNullValue(maskVector);
+          for (int64_t k = w * maskBits;
+               k < std::min<int64_t>(depth, (w + 1) * maskBits); ++k) {
+            Value *at = b.CreateInBoundsGEP(
+                b.getFloatTy(), a.ptr, b.CreateAdd(kb.index(k * m), group));
+            Value *x =
+                b.CreateMaskedLoad(bitsVector, at, llvm::Align(4), inside,
+                                   llvm::Constant::getNullValue(bitsVector));
+            Value *nonzero =
+                b.CreateICmpNE(b.CreateAnd(x, magnitude),
+                               llvm::Constant::getNullValue(bitsVector));
+            Value *bit = llvm::ConstantInt::get(
+                maskType, uint64_t(1) << (k - w * maskBits));
+            bits = b.CreateOr(
+                bits,
+                b.CreateSelect(nonzero, b.CreateVectorSplat(groupRows, bit),
+                               llvm::Constant::getNullValue(maskVector)));
+          }
+          b.CreateAlignedStore(
+              bits,
+              b.CreateConstInBoundsGEP1_64(maskType, masks, w * groupRows),
+              llvm::Align(64));
+        }
+        Value *groupEnd =
+            b.CreateBinaryIntrinsic(llvm::Intrinsic::smin, rowEnd,
+                                    b.CreateAdd(group, kb.index(groupRows)));
+        // Rows in tiles of rowTile: groupRows is a multiple of it, and a
+        // row past rowEnd has a mask of zeros.
+        kb.forRange(
+            group, groupEnd,
+            [&](Value *row) {
+              Value *rowMasks =
+                  b.CreateInBoundsGEP(maskType, masks, b.CreateSub(row, group));
+              kb.forRange(
+                  0, colTiles,
+                  [&](Value *ct) {
+                    Value *col0 = b.CreateMul(ct, kb.index(tileCols));
+                    emitMaskedRows(row, rowEnd, col0, rowMasks, words,
+                                   groupRows, acc, tile);
+                  },
+                  "ct");
+            },
+            "r", rowTile);
+      },
+      "group", groupRows);
+}
+
+Value *ContractionEmitter::groupLaneIndex(unsigned lanes) {
+  llvm::SmallVector<llvm::Constant *, 16> steps;
+  for (unsigned i = 0; i < lanes; ++i)
+    steps.push_back(b.getInt64(i));
+  return llvm::ConstantVector::get(steps);
+}
+
+void ContractionEmitter::emitMaskedRows(Value *row0, Value *rowEnd, Value *col0,
+                                        Value *rowMasks, int64_t words,
+                                        int64_t stride,
+                                        llvm::ArrayRef<llvm::AllocaInst *> acc,
+                                        llvm::AllocaInst *tile) {
+  llvm::SmallVector<TileColumn, 8> cols;
+  for (int64_t v = 0; v < vectorsPerTile; ++v)
+    cols.push_back(tileColumn(col0, kb.index(v)));
+  // Rows past m read row m - 1; they are not stored.
+  llvm::SmallVector<Value *, 2> rows;
+  for (int64_t r = 0; r < rowTile; ++r)
+    rows.push_back(b.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
+                                           b.CreateAdd(row0, kb.index(r)),
+                                           kb.index(m - 1)));
+  for (llvm::AllocaInst *slot : acc)
+    b.CreateStore(llvm::Constant::getNullValue(vt), slot);
+  unsigned maskBits = depthMaskBits();
+  llvm::Type *maskType = b.getIntNTy(maskBits);
+  Value *zero = llvm::ConstantInt::get(maskType, 0);
+  llvm::Function *f = b.GetInsertBlock()->getParent();
+  // The words are unrolled: there are at most a few, and each is a loop
+  // over its set bits.
+  for (int64_t w = 0; w < words; ++w) {
+    Value *mask = zero;
+    for (int64_t r = 0; r < rowTile; ++r)
+      mask = b.CreateOr(
+          mask,
+          b.CreateLoad(maskType, b.CreateConstInBoundsGEP1_64(
+                                     maskType, rowMasks, w * stride + r)));
+    llvm::BasicBlock *entry = b.GetInsertBlock();
+    auto *loop = llvm::BasicBlock::Create(b.getContext(), "depth", f);
+    auto *done = llvm::BasicBlock::Create(b.getContext(), "depth.done", f);
+    b.CreateCondBr(b.CreateICmpNE(mask, zero), loop, done);
+    b.SetInsertPoint(loop);
+    llvm::PHINode *bits = b.CreatePHI(maskType, 2, "bits");
+    bits->addIncoming(mask, entry);
+    Value *k =
+        b.CreateAdd(b.CreateZExt(b.CreateBinaryIntrinsic(llvm::Intrinsic::cttz,
+                                                         bits, b.getTrue()),
+                                 b.getInt64Ty()),
+                    kb.index(w * maskBits));
+    Value *remaining = b.CreateAnd(
+        bits, b.CreateSub(bits, llvm::ConstantInt::get(maskType, 1)));
+    accumulateDepth(k, col0, cols, rows, acc);
+    bits->addIncoming(remaining, b.GetInsertBlock());
+    b.CreateCondBr(b.CreateICmpNE(remaining, zero), loop, done);
+    b.SetInsertPoint(done);
+  }
+
+  forEachTileVector(row0, col0, rowEnd, acc, tile,
+                    [&](Value *sum, Value *row, const TileColumn &c) {
+                      emitEpilogue(sum, row, c.col, c.mask);
+                    });
+}
+
+Value *ContractionEmitter::collectNonzeroDepths(llvm::ArrayRef<Value *> rows,
+                                                Value *k0, Value *k1) {
+  llvm::Type *i32 = b.getInt32Ty();
+  if (!depthList) {
+    int64_t longest = scratch ? depthBlock : depth;
+    depthList = kb.entryAlloca(i32, longest + vw);
+    depthCount = kb.entryAlloca(b.getInt64Ty());
+  }
+  b.CreateStore(kb.index(0), depthCount);
+  llvm::Value *magnitude = b.getInt32(0x7fffffff);
+  auto keep = [&](Value *k, Value *nonzero) {
+    Value *n = b.CreateLoad(b.getInt64Ty(), depthCount);
+    b.CreateStore(b.CreateTrunc(k, i32),
+                  b.CreateInBoundsGEP(i32, depthList, n));
+    b.CreateStore(b.CreateAdd(n, b.CreateZExt(nonzero, b.getInt64Ty())),
+                  depthCount);
+  };
+  if (ta) {
+    // A is stored [depth, m]: the tile's rows at depth k are adjacent.
+    kb.forRange(
+        k0, k1,
+        [&](Value *k) {
+          Value *any = b.getInt32(0);
+          for (Value *row : rows)
+            any = b.CreateOr(
+                any,
+                b.CreateAnd(b.CreateBitCast(aElement(row, k), i32), magnitude));
+          keep(k, b.CreateICmpNE(any, b.getInt32(0)));
+        },
+        "scan");
+  } else {
+    // A is stored [m, depth]: a vector of depths per row, and the
+    // nonzero ones compressed into the list.
+    auto *lanes = llvm::FixedVectorType::get(i32, vw);
+    Value *magnitudes = b.CreateVectorSplat(vw, magnitude);
+    Value *laneIndex = b.CreateTrunc(stepVector(), lanes);
+    int64_t aCols = a.type.dim(1);
+    kb.forRange(
+        k0, k1,
+        [&](Value *k) {
+          Value *inside = b.CreateICmpSLT(
+              b.CreateAdd(b.CreateVectorSplat(vw, k), stepVector()),
+              b.CreateVectorSplat(vw, k1));
+          Value *any = llvm::Constant::getNullValue(lanes);
+          for (Value *row : rows) {
+            Value *at = b.CreateAdd(b.CreateMul(row, kb.index(aCols)), k);
+            Value *x = b.CreateMaskedLoad(
+                lanes, b.CreateInBoundsGEP(b.getFloatTy(), a.ptr, at),
+                llvm::Align(4), inside, llvm::Constant::getNullValue(lanes));
+            any = b.CreateOr(any, b.CreateAnd(x, magnitudes));
+          }
+          Value *nonzero = b.CreateAnd(
+              inside, b.CreateICmpNE(any, llvm::Constant::getNullValue(lanes)));
+          Value *n = b.CreateLoad(b.getInt64Ty(), depthCount);
+          Value *depths = b.CreateAdd(
+              b.CreateVectorSplat(vw, b.CreateTrunc(k, i32)), laneIndex);
+          Value *at = b.CreateInBoundsGEP(i32, depthList, n);
+          if (compressInRegisters) {
+            // The memory form of vpcompressd is microcoded on Zen 4 (tens
+            // of cycles); compressing in a register and storing the whole
+            // vector is not, and the list has a vector of slack.
+            Value *packed = b.CreateIntrinsic(
+                llvm::Intrinsic::x86_avx512_mask_compress, {lanes},
+                {depths, llvm::PoisonValue::get(lanes), nonzero});
+            b.CreateAlignedStore(packed, at, llvm::Align(4));
+          } else {
+            b.CreateIntrinsic(llvm::Intrinsic::masked_compressstore, {lanes},
+                              {depths, at, nonzero});
+          }
+          Value *bits = b.CreateBitCast(nonzero, b.getIntNTy(vw));
+          Value *found = b.CreateUnaryIntrinsic(llvm::Intrinsic::ctpop, bits);
+          b.CreateStore(b.CreateAdd(n, b.CreateZExt(found, b.getInt64Ty())),
+                        depthCount);
+        },
+        "scan", vw);
+  }
+  return b.CreateLoad(b.getInt64Ty(), depthCount);
+}
+
+} // namespace nnc::codegen
