@@ -62,7 +62,7 @@ constexpr int64_t kMinSplitDepthBytes = 64 << 10;
 /// masks of their non-zero depths: a few 64-bit words per row.
 constexpr int64_t kMaxMaskedDepth = 256;
 
-class ContractionEmitter {
+class ContractionEmitter : KernelSite {
 public:
   ContractionEmitter(KernelBuilder &kb, const Graph &body,
                      const KernelFormInfo &info,
@@ -263,12 +263,6 @@ private:
   /// its side inputs read as vectors, then the yields stored.
   void emitEpilogue(Value *c, Value *row, Value *col, Value *mask);
 
-  KernelBuilder &kb;
-  llvm::IRBuilder<> &b;
-  const Graph &body;
-  const KernelFormInfo &info;
-  llvm::ArrayRef<TensorRef> inputs, outputs;
-  ThreadInfo threads;
   unsigned vw;
   int64_t rowTile = 4, vectorsPerTile = 4, depthBlock = kMaxDepthBlock;
   bool skipZeros;

@@ -28,9 +28,8 @@ ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
                                        llvm::ArrayRef<TensorRef> outputs,
                                        ThreadInfo threads,
                                        const ContractionOptions &options)
-    : kb(kb), b(kb.builder()), body(body), info(info), inputs(inputs),
-      outputs(outputs), threads(threads), vw(options.vectorWidth),
-      skipZeros(options.skipZeroRows),
+    : KernelSite{kb, kb.builder(), body, info, inputs, outputs, threads},
+      vw(options.vectorWidth), skipZeros(options.skipZeroRows),
       compressInRegisters(options.avx512Compress) {
   const Op &mm = *info.matmul;
   ta = mm.attrs().getBool("transpose_a");

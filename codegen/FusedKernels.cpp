@@ -117,14 +117,13 @@ void emitElementwiseKernel(KernelBuilder &kb, const Graph &body,
 
 namespace {
 
-class RowwiseEmitter {
+class RowwiseEmitter : KernelSite {
 public:
   RowwiseEmitter(KernelBuilder &kb, const Graph &body,
                  const KernelFormInfo &info, llvm::ArrayRef<TensorRef> inputs,
                  llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads)
-      : kb(kb), b(kb.builder()), body(body), info(info), inputs(inputs),
-        outputs(outputs), threads(threads), rows(info.space[0]),
-        cols(info.space[1]) {
+      : KernelSite{kb, kb.builder(), body, info, inputs, outputs, threads},
+        rows(info.space[0]), cols(info.space[1]) {
     for (unsigned i = 0; i < body.numArguments(); ++i)
       argIndex[body.argument(i)] = i;
   }
@@ -531,12 +530,6 @@ private:
     }
   }
 
-  KernelBuilder &kb;
-  llvm::IRBuilder<> &b;
-  const Graph &body;
-  const KernelFormInfo &info;
-  llvm::ArrayRef<TensorRef> inputs, outputs;
-  ThreadInfo threads;
   int64_t rows, cols;
   const ScalarValues *scalarValues = nullptr;
   llvm::DenseMap<const NValue *, unsigned> argIndex;

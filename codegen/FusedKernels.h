@@ -37,6 +37,17 @@ void emitRowwiseKernel(KernelBuilder &kb, const Graph &body,
                        llvm::ArrayRef<TensorRef> inputs,
                        llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads);
 
+/// What a kernel form's emitter works from: the builder, the kernel's body
+/// and form, its buffers, and the thread running it.
+struct KernelSite {
+  KernelBuilder &kb;
+  llvm::IRBuilder<> &b;
+  const Graph &body;
+  const KernelFormInfo &info;
+  llvm::ArrayRef<TensorRef> inputs, outputs;
+  ThreadInfo threads;
+};
+
 struct ContractionOptions {
   /// Vector width in floats (16 with AVX-512, 8 with AVX2).
   unsigned vectorWidth = 16;
