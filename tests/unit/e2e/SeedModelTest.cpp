@@ -55,6 +55,38 @@ Compiled compileSeed(int64_t batch, int64_t remainder, bool fusion = true) {
   return c;
 }
 
+/// Runs the executors on the same batches of the training set, in file
+/// order, calling `check(step)` after each step.
+void runInLockstep(const ImageDataset &data,
+                   std::initializer_list<GraphExecutor *> executors,
+                   int64_t steps, llvm::function_ref<void(int64_t)> check) {
+  std::vector<int64_t> order = fileOrder(data.size(Split::Train));
+  for (int64_t s = 0; s < steps; ++s) {
+    BatchRange r{s * 32, (s + 1) * 32};
+    for (GraphExecutor *e : executors) {
+      data.fillBatch(Split::Train, order, r,
+                     static_cast<float *>(e->argument(0)),
+                     static_cast<int32_t *>(e->argument(1)));
+      ASSERT_FALSE(bool(e->run()));
+    }
+    check(s);
+  }
+}
+
+struct Difference {
+  double largest = 0;      ///< of |x - y|
+  double largestValue = 0; ///< of |y|
+};
+
+Difference differenceOf(const HostTensor &x, const HostTensor &y) {
+  Difference d;
+  for (int64_t i = 0; i < x.size(); ++i) {
+    d.largest = std::max(d.largest, std::abs(x[i] - y[i]));
+    d.largestValue = std::max(d.largestValue, std::abs(y[i]));
+  }
+  return d;
+}
+
 } // namespace
 
 TEST(SeedModel, InterpreterLossFallsOverAFewHundredSteps) {
@@ -112,34 +144,20 @@ TEST(SeedModel, JitTrainingStepsMatchTheInterpreter) {
   ThreadPool pool(2);
   JitExecutor jit(*c.program->train(), *c.code->step("train"), jitState, pool);
   InterpreterExecutor ref(*c.program->train(), refState);
-  std::vector<int64_t> order = fileOrder(data.size(Split::Train));
-  for (int64_t s = 0; s < 20; ++s) {
-    BatchRange r{s * 32, (s + 1) * 32};
-    for (GraphExecutor *e : {static_cast<GraphExecutor *>(&jit),
-                             static_cast<GraphExecutor *>(&ref)}) {
-      data.fillBatch(Split::Train, order, r,
-                     static_cast<float *>(e->argument(0)),
-                     static_cast<int32_t *>(e->argument(1)));
-      ASSERT_FALSE(bool(e->run()));
-    }
+  runInLockstep(data, {&jit, &ref}, 20, [&](int64_t s) {
     // Per-step losses agree to float rounding noise.
     EXPECT_NEAR(jit.result(0)[0], ref.result(0)[0],
                 1e-5 * std::abs(ref.result(0)[0]))
         << "step " << s;
-  }
+  });
   // After 20 Adam steps every weight agrees closely: the interpreter sums
   // in double and rounds once per op, the JIT sums in float, and Adam
   // divides by sqrt(v), which amplifies differences where v is tiny.
   for (const StateLayout::Entry &e : c.program->layout.entries()) {
     if (e.type.element() != ElementType::F32)
       continue;
-    HostTensor a = jitState.read(e), b = refState.read(e);
-    double maxDiff = 0, maxAbs = 0;
-    for (int64_t i = 0; i < a.size(); ++i) {
-      maxDiff = std::max(maxDiff, std::abs(a[i] - b[i]));
-      maxAbs = std::max(maxAbs, std::abs(b[i]));
-    }
-    EXPECT_LE(maxDiff, 1e-3 * maxAbs + 1e-6) << e.name;
+    Difference d = differenceOf(jitState.read(e), refState.read(e));
+    EXPECT_LE(d.largest, 1e-3 * d.largestValue + 1e-6) << e.name;
   }
 }
 
@@ -157,35 +175,21 @@ TEST(SeedModel, FusedAndUnfusedStepsAgreeForAHundredSteps) {
                         pool);
   JitExecutor plainStep(*plain.program->train(), *plain.code->step("train"), b,
                         pool);
-  std::vector<int64_t> order = fileOrder(data.size(Split::Train));
   double worstLoss = 0;
-  for (int64_t s = 0; s < 100; ++s) {
-    BatchRange r{s * 32, (s + 1) * 32};
-    for (GraphExecutor *e : {static_cast<GraphExecutor *>(&fusedStep),
-                             static_cast<GraphExecutor *>(&plainStep)}) {
-      data.fillBatch(Split::Train, order, r,
-                     static_cast<float *>(e->argument(0)),
-                     static_cast<int32_t *>(e->argument(1)));
-      ASSERT_FALSE(bool(e->run()));
-    }
+  runInLockstep(data, {&fusedStep, &plainStep}, 100, [&](int64_t) {
     double la = fusedStep.result(0)[0], lb = plainStep.result(0)[0];
     worstLoss = std::max(worstLoss, std::abs(la - lb) / std::abs(lb));
-  }
+  });
   EXPECT_LT(worstLoss, 1e-5);
   std::printf("largest relative loss difference over 100 steps: %.2e\n",
               worstLoss);
   for (const StateLayout::Entry &e : fused.program->layout.entries()) {
     if (e.type.element() != ElementType::F32)
       continue;
-    HostTensor x = a.read(e), y = b.read(e);
-    double maxDiff = 0, maxAbs = 0;
-    for (int64_t i = 0; i < x.size(); ++i) {
-      maxDiff = std::max(maxDiff, std::abs(x[i] - y[i]));
-      maxAbs = std::max(maxAbs, std::abs(y[i]));
-    }
-    EXPECT_LE(maxDiff, 1e-4 * maxAbs + 1e-8) << e.name;
+    Difference d = differenceOf(a.read(e), b.read(e));
+    EXPECT_LE(d.largest, 1e-4 * d.largestValue + 1e-8) << e.name;
     std::printf("%s: largest difference %.2e of largest value %.2e\n",
-                e.name.c_str(), maxDiff, maxAbs);
+                e.name.c_str(), d.largest, d.largestValue);
   }
 }
 
@@ -198,20 +202,11 @@ TEST(SeedModel, UnfusedJitStepsMatchTheInterpreter) {
   ThreadPool pool(2);
   JitExecutor jit(*c.program->train(), *c.code->step("train"), jitState, pool);
   InterpreterExecutor ref(*c.program->train(), refState);
-  std::vector<int64_t> order = fileOrder(data.size(Split::Train));
-  for (int64_t s = 0; s < 10; ++s) {
-    BatchRange r{s * 32, (s + 1) * 32};
-    for (GraphExecutor *e : {static_cast<GraphExecutor *>(&jit),
-                             static_cast<GraphExecutor *>(&ref)}) {
-      data.fillBatch(Split::Train, order, r,
-                     static_cast<float *>(e->argument(0)),
-                     static_cast<int32_t *>(e->argument(1)));
-      ASSERT_FALSE(bool(e->run()));
-    }
+  runInLockstep(data, {&jit, &ref}, 10, [&](int64_t s) {
     EXPECT_NEAR(jit.result(0)[0], ref.result(0)[0],
                 1e-5 * std::abs(ref.result(0)[0]))
         << "step " << s;
-  }
+  });
 }
 
 TEST(SeedModel, JitTrainsOneEpochToNinetyFivePercent) {
