@@ -238,21 +238,37 @@ std::unique_ptr<ModelDecl> Parser::parseModel() {
     recoverAtTopLevel();
     return nullptr;
   }
+  parseBlockBody(
+      open, "'}' to close model '" + model->name + "'",
+      "the model block opens here",
+      [&] {
+        StmtPtr stmt = parseStatement();
+        if (!stmt)
+          return false;
+        model->body.push_back(std::move(stmt));
+        return true;
+      },
+      [&](const char *start) { recoverInModel(start); });
+  return model;
+}
+
+void Parser::parseBlockBody(Location open, const llvm::Twine &closing,
+                            const llvm::Twine &opensHere,
+                            llvm::function_ref<bool()> item,
+                            llvm::function_ref<void(const char *)> recover) {
   while (true) {
     if (tok.is(Tok::RBrace)) {
       consume();
-      return model;
+      return;
     }
     if (tok.is(Tok::Eof) || tok.is(Tok::KwModel) || tok.is(Tok::KwTrain)) {
-      expected("'}' to close model '" + model->name + "'");
-      note(open, "the model block opens here");
-      return model;
+      expected(closing);
+      note(open, opensHere);
+      return;
     }
     const char *start = tok.spelling.data();
-    if (StmtPtr stmt = parseStatement())
-      model->body.push_back(std::move(stmt));
-    else
-      recoverInModel(start);
+    if (!item())
+      recover(start);
   }
 }
 
@@ -413,20 +429,11 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
     recoverAtTopLevel();
     return nullptr;
   }
-  while (true) {
-    if (tok.is(Tok::RBrace)) {
-      consume();
-      return train;
-    }
-    if (tok.is(Tok::Eof) || tok.is(Tok::KwModel) || tok.is(Tok::KwTrain)) {
-      expected("'}' to close the train block");
-      note(open, "the train block opens here");
-      return train;
-    }
-    const char *start = tok.spelling.data();
-    if (!parseTrainEntry(*train))
-      recoverInTrain(start);
-  }
+  parseBlockBody(
+      open, "'}' to close the train block", "the train block opens here",
+      [&] { return parseTrainEntry(*train); },
+      [&](const char *start) { recoverInTrain(start); });
+  return train;
 }
 
 bool Parser::parseTrainEntry(TrainDecl &train) {

@@ -131,6 +131,15 @@ private:
   /// Consumes a token of `kind`, or reports "expected <what>".
   bool expect(Tok kind, const llvm::Twine &what);
 
+  /// The items of a '{' block opened at `open`, up to its '}': `item`
+  /// parses one and returns false after an error, `recover(start)` then
+  /// skips past it. A top-level keyword or the end of the file reports
+  /// "expected <closing>" with a note at the '{'.
+  void parseBlockBody(Location open, const llvm::Twine &closing,
+                      const llvm::Twine &opensHere,
+                      llvm::function_ref<bool()> item,
+                      llvm::function_ref<void(const char *)> recover);
+
   /// After a failed statement: skips to the start of the next one.
   void recoverInModel(const char *failedAt);
   void recoverInTrain(const char *failedAt);
