@@ -1,5 +1,6 @@
 //===- Checkpoint.cpp - Saving and loading named tensors ------------------===//
 #include "runtime/Checkpoint.h"
+#include "runtime/AtomicFile.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -162,22 +163,6 @@ llvm::Expected<CheckpointMetadata> parseMetadata(const llvm::json::Value &value,
     metadata[kv.first.str()] = s->str();
   }
   return metadata;
-}
-
-/// Writes all of `bytes` to `fd`, resuming after short writes.
-std::error_code writeAll(int fd, const void *data, size_t size) {
-  const char *p = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return std::error_code(errno, std::generic_category());
-    }
-    p += n;
-    size -= size_t(n);
-  }
-  return {};
 }
 
 } // namespace
@@ -476,47 +461,19 @@ llvm::Error saveCheckpoint(llvm::StringRef path,
   uint8_t length[8];
   llvm::support::endian::write64le(length, header.size());
 
-  llvm::SmallString<256> dir(llvm::sys::path::parent_path(path));
-  if (dir.empty())
-    dir = ".";
-  llvm::SmallString<256> model(dir);
-  llvm::sys::path::append(model, "." + llvm::sys::path::filename(path) +
-                                     ".tmp-%%%%%%%%");
-  int fd = -1;
-  llvm::SmallString<256> tempPath;
-  if (std::error_code ec = llvm::sys::fs::createUniqueFile(model, fd, tempPath))
-    return fail("cannot create a temporary file in " + dir + ": " +
-                ec.message());
-
-  std::error_code ec = writeAll(fd, length, sizeof(length));
-  if (!ec)
-    ec = writeAll(fd, header.data(), header.size());
-  for (const ConstTensorView &t : tensors) {
-    if (ec)
-      break;
-    ec = writeAll(fd, t.data, t.byteSize);
-  }
-  // The data must be on disk before the rename makes it the checkpoint, or a
-  // crash could leave an empty file under the real name.
-  if (!ec && ::fsync(fd) != 0)
-    ec = std::error_code(errno, std::generic_category());
-  if (::close(fd) != 0 && !ec)
-    ec = std::error_code(errno, std::generic_category());
-  if (ec) {
-    llvm::sys::fs::remove(tempPath);
-    return fail("writing " + tempPath + ": " + ec.message());
-  }
-  if ((ec = llvm::sys::fs::rename(tempPath, path))) {
-    llvm::sys::fs::remove(tempPath);
-    return fail("cannot rename " + tempPath + " to it: " + ec.message());
-  }
-  // Make the rename itself durable. The checkpoint is complete either way, so
-  // a directory that cannot be synced is not an error.
-  int dirFd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dirFd >= 0) {
-    (void)::fsync(dirFd);
-    ::close(dirFd);
-  }
+  llvm::Error written = writeFileAtomically(path, [&](int fd) {
+    std::error_code ec = writeAll(fd, length, sizeof(length));
+    if (!ec)
+      ec = writeAll(fd, header.data(), header.size());
+    for (const ConstTensorView &t : tensors) {
+      if (ec)
+        break;
+      ec = writeAll(fd, t.data, t.byteSize);
+    }
+    return ec;
+  });
+  if (written)
+    return fail(toString(std::move(written)));
   return llvm::Error::success();
 }
 

@@ -1,5 +1,6 @@
 //===- Training.cpp - Epochs of steps, evaluation, progress ---------------===//
 #include "runtime/Training.h"
+#include "runtime/AtomicFile.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -22,25 +23,11 @@ double secondsSince(Clock::time_point t) {
 
 int64_t batchOf(const Graph &g) { return g.argument(0)->type().dim(0); }
 
-/// Writes a file next to its target and renames it, so that a reader never
-/// sees half of it.
-llvm::Error
-writeAtomically(llvm::StringRef path,
-                llvm::function_ref<void(llvm::raw_ostream &)> write) {
-  std::string tmp = (path + ".tmp").str();
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (ec)
-      return llvm::createStringError(ec, "cannot write '" + tmp +
-                                             "': " + ec.message());
-    write(os);
-    if (os.has_error())
-      return llvm::createStringError(os.error(), "cannot write '" + tmp + "'");
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path))
-    return llvm::createStringError(ec, "cannot write '" + path +
-                                           "': " + ec.message());
+llvm::Error writeTextFile(llvm::StringRef path, llvm::StringRef text) {
+  if (llvm::Error err = writeFileAtomically(path, text))
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot write " + path + ": " +
+                                       llvm::toString(std::move(err)));
   return llvm::Error::success();
 }
 
@@ -276,16 +263,18 @@ llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
     root["test_loss"] = report.test->loss;
     root["test_accuracy"] = report.test->accuracy;
   }
-  return writeAtomically(path, [&](llvm::raw_ostream &os) {
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
-  });
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+  return writeTextFile(path, text);
 }
 
 llvm::Error writeLossTrace(llvm::StringRef path, const TrainingReport &report) {
-  return writeAtomically(path, [&](llvm::raw_ostream &os) {
-    for (double loss : report.stepLosses)
-      os << llvm::format("%.9g\n", loss);
-  });
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  for (double loss : report.stepLosses)
+    os << llvm::format("%.9g\n", loss);
+  return writeTextFile(path, text);
 }
 
 } // namespace nnc
