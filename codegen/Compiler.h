@@ -4,8 +4,9 @@
 // Compiles every graph of a module, with its memory plan, to native code:
 // one step function per graph that runs its kernels in order over the
 // planned arena. The step functions and the kernels are LLVM modules of
-// their own, optimised in parallel with the new pass manager's O3 pipeline
-// for the host CPU and compiled and linked in-process by ORC's LLJIT.
+// their own, optimised in parallel for the host CPU (O3, or a short
+// pipeline for kernels whose vectors the emitters wrote) and compiled and
+// linked in-process by ORC's LLJIT.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_CODEGEN_COMPILER_H
@@ -28,7 +29,7 @@ class LLJIT;
 namespace nnc {
 
 struct CodegenOptions {
-  /// Run LLVM's O3 pipeline (off only to inspect unoptimised code).
+  /// Optimise the LLVM IR (off only to inspect unoptimised code).
   bool optimize = true;
   /// Widest vector LLVM's vectorisers should prefer, in bits; 0 leaves it
   /// to the target (256 on AVX-512 machines unless told otherwise).

@@ -345,6 +345,8 @@ private:
       }
       }
       b.CreateRetVoid();
+      if (form->form != KernelForm::Elementwise)
+        km.addModuleFlag(llvm::Module::Warning, ExplicitVectorsFlag, 1);
       k.threadZeroOnly = !kb.splitsWork();
       k.threadScratchBytes = kb.threadScratchBytes();
       return k;

@@ -15,6 +15,12 @@ struct TargetInfo {
   std::string features;
 };
 
+/// Set on the modules of kernels whose emitters write their vector code
+/// themselves (contractions and row-wise kernels): they need clean-up and
+/// loop-invariant code motion, not O3's whole pipeline.
+inline constexpr llvm::StringLiteral ExplicitVectorsFlag =
+    "nnc.explicit-vectors";
+
 /// Makes an empty module, in a context of its own, named `name`.
 using ModuleFactory = std::function<llvm::Module &(llvm::StringRef name)>;
 

@@ -66,7 +66,7 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::LLVM, "llvm",
                           "the LLVM IR of the steps, before optimization"),
                clEnumValN(Emit::OptimizedLLVM, "llvm-opt",
-                          "the LLVM IR of the steps, after O3"),
+                          "the LLVM IR of the steps, optimized"),
                clEnumValN(Emit::Assembly, "asm", "the steps' machine code")),
     cl::cat(category));
 cl::opt<int64_t> batchSize("batch",
