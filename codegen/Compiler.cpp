@@ -2,6 +2,7 @@
 #include "codegen/Compiler.h"
 #include "codegen/StepCodegen.h"
 
+#include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -157,6 +158,95 @@ bool reuseIdenticalKernel(llvm::Module &m, llvm::Module &stepModule,
   return false;
 }
 
+/// A step function's or a kernel's module, in a context of its own, and
+/// what it becomes.
+struct CompilationUnit {
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module;
+  std::unique_ptr<llvm::MemoryBuffer> object;
+  /// Printed here when asked for, and written out in the units' order.
+  std::string optimizedIR, assembly;
+};
+
+double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+/// Optimizes each unit and compiles it to an object file, the largest
+/// modules first, each to the next free thread, with a target machine per
+/// thread (they are not shared between threads). A thread goes on to the
+/// next module as soon as it has the object of the last, so no thread
+/// waits for a phase to end.
+llvm::Error compileUnits(std::vector<CompilationUnit> &units,
+                         llvm::orc::JITTargetMachineBuilder &jtmb,
+                         const CodegenOptions &options, unsigned workers,
+                         CompiledProgram::Phases &phases) {
+  std::vector<size_t> order(units.size());
+  std::vector<size_t> sizes(units.size());
+  for (size_t u = 0; u < units.size(); ++u) {
+    order[u] = u;
+    sizes[u] = units[u].module->getInstructionCount();
+  }
+  llvm::stable_sort(order,
+                    [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
+  std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
+  for (unsigned w = 0; w < workers; ++w) {
+    auto machine = jtmb.createTargetMachine();
+    if (!machine)
+      return machine.takeError();
+    machines.push_back(std::move(*machine));
+  }
+  std::vector<std::string> errors(units.size());
+  std::vector<double> optimizeSeconds(workers), machineSeconds(workers);
+  std::atomic<size_t> next{0};
+  auto compileShare = [&](unsigned w) {
+    llvm::TargetMachine &tm = *machines[w];
+    for (size_t i; (i = next.fetch_add(1)) < order.size();) {
+      CompilationUnit &u = units[order[i]];
+      auto optimizeStart = std::chrono::steady_clock::now();
+      if (options.optimize)
+        optimize(*u.module, tm);
+      optimizeSeconds[w] += secondsSince(optimizeStart);
+      if (options.printOptimizedLLVM) {
+        llvm::raw_string_ostream os(u.optimizedIR);
+        u.module->print(os, nullptr);
+      }
+      if (options.printAssembly) {
+        llvm::raw_string_ostream os(u.assembly);
+        if (llvm::Error err = printAssembly(*u.module, tm, os))
+          errors[order[i]] = llvm::toString(std::move(err));
+      }
+      auto machineStart = std::chrono::steady_clock::now();
+      auto object = llvm::orc::SimpleCompiler(tm)(*u.module);
+      machineSeconds[w] += secondsSince(machineStart);
+      if (!object)
+        errors[order[i]] = llvm::toString(object.takeError());
+      else
+        u.object = std::move(*object);
+    }
+  };
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (unsigned w = 1; w < workers; ++w)
+    threads.emplace_back(compileShare, w);
+  compileShare(0);
+  for (std::thread &t : threads)
+    t.join();
+  phases.compile = secondsSince(start);
+  phases.threads = workers;
+  for (unsigned w = 0; w < workers; ++w) {
+    phases.optimizeThreadSeconds += optimizeSeconds[w];
+    phases.machineCodeThreadSeconds += machineSeconds[w];
+  }
+  for (size_t u = 0; u < units.size(); ++u)
+    if (!errors[u].empty())
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     units[u].module->getName() + ": " +
+                                         errors[u]);
+  return llvm::Error::success();
+}
+
 } // namespace
 
 CompiledProgram::~CompiledProgram() = default;
@@ -178,13 +268,9 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
   // One module per step function and one per kernel, each in its own
   // context, so that they are optimized and compiled to machine code in
   // parallel.
-  struct Unit {
-    std::unique_ptr<llvm::LLVMContext> context;
-    std::unique_ptr<llvm::Module> module;
-  };
-  std::vector<Unit> units;
+  std::vector<CompilationUnit> units;
   auto newUnit = [&](llvm::StringRef name) -> llvm::Module & {
-    Unit u;
+    CompilationUnit u;
     u.context = std::make_unique<llvm::LLVMContext>();
     u.module = std::make_unique<llvm::Module>(name, *u.context);
     u.module->setDataLayout((*tm)->createDataLayout());
@@ -234,60 +320,24 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
     }
     program->compiled.push_back(std::move(step));
   }
-  auto since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
-        .count();
-  };
-  program->phaseSeconds.emit = since(start);
+  program->phaseSeconds.emit = secondsSince(start);
 
   unsigned workers =
       std::max(1u, std::min<unsigned>(units.size(),
                                       std::thread::hardware_concurrency()));
-  auto optimizeStart = std::chrono::steady_clock::now();
-  if (options.optimize) {
-    // The largest modules first, each to the next free thread, with a
-    // target machine per thread (they are not shared between threads).
-    std::vector<size_t> order(units.size());
-    std::vector<size_t> sizes(units.size());
-    for (size_t u = 0; u < units.size(); ++u) {
-      order[u] = u;
-      sizes[u] = units[u].module->getInstructionCount();
-    }
-    llvm::stable_sort(order,
-                      [&](size_t a, size_t b) { return sizes[a] > sizes[b]; });
-    std::vector<std::unique_ptr<llvm::TargetMachine>> machines;
-    for (unsigned w = 0; w < workers; ++w) {
-      auto machine = jtmb.createTargetMachine();
-      if (!machine)
-        return machine.takeError();
-      machines.push_back(std::move(*machine));
-    }
-    std::atomic<size_t> next{0};
-    auto optimizeShare = [&](unsigned w) {
-      for (size_t i; (i = next.fetch_add(1)) < order.size();)
-        optimize(*units[order[i]].module, *machines[w]);
-    };
-    std::vector<std::thread> threads;
-    for (unsigned w = 1; w < workers; ++w)
-      threads.emplace_back(optimizeShare, w);
-    optimizeShare(0);
-    for (std::thread &t : threads)
-      t.join();
-  }
-  program->phaseSeconds.optimize = since(optimizeStart);
-  for (Unit &u : units) {
+  if (llvm::Error err =
+          compileUnits(units, jtmb, options, workers, program->phaseSeconds))
+    return err;
+  for (CompilationUnit &u : units) {
     if (options.printOptimizedLLVM)
-      u.module->print(*options.printOptimizedLLVM, nullptr);
+      *options.printOptimizedLLVM << u.optimizedIR;
     if (options.printAssembly)
-      if (llvm::Error err =
-              printAssembly(*u.module, **tm, *options.printAssembly))
-        return err;
+      *options.printAssembly << u.assembly;
   }
 
-  auto machineStart = std::chrono::steady_clock::now();
+  auto linkStart = std::chrono::steady_clock::now();
   auto jit = llvm::orc::LLJITBuilder()
                  .setJITTargetMachineBuilder(std::move(jtmb))
-                 .setNumCompileThreads(workers > 1 ? workers : 0)
                  .create();
   if (!jit)
     return jit.takeError();
@@ -297,12 +347,9 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
   if (!libs)
     return libs.takeError();
   (*jit)->getMainJITDylib().addGenerator(std::move(*libs));
-  for (Unit &u : units)
-    if (llvm::Error err = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(
-            std::move(u.module), std::move(u.context))))
+  for (CompilationUnit &u : units)
+    if (llvm::Error err = (*jit)->addObjectFile(std::move(u.object)))
       return err;
-  // One lookup for every function, so that their modules compile
-  // concurrently.
   llvm::orc::SymbolLookupSet names;
   for (const std::string &name : symbols)
     names.add((*jit)->mangleAndIntern(name));
@@ -318,8 +365,8 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
         it->second.getAddress().toPtr<StepFunction>();
   }
   program->jit = std::move(*jit);
-  program->phaseSeconds.machineCode = since(machineStart);
-  program->seconds = since(start);
+  program->phaseSeconds.link = secondsSince(linkStart);
+  program->seconds = secondsSince(start);
   return program;
 }
 

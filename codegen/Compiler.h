@@ -87,9 +87,13 @@ public:
 
   /// Wall time from LLVM IR generation to callable code.
   double compileSeconds() const { return seconds; }
-  /// Its parts: generating LLVM IR, optimizing it, making machine code.
+  /// Its parts: generating LLVM IR; optimizing it and making machine code,
+  /// module by module on `threads` threads (wall time, and each part's
+  /// time summed over the threads); linking.
   struct Phases {
-    double emit = 0, optimize = 0, machineCode = 0;
+    double emit = 0, compile = 0, link = 0;
+    double optimizeThreadSeconds = 0, machineCodeThreadSeconds = 0;
+    unsigned threads = 1;
   };
   const Phases &phases() const { return phaseSeconds; }
   /// The host CPU the code was compiled for.

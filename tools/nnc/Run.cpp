@@ -144,10 +144,12 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     const CompiledProgram::Phases &p = code->phases();
     llvm::errs() << fmt::format(
         "compiled {} graphs for {} in {:.3f} s (graph passes {:.3f} s, LLVM "
-        "IR {:.3f} s, optimization {:.3f} s, machine code {:.3f} s)\n",
+        "IR {:.3f} s, optimization and machine code {:.3f} s on {} threads "
+        "[{:.3f} s + {:.3f} s of thread time], linking {:.3f} s)\n",
         program->module.numGraphs(), code->cpuName(),
         program->passSeconds + code->compileSeconds(), program->passSeconds,
-        p.emit, p.optimize, p.machineCode);
+        p.emit, p.compile, p.threads, p.optimizeThreadSeconds,
+        p.machineCodeThreadSeconds, p.link);
     if (options.emit)
       return 0;
     for (Graph &g : program->module.graphs())
