@@ -7,10 +7,11 @@ namespace nnc {
 const PassRegistry &PassRegistry::global() {
   static const PassRegistry registry = [] {
     PassRegistry r;
-    for (auto create : {createDeadCodeEliminationPass,
-                        createCommonSubexpressionEliminationPass,
-                        createCanonicalizePass, createAutodiffPass,
-                        createAdamPass, createSGDPass, createFusionPass}) {
+    for (auto create :
+         {createDeadCodeEliminationPass,
+          createCommonSubexpressionEliminationPass, createCanonicalizePass,
+          createAutodiffPass, createAdamPass, createSGDPass, createFusionPass,
+          createPerExampleResultsPass}) {
       std::string name = create()->name().str();
       r.add(name, create);
     }

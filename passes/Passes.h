@@ -13,6 +13,7 @@ std::unique_ptr<Pass> createAutodiffPass();
 std::unique_ptr<Pass> createAdamPass();
 std::unique_ptr<Pass> createSGDPass();
 std::unique_ptr<Pass> createFusionPass();
+std::unique_ptr<Pass> createPerExampleResultsPass();
 
 /// Erases ops whose results are unused and that have no side effects, in
 /// kernel bodies too. Returns how many it erased.

@@ -113,34 +113,55 @@ llvm::Error checkGraphFitsData(const Graph &g, const ImageDataset &data) {
 
 llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
                                     const ImageDataset &data) {
-  int64_t batch = batchOf(exec.eval->graph());
+  GraphExecutor &e = *exec.eval;
+  const Graph &g = e.graph();
+  int64_t batch = batchOf(g);
+  unsigned at[2];
+  const char *names[2] = {"loss", "accuracy"};
+  for (int k = 0; k < 2; ++k) {
+    const Value *v = g.lookupResult(names[k]);
+    if (!v || v->type() != TensorType(ElementType::F32, {batch}))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "evaluation graph '@" + g.name() + "' must return '" + names[k] +
+              "' per example, as f32[" + llvm::Twine(batch) + "]");
+    for (unsigned i = 0; i < g.resultNames().size(); ++i)
+      if (g.resultNames()[i] == names[k])
+        at[k] = i;
+  }
   auto batches = evaluationBatches(data.size(Split::Test), batch);
   if (!batches)
     return batches.takeError();
   std::vector<int64_t> order = fileOrder(data.size(Split::Test));
   Evaluation result;
   double lossSum = 0, correct = 0;
+  std::vector<int64_t> padded;
   for (const BatchRange &r : *batches) {
-    GraphExecutor *e = r.size() == batch ? exec.eval : exec.evalRemainder;
-    if (!e || batchOf(e->graph()) != r.size())
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "no evaluation graph for a batch of " +
-                                         llvm::Twine(r.size()));
     llvm::ArrayRef<int64_t> examples =
         llvm::ArrayRef<int64_t>(order).slice(r.begin, r.size());
+    if (r.size() < batch) {
+      // The last batch runs at full size, its last example repeated; only
+      // the rows of its own examples are counted.
+      padded.assign(examples.begin(), examples.end());
+      padded.resize(batch, examples.back());
+      examples = padded;
+    }
     auto writeBatch = [&](unsigned thread, unsigned threads) {
       auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
       data.fillImages(Split::Test, examples,
-                      static_cast<float *>(e->argument(0)), begin, end);
+                      static_cast<float *>(e.argument(0)), begin, end);
       if (thread == 0)
         data.fillLabels(Split::Test, examples,
-                        static_cast<int32_t *>(e->argument(1)));
+                        static_cast<int32_t *>(e.argument(1)));
     };
-    if (llvm::Error err = e->run(writeBatch))
+    if (llvm::Error err = e.run(writeBatch))
       return err;
-    auto [loss, accuracy] = lossAndAccuracy(*e);
-    lossSum += loss * r.size();
-    correct += accuracy * r.size();
+    HostTensor losses = e.result(at[0]);
+    HostTensor hits = e.result(at[1]);
+    for (int64_t i = 0; i < r.size(); ++i) {
+      lossSum += losses[i];
+      correct += hits[i];
+    }
     result.examples += r.size();
   }
   result.loss = lossSum / result.examples;

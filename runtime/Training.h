@@ -3,12 +3,13 @@
 // Drives executors over a data set: each training step writes a batch into
 // the step's argument buffers (images as x/255 floats, labels as i32) and
 // runs it; after each epoch, the evaluation graph runs over the whole test
-// set, a full-size graph for the full batches and a second one for the
-// remainder, so that every test image counts once.
+// set, its last batch padded to full size, and every test image counts
+// once.
 //
 // Convention: a model graph's first argument is the image batch (any shape
 // of batch x pixels), its second the labels (i32[batch]); it returns `loss`
-// and `accuracy`.
+// and `accuracy`, as scalars from the training graph and per example
+// (f32[batch]) from the evaluation graph.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_RUNTIME_TRAINING_H
@@ -64,16 +65,17 @@ struct TrainingReport {
 /// The graphs a training run needs, ready to run.
 struct TrainingExecutors {
   GraphExecutor *train = nullptr;
+  /// Returns `loss` and `accuracy` per example (passes/PerExampleResults).
   GraphExecutor *eval = nullptr;
-  /// For the last, smaller test batch; null when the batch divides the set.
-  GraphExecutor *evalRemainder = nullptr;
 };
 
 /// Checks that the graph's arguments fit the data set: images of the data
 /// set's size and i32 labels, with the same batch.
 llvm::Error checkGraphFitsData(const Graph &g, const ImageDataset &data);
 
-/// Runs the evaluation graphs over the whole test set.
+/// Runs the evaluation graph over the whole test set, in file order: every
+/// batch at the graph's size, the last one padded, and averages the loss
+/// and accuracy of the examples.
 llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
                                     const ImageDataset &data);
 

@@ -61,19 +61,16 @@ buildTrainingProgram(const ForwardBuilder &forward,
   if (!options.stopAfter.empty())
     return program;
 
-  std::vector<std::pair<std::string, int64_t>> evals{{"eval", options.batch}};
-  if (options.evalRemainder)
-    evals.push_back({"eval_remainder", options.evalRemainder});
-  for (auto &[name, batch] : evals) {
-    std::unique_ptr<Graph> g = forward(batch);
-    if (!g)
-      return nullptr;
-    g = runPasses(std::move(g), cleanup + fuse, options, diag, *program);
-    if (!g)
-      return nullptr;
-    g->setName(name);
-    program->module.addGraph(std::move(g));
-  }
+  std::unique_ptr<Graph> eval = forward(options.batch);
+  if (!eval)
+    return nullptr;
+  eval = runPasses(std::move(eval),
+                   "per-example-results," + std::string(cleanup) + fuse,
+                   options, diag, *program);
+  if (!eval)
+    return nullptr;
+  eval->setName("eval");
+  program->module.addGraph(std::move(eval));
 
   auto layout = StateLayout::fromModule(program->module);
   if (!layout) {

@@ -5,12 +5,13 @@
 //
 //   forward graph (batch B) --autodiff,<optimizer>,canonicalize,cse,dce,
 //                              fusion--> training step @train
-//   forward graph (batch B) --canonicalize,cse,dce,fusion--> @eval
-//   forward graph (batch R) --canonicalize,cse,dce,fusion--> @eval_remainder
-//     (R = the test set's size modulo B, when non-zero)
+//   forward graph (batch B) --per-example-results,canonicalize,cse,dce,
+//                              fusion--> evaluation step @eval
 //
-// then one StateLayout for all three, a memory plan each, and one LLVM
-// module compiled by the JIT. Each stage can be printed.
+// then one StateLayout for both, a memory plan each, and the LLVM modules
+// the JIT compiles. @eval returns its loss and metrics per example, so that
+// it runs the test set's last batch too, padded to B rows. Each stage can
+// be printed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_TOOLS_TRAININGPIPELINE_H
@@ -30,8 +31,6 @@ using ForwardBuilder = std::function<std::unique_ptr<Graph>(int64_t batch)>;
 
 struct PipelineOptions {
   int64_t batch = 32;
-  /// The size of the last evaluation batch; 0 when there is none.
-  int64_t evalRemainder = 0;
   /// The optimizer as a pass with options, e.g. "adam{lr=0.001}".
   std::string optimizer = "adam";
   /// Group ops into fused kernels (off: every op is its own kernel).
@@ -42,7 +41,7 @@ struct PipelineOptions {
 };
 
 struct TrainingProgram {
-  Module module; ///< @train, @eval and, if needed, @eval_remainder
+  Module module; ///< @train and @eval
   StateLayout layout;
   std::vector<std::unique_ptr<MemoryPlan>> plans; ///< per graph, in order
   std::vector<std::unique_ptr<PassManager>> passManagers; ///< for reports
@@ -50,7 +49,6 @@ struct TrainingProgram {
 
   Graph *train() const { return module.lookup("train"); }
   Graph *eval() const { return module.lookup("eval"); }
-  Graph *evalRemainder() const { return module.lookup("eval_remainder"); }
 };
 
 /// Runs the graph-level pipeline; returns null after reporting errors.

@@ -74,8 +74,9 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   if (!probe)
     return 1;
 
-  // The test set's size decides the evaluation graphs, so the data comes
-  // before the graphs; checkpoints are read before anything is compiled.
+  // The data is loaded and checked against the model first, and
+  // checkpoints are read before anything is compiled, so that bad input
+  // fails fast.
   std::optional<ImageDataset> data;
   bool needData = options.train || options.evaluate;
   if (needData) {
@@ -90,7 +91,6 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
 
   PipelineOptions popts;
   popts.batch = config.batchSize;
-  popts.evalRemainder = data ? data->size(Split::Test) % config.batchSize : 0;
   popts.optimizer = optimizerPass(config.optimizer);
   popts.fusion = options.fusion;
   popts.instrumentation = options.instrumentation;
@@ -183,8 +183,6 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       exec.train = e.get();
     else if (name == "eval")
       exec.eval = e.get();
-    else if (name == "eval_remainder")
-      exec.evalRemainder = e.get();
   }
 
   TrainingReport report;
