@@ -1,5 +1,4 @@
-//===- Compiler.h - Graphs to native code through LLVM's ORC JIT -*- C++
-//-*-===//
+//===- Compiler.h - Graphs to native code through LLVM's ORC JIT ----------===//
 //
 // Compiles every graph of a module, with its memory plan, to native code:
 // one step function per graph that runs its kernels in order over the

@@ -1,5 +1,4 @@
-//===- ContractionEmitter.h - Register-tiled products, in pieces -*- C++
-//-*-===//
+//===- ContractionEmitter.h - Register-tiled products, in pieces ----------===//
 //
 // The code generator of contraction kernels, C = op(A) op(B) with the
 // epilogue applied while C is still in registers. ContractionKernel.cpp

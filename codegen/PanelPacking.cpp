@@ -1,5 +1,4 @@
-//===- PanelPacking.cpp - A transposed B, packed for the tiles
-//-------------===//
+//===- PanelPacking.cpp - A transposed B, packed for the tiles ------------===//
 #include "codegen/ContractionEmitter.h"
 
 namespace nnc::codegen {

@@ -1,5 +1,4 @@
-//===- SparseContraction.cpp - Products over a mostly-zero A
-//---------------===//
+//===- SparseContraction.cpp - Products over a mostly-zero A --------------===//
 //
 // Tiles that visit only the depths where a row of A is not zero: a list of
 // them per tile, compressed out of the rows in registers, for A stored by

@@ -1,5 +1,4 @@
-//===- Arguments.h - Matching call arguments and reading constants -*- C++
-//-*-===//
+//===- Arguments.h - Matching call arguments and reading constants --------===//
 //
 // Every call in a model file -- a function, a layer, a loss, an optimizer, a
 // data set -- is checked against a Signature: parameters in positional

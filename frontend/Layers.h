@@ -1,5 +1,4 @@
-//===- Layers.h - Layers: calls that create their own parameters -*- C++
-//-*-===//
+//===- Layers.h - Layers: calls that create their own parameters ----------===//
 //
 // A layer is sugar over `param` and the primitive functions: `dense` creates
 // `<name>.weight` and `<name>.bias` through the same parameter mechanism as

@@ -1,5 +1,4 @@
-//===- Lowering.h - Semantic checks and lowering to the graph IR -*- C++
-//-*-===//
+//===- Lowering.h - Semantic checks and lowering to the graph IR ----------===//
 //
 // ModelLowering walks a model block statement by statement and builds its
 // forward graph:

@@ -1,5 +1,4 @@
-//===- MemoryPlan.h - Where every value of a compiled step lives -*- C++
-//-*-===//
+//===- MemoryPlan.h - Where every value of a compiled step lives ----------===//
 //
 // Code generation and the runtime agree on memory through these two plain
 // data structures, which passes/MemoryPlanning.cpp computes:

@@ -1,5 +1,4 @@
-//===- VerifyDiagnostics.h - Checking diagnostics against the source -*- C++
-//-*-===//
+//===- VerifyDiagnostics.h - Checking diagnostics against the source ------===//
 //
 // For `--verify-diagnostics`: the input says which diagnostics it expects, in
 // MLIR's syntax, and the tool checks that exactly those were produced:

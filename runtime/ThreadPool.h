@@ -1,5 +1,4 @@
-//===- ThreadPool.h - Persistent threads that run compiled steps -*- C++
-//-*-===//
+//===- ThreadPool.h - Persistent threads that run compiled steps ----------===//
 //
 // A training step takes tens of microseconds, so threads must not be created
 // or woken through the kernel per step: workers spin briefly waiting for the

@@ -1,5 +1,4 @@
-//===- Metrics.h - The metrics JSON every benchmarked system writes -*- C++
-//-*-===//
+//===- Metrics.h - The metrics JSON every benchmarked system writes -------===//
 //
 // Same schema as `nnc --metrics`, so the harness reads every system alike.
 //

@@ -1,5 +1,4 @@
-//===- OpenBlasMlp.h - A dense ReLU network's training step on BLAS -*- C++
-//-*-===//
+//===- OpenBlasMlp.h - A dense ReLU network's training step on BLAS -------===//
 //
 // The hand-written reference for nnc's generated code: the same training
 // step (dense layers with ReLU, softmax cross-entropy averaged over the

@@ -1,5 +1,4 @@
-//===- TrainingPipeline.h - From a forward graph to runnable steps -*- C++
-//-*-=//
+//===- TrainingPipeline.h - From a forward graph to runnable steps --------===//
 //
 // The compiler's pipeline as the driver runs it:
 //

@@ -1,5 +1,4 @@
-//===- Run.h - Compiling and running a model from the command line -*- C++
-//-*-===//
+//===- Run.h - Compiling and running a model from the command line --------===//
 //
 // What `nnc model.nn --train` does once the model is parsed: build the
 // training and evaluation graphs, print any stage asked for, compile them

@@ -1,5 +1,4 @@
-//===- TestFiles.h - Scratch directories and file builders for tests -*- C++
-//-*-//
+//===- TestFiles.h - Scratch directories and file builders for tests ------===//
 //
 // The runtime tests write real files: IDX files encoded here independently of
 // the reader, gzip-compressed with zlib, in a scratch directory that is
