@@ -16,14 +16,23 @@ std::optional<Operand> meanOfAll(CallContext &c, const Operand &x) {
   return c.emit(OpKind::ReduceMean, {x}, std::move(attrs));
 }
 
-std::optional<Operand> lowerCrossEntropy(CallContext &c) {
+/// The `logits` and `labels` arguments of a classification objective.
+std::optional<std::pair<Operand, Operand>> logitsAndLabels(CallContext &c) {
   auto logits = c.tensor("logits");
   if (!logits)
     return std::nullopt;
   auto labels = c.tensor("labels");
   if (!labels)
     return std::nullopt;
-  auto perExample = c.emit(OpKind::SoftmaxCrossEntropy, {*logits, *labels});
+  return std::make_pair(*logits, *labels);
+}
+
+std::optional<Operand> lowerCrossEntropy(CallContext &c) {
+  auto args = logitsAndLabels(c);
+  if (!args)
+    return std::nullopt;
+  auto perExample =
+      c.emit(OpKind::SoftmaxCrossEntropy, {args->first, args->second});
   if (!perExample)
     return std::nullopt;
   return meanOfAll(c, *perExample);
@@ -43,27 +52,25 @@ std::optional<Operand> lowerMeanSquaredError(CallContext &c) {
 }
 
 std::optional<Operand> lowerAccuracy(CallContext &c) {
-  auto logits = c.tensor("logits");
-  if (!logits)
+  auto args = logitsAndLabels(c);
+  if (!args)
     return std::nullopt;
-  auto labels = c.tensor("labels");
-  if (!labels)
-    return std::nullopt;
-  unsigned rank = logits->value->type().rank();
+  auto [logits, labels] = *args;
+  unsigned rank = logits.value->type().rank();
   if (rank == 0) {
     c.error("'accuracy' needs logits with a class axis, got " +
-            logits->value->type().str());
+            logits.value->type().str());
     return std::nullopt;
   }
   AttrDict argmaxAttrs;
   argmaxAttrs.set("axis", int64_t(rank - 1));
-  auto predicted = c.emit(OpKind::ArgMax, {*logits}, std::move(argmaxAttrs));
+  auto predicted = c.emit(OpKind::ArgMax, {logits}, std::move(argmaxAttrs));
   if (!predicted)
     return std::nullopt;
   AttrDict compareAttrs;
   compareAttrs.set("predicate", "eq");
   auto correct =
-      c.emit(OpKind::Compare, {*predicted, *labels}, std::move(compareAttrs));
+      c.emit(OpKind::Compare, {*predicted, labels}, std::move(compareAttrs));
   if (!correct)
     return std::nullopt;
   auto asFloat = c.emit(OpKind::Cast, {*correct}, {},

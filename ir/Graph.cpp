@@ -142,14 +142,19 @@ Op *Graph::terminator() const {
   return last->is(OpKind::Return) || last->is(OpKind::Yield) ? last : nullptr;
 }
 
-Value *Graph::lookupResult(llvm::StringRef name) const {
+std::optional<unsigned> Graph::resultIndex(llvm::StringRef name) const {
   Op *term = terminator();
   if (!term)
-    return nullptr;
+    return std::nullopt;
   for (unsigned i = 0; i < names.size() && i < term->numOperands(); ++i)
     if (names[i] == name)
-      return term->operand(i);
-  return nullptr;
+      return i;
+  return std::nullopt;
+}
+
+Value *Graph::lookupResult(llvm::StringRef name) const {
+  std::optional<unsigned> i = resultIndex(name);
+  return i ? terminator()->operand(*i) : nullptr;
 }
 
 Op *Graph::createOp(OpList::iterator before, OpKind kind,

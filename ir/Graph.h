@@ -24,6 +24,7 @@
 
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,8 @@ public:
   void setResultNames(std::vector<std::string> n) { names = std::move(n); }
   /// The returned value named `name`, or null.
   Value *lookupResult(llvm::StringRef name) const;
+  /// Its position among the terminator's operands.
+  std::optional<unsigned> resultIndex(llvm::StringRef name) const;
 
   /// The kernel op whose body this graph is; null for a top-level graph.
   Op *parentOp() const { return owner; }

@@ -37,9 +37,8 @@ std::pair<double, double> lossAndAccuracy(const GraphExecutor &exec) {
   double values[2] = {0, 0};
   const char *names[2] = {"loss", "accuracy"};
   for (int k = 0; k < 2; ++k)
-    for (unsigned i = 0; i < g.resultNames().size(); ++i)
-      if (g.resultNames()[i] == names[k])
-        values[k] = exec.scalarResult(i);
+    if (std::optional<unsigned> i = g.resultIndex(names[k]))
+      values[k] = exec.scalarResult(*i);
   return {values[0], values[1]};
 }
 
@@ -119,15 +118,14 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
   unsigned at[2];
   const char *names[2] = {"loss", "accuracy"};
   for (int k = 0; k < 2; ++k) {
-    const Value *v = g.lookupResult(names[k]);
-    if (!v || v->type() != TensorType(ElementType::F32, {batch}))
+    std::optional<unsigned> i = g.resultIndex(names[k]);
+    if (!i || g.terminator()->operand(*i)->type() !=
+                  TensorType(ElementType::F32, {batch}))
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
           "evaluation graph '@" + g.name() + "' must return '" + names[k] +
               "' per example, as f32[" + llvm::Twine(batch) + "]");
-    for (unsigned i = 0; i < g.resultNames().size(); ++i)
-      if (g.resultNames()[i] == names[k])
-        at[k] = i;
+    at[k] = *i;
   }
   auto batches = evaluationBatches(data.size(Split::Test), batch);
   if (!batches)
