@@ -180,14 +180,20 @@ void ImageDataset::prefetch(Split split, llvm::ArrayRef<int64_t> indices,
   const ImageSplit &s = get(split);
   const int64_t pixels = pixelsPerImage();
   const uint8_t *all = images(split).data();
+  // Into L2 (prefetcht1), not L1: a batch is a few hundred lines asked for
+  // at once, more than L1 has miss buffers for, and on Zen 4 many of the L1
+  // requests are lost. Reading half of 32 random MNIST images after 600 KB
+  // of other traffic took 4.3 us unprefetched, 3.1 + 0.7 (the prefetches
+  // themselves) with prefetcht0 and 2.2 + 0.6 with prefetcht1.
+  constexpr int kIntoL2 = 2;
   for (int64_t i : indices) {
     const uint8_t *src = all + i * pixels;
     if (pixelBegin < pixelEnd) {
       for (int64_t p = pixelBegin; p < pixelEnd; p += 64)
-        __builtin_prefetch(src + p);
-      __builtin_prefetch(src + pixelEnd - 1);
+        __builtin_prefetch(src + p, 0, kIntoL2);
+      __builtin_prefetch(src + pixelEnd - 1, 0, kIntoL2);
     }
-    __builtin_prefetch(s.labels.data() + i);
+    __builtin_prefetch(s.labels.data() + i, 0, kIntoL2);
   }
 }
 
