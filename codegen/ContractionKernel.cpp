@@ -308,6 +308,19 @@ void ContractionEmitter::forEachTileVector(
     Value *row0, Value *col0, Value *rowEnd,
     llvm::ArrayRef<llvm::AllocaInst *> acc, llvm::AllocaInst *tile,
     llvm::function_ref<void(Value *, Value *, const TileColumn &)> finish) {
+  if (rowTile * vectorsPerTile <= kMaxUnrolledEpilogueVectors) {
+    for (int64_t r = 0; r < rowTile; ++r) {
+      Value *row = b.CreateAdd(row0, kb.index(r));
+      for (int64_t v = 0; v < vectorsPerTile; ++v) {
+        TileColumn c = tileColumn(col0, kb.index(v));
+        Value *sum = b.CreateLoad(vt, acc[r * vectorsPerTile + v]);
+        kb.ifThen(
+            b.CreateAnd(b.CreateICmpSLT(row, rowEnd), c.valid),
+            [&] { finish(sum, row, c); }, "tile.store");
+      }
+    }
+    return;
+  }
   for (int64_t i = 0; i < rowTile * vectorsPerTile; ++i)
     b.CreateStore(b.CreateLoad(vt, acc[i]),
                   b.CreateConstInBoundsGEP1_64(vt, tile, i));
