@@ -93,7 +93,9 @@ ImageDataset::create(llvm::StringRef name, int64_t height, int64_t width,
         split == Split::Train ? ds.trainPixels : ds.testPixels;
     pixels = AlignedBuffer(s.images.size());
     std::memcpy(pixels.data(), s.images.data(), s.images.size());
-    s.images = {};
+    // Frees the bytes: assigning {} would keep the vector's capacity, 47 MB
+    // for MNIST's training images.
+    std::vector<uint8_t>().swap(s.images);
   }
   return ds;
 }
