@@ -132,6 +132,38 @@ def load_average():
         return None
 
 
+def cross_core_round_trip(probe):
+    """A cache line's round trip between the first two CPUs, in ns, or None
+    (one CPU, or no probe). On a virtual machine it moves from run to run:
+    tens of ns with the two CPUs on neighbouring cores, hundreds when the
+    hypervisor has put them far apart, and then every barrier and every
+    line one thread writes and another reads costs that much more."""
+    if not probe.is_file():
+        return None
+    try:
+        done = subprocess.run([str(probe)], capture_output=True, text=True,
+                              timeout=10)
+        return float(done.stdout) if done.returncode == 0 else None
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+
+
+def summarise_round_trips(results):
+    values = [r["cross_core_round_trip_ns"] for r in results
+              if r.get("cross_core_round_trip_ns")]
+    if not values:
+        return None
+    return {"min": min(values), "median": statistics.median(values),
+            "max": max(values)}
+
+
+def print_round_trips(summary):
+    if summary:
+        say(f"  cores apart (a cache line's round trip, before each run): "
+            f"{summary['min']:.0f}-{summary['max']:.0f} ns, median "
+            f"{summary['median']:.0f}")
+
+
 def run_command(run, env, timeout):
     """(returncode or None on timeout, stdout, stderr, wall seconds)."""
     start = time.perf_counter()
@@ -290,7 +322,11 @@ def main():
     if ("openblas" in args.systems and not paths.openblas.is_file()
             and not args.no_build and not args.openblas):
         say(f"bench: building openblas_mlp in {args.build_dir}")
-        err = sysdefs.build_openblas(args.build_dir)
+        err = sysdefs.build_target(args.build_dir, "openblas_mlp")
+        if err:
+            say(f"bench: {err}")
+    if not paths.probe.is_file() and not args.no_build:
+        err = sysdefs.build_target(args.build_dir, "cross_core_probe")
         if err:
             say(f"bench: {err}")
 
@@ -338,10 +374,12 @@ def main():
             run = system.command(paths, w, t, epochs_of[w.key], args.seed,
                                  inits[w.key][0], metrics_path, extra)
             head = f"[{n}/{len(plan)}] {w.key} {system.label}, {t} thread(s), rep {rep + 1}"
+            apart = cross_core_round_trip(paths.probe)
             code, stdout, stderr, wall = run_command(run, env, args.timeout)
             record = {"workload": w.key, "model": w.name, "system": key,
                       "threads": t, "rep": rep + 1, "argv": run.argv,
-                      "wall_seconds": wall, "ok": False, "error": None}
+                      "wall_seconds": wall, "ok": False, "error": None,
+                      "cross_core_round_trip_ns": apart}
             if code != 0:
                 status = "timed out" if code is None else f"exit status {code}"
                 record["error"] = f"{status}: {tail(stderr or stdout)}"
@@ -358,7 +396,8 @@ def main():
             results.append(record)
             if record["ok"]:
                 say(f"{head}: {record['s_per_epoch']:.3f} s/epoch, test accuracy "
-                    f"{100 * record['metrics']['test_accuracy']:.2f}%")
+                    f"{100 * record['metrics']['test_accuracy']:.2f}%"
+                    + (f", cores {apart:.0f} ns apart" if apart else ""))
             else:
                 failed[(key, w.key, t)] = record["error"]
                 say(f"{head}: FAILED, skipping it from now on\n    "
@@ -366,11 +405,13 @@ def main():
 
     info["load_average_end"] = load_average()
     rows = summarise(results, workloads, args)
+    info["cross_core_round_trip_ns"] = summarise_round_trips(results)
     for (key, wkey), why in skipped.items():
         for r in rows:
             if r["system"] == key and r["workload"] == wkey:
                 r["error"] = f"skipped: {why}"
     print_table(rows, workloads, args)
+    print_round_trips(info["cross_core_round_trip_ns"])
 
     out_dir = Path(args.results)
     out_dir.mkdir(parents=True, exist_ok=True)

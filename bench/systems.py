@@ -20,6 +20,7 @@ class Paths:
     nnc: Path
     openblas: Path
     data_root: Path  # holds mnist/
+    probe: Path  # cross_core_probe
 
 
 @dataclass
@@ -126,12 +127,13 @@ def default_paths(build_dir, nnc=None, openblas=None, data_root=None):
         nnc=Path(nnc) if nnc else build / "bin" / "nnc",
         openblas=Path(openblas) if openblas else build / "bin" / "openblas_mlp",
         data_root=Path(root),
+        probe=build / "bin" / "cross_core_probe",
     )
 
 
-def build_openblas(build_dir):
-    """Builds the OpenBLAS reference in an existing build directory; returns
-    an error message or None."""
+def build_target(build_dir, target):
+    """Builds one of bench/'s targets (openblas_mlp, cross_core_probe) in an
+    existing build directory; returns an error message or None."""
     if not (Path(build_dir) / "build.ninja").is_file() and not (
             Path(build_dir) / "Makefile").is_file():
         return f"{build_dir} is not a configured build directory"
@@ -140,9 +142,9 @@ def build_openblas(build_dir):
         return "cmake not found"
     import subprocess
     done = subprocess.run([cmake, "--build", str(build_dir), "--target",
-                           "openblas_mlp", "-j", "2"], capture_output=True,
+                           target, "-j", "2"], capture_output=True,
                           text=True)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-10:])
-        return f"building openblas_mlp failed:\n{tail}"
+        return f"building {target} failed:\n{tail}"
     return None
