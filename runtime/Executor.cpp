@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <x86intrin.h>
 
 namespace nnc {
 
@@ -18,6 +19,9 @@ JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
   if (step.profiled) {
     cyclesBefore = cycles;
     best.assign(step.kernelNames.size(), UINT64_MAX);
+    writes.writing.assign(pool.size(), 0);
+    writes.waiting.assign(pool.size(), 0);
+    writeTicks.assign(kTicksStride * pool.size(), 0);
   }
 }
 
@@ -58,14 +62,36 @@ llvm::Error JitExecutor::run(ArgumentWriter write) {
   ++runCount;
   StepFunction fn = step.function;
   unsigned threads = pool.size();
+  if (!step.profiled) {
+    pool.run([&](unsigned thread) {
+      write(thread, threads);
+      ThreadPool::barrier(&pool);
+      StepContext ctx = contextOf(thread);
+      fn(&ctx);
+    });
+    return llvm::Error::success();
+  }
   pool.run([&](unsigned thread) {
+    uint64_t t0 = __rdtsc();
     write(thread, threads);
+    uint64_t t1 = __rdtsc();
     ThreadPool::barrier(&pool);
+    uint64_t *mine = writeTicks.data() + thread * kTicksStride;
+    mine[0] = t1 - t0;
+    mine[1] = __rdtsc() - t1;
     StepContext ctx = contextOf(thread);
     fn(&ctx);
   });
-  if (step.profiled)
-    recordBestCycles();
+  uint64_t slowest = 0;
+  for (unsigned t = 0; t < threads; ++t) {
+    const uint64_t *ticks = writeTicks.data() + t * kTicksStride;
+    writes.writing[t] += ticks[0];
+    writes.waiting[t] += ticks[1];
+    slowest = std::max(slowest, ticks[0]);
+  }
+  writes.best = std::min(writes.best, slowest);
+  ++writes.runs;
+  recordBestCycles();
   return llvm::Error::success();
 }
 

@@ -72,6 +72,16 @@ public:
   /// it took, on its slowest thread. Unlike the totals, this is what the
   /// code costs when nothing else on the machine interferes.
   llvm::ArrayRef<uint64_t> bestKernelCycles() const { return best; }
+  /// When compiled with profiling, the runtime's part of run(write): per
+  /// thread, ticks spent writing the arguments and waiting at the barrier
+  /// after; and the fewest ticks one run's writing took on its slowest
+  /// thread. Zero when no run wrote its arguments.
+  struct ArgumentWriteCycles {
+    std::vector<uint64_t> writing, waiting;
+    uint64_t best = UINT64_MAX;
+    int64_t runs = 0;
+  };
+  const ArgumentWriteCycles &argumentWriteCycles() const { return writes; }
   unsigned numThreads() const { return pool.size(); }
   int64_t runs() const { return runCount; }
   const CompiledStep &compiledStep() const { return step; }
@@ -89,6 +99,10 @@ private:
   /// Each thread's counters start on their own cache line.
   size_t cyclesStride;
   std::vector<uint64_t> cycles, cyclesBefore, best;
+  ArgumentWriteCycles writes;
+  /// One run's ticks writing and waiting, a cache line per thread.
+  static constexpr size_t kTicksStride = 64 / sizeof(uint64_t);
+  std::vector<uint64_t> writeTicks;
   int64_t runCount = 0;
 };
 

@@ -44,16 +44,28 @@ void printProfile(llvm::raw_ostream &os, const JitExecutor &exec) {
       waits += double(c[2 * k]) / hz / threads;
     }
   }
-  double total = waits;
+  // The runtime's part of a step: writing the batch, and the wait at the
+  // barrier after it.
+  const JitExecutor::ArgumentWriteCycles &writes = exec.argumentWriteCycles();
+  double writeSlowest = 0, writeMean = 0;
+  for (unsigned t = 0; t < threads && writes.runs; ++t) {
+    double work = double(writes.writing[t]) / hz;
+    writeSlowest = std::max(writeSlowest, work);
+    writeMean += work / threads;
+    waits += double(writes.waiting[t]) / hz / threads;
+  }
+  unsigned barriersPerStep = step.barriers + (writes.runs ? 1 : 0);
+  double total = waits + writeSlowest;
   for (double s : slowest)
     total += s;
   auto perStep = [&](double seconds) {
     return calls ? 1e6 * seconds / calls : 0.0;
   };
   os << fmt::format("profile of @{}: {} steps on {} thread{}, {:.3f} s in "
-                    "kernels and barriers, {:.1f} us per step\n",
+                    "{}kernels and barriers, {:.1f} us per step\n",
                     step.graphName, calls, threads, threads == 1 ? "" : "s",
-                    total, perStep(total));
+                    total, writes.runs ? "writing the batch, " : "",
+                    perStep(total));
   os << fmt::format("  {:<44} {:>9} {:>6} {:>8} {:>10} {:>9} {:>8} {:>7} "
                     "{:>8}\n",
                     "kernel", "total ms", "share", "best us", "MFLOP/call",
@@ -74,8 +86,16 @@ void printProfile(llvm::raw_ostream &os, const JitExecutor &exec) {
                       perCall > 0 ? cost.bytes / perCall / 1e9 : 0.0,
                       seconds > 0 ? 100 * mean[k] / seconds : 100.0);
   }
+  if (writes.runs)
+    os << fmt::format(
+        "  {:<44} {:>9.1f} {:>5.1f}% {:>8.1f} {:>10} {:>9} {:>8} {:>7} "
+        "{:>7.0f}%\n",
+        "writing the batch (runtime)", 1e3 * writeSlowest,
+        total > 0 ? 100 * writeSlowest / total : 0.0,
+        1e6 * double(writes.best) / hz, "", "", "", "",
+        writeSlowest > 0 ? 100 * writeMean / writeSlowest : 100.0);
   os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}%\n",
-                    fmt::format("barrier waits ({} per step)", step.barriers),
+                    fmt::format("barrier waits ({} per step)", barriersPerStep),
                     1e3 * waits, total > 0 ? 100 * waits / total : 0.0);
   os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}% {:>8} {:>10.3f} {:>9} "
                     "{:>8.1f}\n",

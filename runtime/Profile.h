@@ -16,7 +16,9 @@ double cycleCounterFrequency();
 /// share of the step, FLOPs and bytes per call, GFLOP/s and GB/s, and how
 /// evenly its threads shared the work (their mean time over the slowest's).
 /// The time of a kernel is its slowest thread's; the waits at barriers make
-/// a row of their own, so the shares add up to the step.
+/// a row of their own, and so does the runtime's writing of the batch when
+/// the runs wrote it (JitExecutor::run(write)), so the shares add up to the
+/// step.
 void printProfile(llvm::raw_ostream &os, const JitExecutor &exec);
 
 } // namespace nnc

@@ -134,9 +134,14 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
   Evaluation result;
   double lossSum = 0, correct = 0;
   std::vector<int64_t> padded;
-  for (const BatchRange &r : *batches) {
+  for (size_t b = 0; b < batches->size(); ++b) {
+    const BatchRange &r = (*batches)[b];
     llvm::ArrayRef<int64_t> examples =
         llvm::ArrayRef<int64_t>(order).slice(r.begin, r.size());
+    llvm::ArrayRef<int64_t> nextExamples;
+    if (b + 1 < batches->size())
+      nextExamples = llvm::ArrayRef<int64_t>(order).slice(
+          (*batches)[b + 1].begin, (*batches)[b + 1].size());
     if (r.size() < batch) {
       // The last batch runs at full size, its last example repeated; only
       // the rows of its own examples are counted.
@@ -151,6 +156,7 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
       if (thread == 0)
         data.fillLabels(Split::Test, examples,
                         static_cast<int32_t *>(e.argument(1)));
+      data.prefetch(Split::Test, nextExamples, begin, end);
     };
     if (llvm::Error err = e.run(writeBatch))
       return err;
