@@ -36,7 +36,22 @@ void initializeNativeTarget() {
 }
 
 /// The host CPU with every feature it has, so AVX-512 is used where present.
-llvm::orc::JITTargetMachineBuilder hostMachine(codegen::TargetInfo &info) {
+llvm::CodeGenOptLevel codeGenOptLevel(unsigned level) {
+  switch (level) {
+  case 0:
+    return llvm::CodeGenOptLevel::None;
+  case 1:
+    return llvm::CodeGenOptLevel::Less;
+  case 2:
+    return llvm::CodeGenOptLevel::Default;
+  default:
+    assert(level == 3 && "machine code optimisation levels are 0 to 3");
+    return llvm::CodeGenOptLevel::Aggressive;
+  }
+}
+
+llvm::orc::JITTargetMachineBuilder hostMachine(codegen::TargetInfo &info,
+                                               unsigned optLevel) {
   llvm::orc::JITTargetMachineBuilder jtmb(
       llvm::Triple(llvm::sys::getProcessTriple()));
   info.cpu = llvm::sys::getHostCPUName().str();
@@ -46,7 +61,7 @@ llvm::orc::JITTargetMachineBuilder hostMachine(codegen::TargetInfo &info) {
   info.features = features.getString();
   jtmb.setCPU(info.cpu);
   jtmb.addFeatures(features.getFeatures());
-  jtmb.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  jtmb.setCodeGenOptLevel(codeGenOptLevel(optLevel));
   // What LLJIT picks for JITLink on x86-64 ELF when left unset; stated here
   // so that the target machines that optimise and print assembly (made
   // before the JIT) generate the code the JIT does.
@@ -259,7 +274,8 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
   initializeNativeTarget();
   std::unique_ptr<CompiledProgram> program(new CompiledProgram());
   codegen::TargetInfo target;
-  llvm::orc::JITTargetMachineBuilder jtmb = hostMachine(target);
+  llvm::orc::JITTargetMachineBuilder jtmb =
+      hostMachine(target, options.machineOptLevel);
   program->cpu = target.cpu;
   auto tm = jtmb.createTargetMachine();
   if (!tm)

@@ -33,6 +33,11 @@ struct CodegenOptions {
   /// Widest vector LLVM's vectorisers should prefer, in bits; 0 leaves it
   /// to the target (256 on AVX-512 machines unless told otherwise).
   unsigned preferVectorWidth = 0;
+  /// How hard LLVM's code generator works (nnc's -O0 to -O3): its
+  /// CodeGenOptLevel None, Less, Default or Aggressive. No level changes a
+  /// result: none reassociates or contracts floating point. The IR passes
+  /// are the same at every level (docs/codegen.md has the trade-off).
+  unsigned machineOptLevel = 3;
   /// Count each kernel's cycles into StepContext::kernelCycles.
   bool profile = false;
   /// In kernels that compute a variable's next value (the optimizer's

@@ -131,6 +131,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     copts.profile = options.profile;
     copts.fastUpdates = options.fastUpdates;
     copts.preferVectorWidth = options.preferVectorWidth;
+    copts.machineOptLevel = options.machineOptLevel;
     if (options.emit == Stage::LLVM)
       copts.printLLVM = &out;
     if (options.emit == Stage::OptimizedLLVM)

@@ -30,6 +30,7 @@ struct RunOptions {
   bool profile = false;
   bool fastUpdates = false;
   unsigned preferVectorWidth = 0;
+  unsigned machineOptLevel = 3; ///< -O0 to -O3
   std::string load, save, metrics, lossTrace;
   bool progressBar = false;
   bool timePasses = false;

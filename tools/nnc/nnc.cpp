@@ -140,6 +140,12 @@ cl::opt<bool> fastUpdates(
 cl::opt<bool> profile("profile",
                       cl::desc("Report each kernel's time, FLOPs and bytes"),
                       cl::cat(engineCategory));
+cl::opt<char> machineOptLevel(
+    "O",
+    cl::desc("How hard the code generator works: -O0, -O1, -O2 or -O3 (the "
+             "default); every level computes the same results"),
+    cl::Prefix, cl::init('3'), cl::value_desc("level"),
+    cl::cat(engineCategory));
 cl::opt<unsigned> vectorWidth(
     "prefer-vector-width",
     cl::desc("Widest vectors the compiled code uses, in bits (256, 512)"),
@@ -216,6 +222,7 @@ RunOptions runOptions() {
   o.profile = profile;
   o.fastUpdates = fastUpdates;
   o.preferVectorWidth = vectorWidth;
+  o.machineOptLevel = unsigned(machineOptLevel - '0');
   o.load = loadPath;
   o.save = savePath;
   o.metrics = metricsPath;
@@ -244,6 +251,9 @@ std::string checkOptions() {
   if (evaluateOnly && train)
     return "--eval evaluates without training; --train evaluates after "
            "training: use one";
+  if (machineOptLevel < '0' || machineOptLevel > '3')
+    return "-O takes 0, 1, 2 or 3 (-O" + std::string(1, machineOptLevel) +
+           " given)";
   if (vectorWidth.getNumOccurrences() && vectorWidth != 256 &&
       vectorWidth != 512)
     return "--prefer-vector-width must be 256 or 512";
