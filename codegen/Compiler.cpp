@@ -35,7 +35,7 @@ void initializeNativeTarget() {
   });
 }
 
-/// The host CPU with every feature it has, so AVX-512 is used where present.
+/// nnc's -O level as LLVM's code generator's.
 llvm::CodeGenOptLevel codeGenOptLevel(unsigned level) {
   switch (level) {
   case 0:
@@ -50,6 +50,7 @@ llvm::CodeGenOptLevel codeGenOptLevel(unsigned level) {
   }
 }
 
+/// The host CPU with every feature it has, so AVX-512 is used where present.
 llvm::orc::JITTargetMachineBuilder hostMachine(codegen::TargetInfo &info,
                                                unsigned optLevel) {
   llvm::orc::JITTargetMachineBuilder jtmb(

@@ -60,8 +60,8 @@ constexpr int64_t kMinSplitDepthBytes = 64 << 10;
 /// Tiles of at most this many vectors run their epilogue unrolled, the sums
 /// staying in registers; larger tiles run it in a loop over a buffer, which
 /// generates the epilogue once. Unrolled, the seed model's weight gradient
-/// with its Adam update (one row of 8 vectors, depth 32) took 21.8-22.2 us
-/// against 24.2-24.9 (best calls of an epoch, two threads, interleaved):
+/// with its Adam update (one row of 8 vectors, depth 32) took 21.7-22.6 us
+/// against 23.7-24.8 (best calls of an epoch, two threads, interleaved):
 /// its depth loop is short, so the epilogue's loop and the round trip
 /// through the buffer were a tenth of the kernel. Unrolling the wide
 /// model's two-row tiles made compiling 20 ms slower and no kernel faster.
