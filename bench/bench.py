@@ -158,10 +158,12 @@ def summarise_round_trips(results):
 
 
 def print_round_trips(summary):
-    if summary:
-        say(f"  cores apart (a cache line's round trip, before each run): "
-            f"{summary['min']:.0f}-{summary['max']:.0f} ns, median "
-            f"{summary['median']:.0f}")
+    if not summary:
+        return
+    low, high = f"{summary['min']:.0f}", f"{summary['max']:.0f}"
+    spread = (f"{low} ns" if low == high else
+              f"{low}-{high} ns, median {summary['median']:.0f}")
+    say(f"  cores apart (a cache line's round trip, before each run): {spread}")
 
 
 def run_command(run, env, timeout):
