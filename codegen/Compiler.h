@@ -46,6 +46,10 @@ struct CodegenOptions {
   /// result. Off by default: on Zen 4 the exact instructions are as fast or
   /// faster (see docs/codegen.md).
   bool fastUpdates = false;
+  /// Store an argument of the graph blocked by the threads that own its
+  /// columns when only kernels that read it by owner read it (see
+  /// CompiledStep::argumentsBlockedByOwner). Off only to compare layouts.
+  bool blockArgumentsByOwner = true;
   /// In matrix products whose left operand is probably mostly zeros (the
   /// model's inputs, relu outputs), skip the depths at which a row tile of
   /// it is all zeros. The sums are unchanged: a skipped term is 0 * b (only
@@ -74,6 +78,13 @@ struct CompiledStep {
   bool profiled = false;
   /// The thread scratch memory the step needs per thread (StepContext).
   int64_t threadScratchBytes = 0;
+  /// Per argument of the graph: whether the step expects it blocked by
+  /// owner. Viewed as [rows, columns] (its first dimension by the rest),
+  /// the columns split between the threads by nnc::ownedRows, thread t's
+  /// columns [c0, c1) of row r are at element rows * c0 + r * (c1 - c0) +
+  /// (c - c0): each thread's part of the batch in pages of its own. With
+  /// one thread that is the usual row-major layout.
+  std::vector<bool> argumentsBlockedByOwner;
 };
 
 class CompiledProgram {

@@ -70,6 +70,21 @@ constexpr int64_t kMaxUnrolledEpilogueVectors = 8;
 /// masks of their non-zero depths: a few 64-bit words per row.
 constexpr int64_t kMaxMaskedDepth = 256;
 
+/// A product's shape: C [m, n] = op(A) [m, depth] op(B) [depth, n], with
+/// A stored transposed (ta) or B (tb).
+struct ContractionShape {
+  int64_t m = 0, n = 0, depth = 0;
+  bool ta = false, tb = false;
+  static ContractionShape of(const KernelFormInfo &info);
+};
+
+/// See ContractionEmitter::splitsDepth; `threaded` when the kernel has a
+/// barrier to call.
+bool splitsDepth(const ContractionShape &s, bool threaded);
+/// See ContractionEmitter::usesDepthMasks.
+bool usesDepthMasks(const ContractionShape &s, unsigned vectorWidth,
+                    bool skipZeros);
+
 class ContractionEmitter : KernelSite {
 public:
   ContractionEmitter(KernelBuilder &kb, const Graph &body,
@@ -87,7 +102,9 @@ private:
   /// the weight that it also updates (see KernelBuilder::ownedRows), where
   /// splitting the output's columns would have every step move a quarter
   /// of the weight between cores, twice.
-  bool splitsDepth() const;
+  bool splitsDepth() const {
+    return codegen::splitsDepth({m, n, depth, ta, tb}, threads.barrier);
+  }
 
   /// Each thread sums its own rows of the depth into a partial C in the
   /// thread scratch memory; after a barrier, each adds up every thread's
@@ -102,7 +119,9 @@ private:
   /// per tile of four rows took a scalar pass over the depth per tile and
   /// visited every depth where any of the four rows was non-zero (28% of
   /// them on MNIST, against 19% for one row).
-  bool usesDepthMasks() const;
+  bool usesDepthMasks() const {
+    return codegen::usesDepthMasks({m, n, depth, ta, tb}, vw, skipZeros);
+  }
 
   unsigned depthMaskBits() const { return depth <= 32 ? 32 : 64; }
 
@@ -198,11 +217,23 @@ private:
 
   /// A(i, k) as a scalar.
   Value *aElement(Value *i, Value *k) {
-    int64_t aCols = a.type.dim(1);
-    Value *index = ta ? b.CreateAdd(b.CreateMul(k, kb.index(aCols)), i)
-                      : b.CreateAdd(b.CreateMul(i, kb.index(aCols)), k);
-    return a.load(kb, index);
+    Value *index = ta ? b.CreateAdd(b.CreateMul(k, aRowStride()), i)
+                      : b.CreateAdd(b.CreateMul(i, aRowStride()), k);
+    if (!aOrigin)
+      return a.load(kb, index);
+    return b.CreateLoad(ft, b.CreateInBoundsGEP(ft, aOrigin, index));
   }
+
+  /// Where A's stored rows start and how far apart they are: A's buffer
+  /// and its column count, or for an A blocked by owner (ContractionOptions
+  /// ::aBlockedByOwner) this thread's block, shifted so that its own
+  /// columns keep their indices, and the block's width.
+  Value *aBase() { return aOrigin ? aOrigin : a.ptr; }
+  Value *aRowStride() { return aStride ? aStride : kb.index(a.type.dim(1)); }
+  /// Points A's accesses at this thread's block, for an A blocked by
+  /// owner: `rows` stored rows, of which this thread owns the columns
+  /// [begin, end).
+  void useOwnBlockOfA(int64_t rows, Value *begin, Value *end);
 
   /// The column of vector `v` of a tile, whether it starts inside the
   /// matrix, and the lanes inside it (null when every column is).
@@ -279,6 +310,8 @@ private:
   bool ta = false, tb = false;
   int64_t m = 0, n = 0, depth = 0;
   TensorRef a, bIn;
+  bool aBlocked = false;
+  Value *aOrigin = nullptr, *aStride = nullptr;
   llvm::AllocaInst *panel = nullptr;
   llvm::AllocaInst *depthList = nullptr, *depthCount = nullptr;
   llvm::Type *ft = nullptr;

@@ -22,6 +22,24 @@
 
 namespace nnc::codegen {
 
+ContractionShape ContractionShape::of(const KernelFormInfo &info) {
+  const Op &mm = *info.matmul;
+  ContractionShape s;
+  s.ta = mm.attrs().getBool("transpose_a");
+  s.tb = mm.attrs().getBool("transpose_b");
+  s.m = info.space[0];
+  s.n = info.space[1];
+  s.depth = s.ta ? mm.operand(0)->type().dim(0) : mm.operand(0)->type().dim(1);
+  return s;
+}
+
+bool contractionReadsAByOwner(const KernelFormInfo &info,
+                              const ContractionOptions &options) {
+  ContractionShape s = ContractionShape::of(info);
+  return (splitsDepth(s, /*threaded=*/true) && !s.ta) ||
+         usesDepthMasks(s, options.vectorWidth, options.skipZeroRows);
+}
+
 ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
                                        const KernelFormInfo &info,
                                        llvm::ArrayRef<TensorRef> inputs,
@@ -30,13 +48,15 @@ ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
                                        const ContractionOptions &options)
     : KernelSite{kb, kb.builder(), body, info, inputs, outputs, threads},
       vw(options.vectorWidth), skipZeros(options.skipZeroRows),
-      compressInRegisters(options.avx512Compress) {
+      compressInRegisters(options.avx512Compress),
+      aBlocked(options.aBlockedByOwner) {
   const Op &mm = *info.matmul;
-  ta = mm.attrs().getBool("transpose_a");
-  tb = mm.attrs().getBool("transpose_b");
-  m = info.space[0];
-  n = info.space[1];
-  depth = ta ? mm.operand(0)->type().dim(0) : mm.operand(0)->type().dim(1);
+  ContractionShape shape = ContractionShape::of(info);
+  ta = shape.ta;
+  tb = shape.tb;
+  m = shape.m;
+  n = shape.n;
+  depth = shape.depth;
   for (unsigned i = 0; i < body.numArguments(); ++i)
     argIndex[body.argument(i)] = i;
   a = inputs[argIndex.lookup(mm.operand(0))];
@@ -85,6 +105,8 @@ void ContractionEmitter::emit() {
     emitWithDepthMasks();
     return;
   }
+  assert(!aBlocked && "A blocked by owner, read by a kernel that does not "
+                      "read it by owner");
   pickScratch();
 
   // Rows to threads when there are enough to balance: each thread then
@@ -165,6 +187,10 @@ void ContractionEmitter::emitSplitDepth(int64_t colTiles, int64_t rowTiles) {
   scratch = partialOf(tid);
 
   auto [kBegin, kEnd] = kb.ownedRows(depth, threads.index, threads.count);
+  if (aBlocked) {
+    assert(!ta && "A blocked by owner, split by the rows it is stored in");
+    useOwnBlockOfA(m, kBegin, kEnd);
+  }
   // At least one block, so that a thread without depth stores zeros.
   Value *blocks = b.CreateBinaryIntrinsic(
       llvm::Intrinsic::smax, kb.index(1),
@@ -435,10 +461,17 @@ void ContractionEmitter::pickScratch() {
   }
 }
 
-bool ContractionEmitter::splitsDepth() const {
-  return threads.barrier && !tb && m < kMinRowsToSplit &&
-         depth >= kMinSplitDepth &&
-         depth * n * int64_t(sizeof(float)) >= kMinSplitDepthBytes;
+bool splitsDepth(const ContractionShape &s, bool threaded) {
+  return threaded && !s.tb && s.m < kMinRowsToSplit &&
+         s.depth >= kMinSplitDepth &&
+         s.depth * s.n * int64_t(sizeof(float)) >= kMinSplitDepthBytes;
+}
+
+void ContractionEmitter::useOwnBlockOfA(int64_t rows, Value *begin,
+                                        Value *end) {
+  aOrigin =
+      b.CreateInBoundsGEP(ft, a.ptr, b.CreateMul(kb.index(rows - 1), begin));
+  aStride = b.CreateSub(end, begin);
 }
 
 void emitContractionKernel(KernelBuilder &kb, const Graph &body,

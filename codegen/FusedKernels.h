@@ -58,7 +58,23 @@ struct ContractionOptions {
   bool skipZeroRows = false;
   /// The target has AVX-512's compress for vectors of vectorWidth i32.
   bool avx512Compress = false;
+  /// The left operand, a [rows, columns] buffer, is stored blocked by the
+  /// threads that own its columns (nnc::ownedRows over the columns): thread
+  /// t's columns [c0, c1) of every row lie together, row after row, from
+  /// element rows * c0, so that no page holds two threads' elements. Only
+  /// for a kernel that contractionReadsAByOwner.
+  bool aBlockedByOwner = false;
 };
+
+/// Whether a contraction kernel reads its left operand, viewed as the
+/// [rows, columns] buffer it is stored in, only in the columns that the
+/// reading thread owns (nnc::ownedRows): a product whose threads split the
+/// depth (A stored by rows: the batch times the first layer's weight), or
+/// a weight gradient over rows with bit masks (A stored transposed: X^T
+/// dY, each thread the rows of the weight it owns). Such an operand may be
+/// stored blocked by owner (ContractionOptions::aBlockedByOwner).
+bool contractionReadsAByOwner(const KernelFormInfo &info,
+                              const ContractionOptions &options);
 
 void emitContractionKernel(KernelBuilder &kb, const Graph &body,
                            const KernelFormInfo &info,

@@ -14,10 +14,10 @@
 
 namespace nnc::codegen {
 
-bool ContractionEmitter::usesDepthMasks() const {
-  int64_t vectors = (n + vw - 1) / vw;
-  return skipZeros && ta && !tb && depth <= kMaxMaskedDepth && vectors >= 4 &&
-         m >= kMinRowsToSplit;
+bool usesDepthMasks(const ContractionShape &s, unsigned vw, bool skipZeros) {
+  int64_t vectors = (s.n + vw - 1) / vw;
+  return skipZeros && s.ta && !s.tb && s.depth <= kMaxMaskedDepth &&
+         vectors >= 4 && s.m >= kMinRowsToSplit;
 }
 
 void ContractionEmitter::emitWithDepthMasks() {
@@ -49,6 +49,8 @@ void ContractionEmitter::emitWithDepthMasks() {
   llvm::AllocaInst *tile = tileBuffer();
 
   auto [rowBegin, rowEnd] = kb.ownedRows(m, threads.index, threads.count);
+  if (aBlocked)
+    useOwnBlockOfA(depth, rowBegin, rowEnd);
   Value *magnitude = b.CreateVectorSplat(groupRows, b.getInt32(0x7fffffff));
   kb.forRange(
       rowBegin, rowEnd,
@@ -62,7 +64,8 @@ void ContractionEmitter::emitWithDepthMasks() {
           for (int64_t k = w * maskBits;
                k < std::min<int64_t>(depth, (w + 1) * maskBits); ++k) {
             Value *at = b.CreateInBoundsGEP(
-                b.getFloatTy(), a.ptr, b.CreateAdd(kb.index(k * m), group));
+                b.getFloatTy(), aBase(),
+                b.CreateAdd(b.CreateMul(kb.index(k), aRowStride()), group));
             Value *x =
                 b.CreateMaskedLoad(bitsVector, at, llvm::Align(4), inside,
                                    llvm::Constant::getNullValue(bitsVector));
@@ -120,12 +123,15 @@ void ContractionEmitter::emitMaskedRows(Value *row0, Value *rowEnd, Value *col0,
   llvm::SmallVector<TileColumn, 8> cols;
   for (int64_t v = 0; v < vectorsPerTile; ++v)
     cols.push_back(tileColumn(col0, kb.index(v)));
-  // Rows past m read row m - 1; they are not stored.
+  // Rows past m read row m - 1, and past this thread's rows its last when
+  // A is blocked by owner (only its own rows are in its block); they are
+  // not stored.
   llvm::SmallVector<Value *, 2> rows;
+  Value *lastRow =
+      aBlocked ? b.CreateSub(rowEnd, kb.index(1)) : kb.index(m - 1);
   for (int64_t r = 0; r < rowTile; ++r)
-    rows.push_back(b.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
-                                           b.CreateAdd(row0, kb.index(r)),
-                                           kb.index(m - 1)));
+    rows.push_back(b.CreateBinaryIntrinsic(
+        llvm::Intrinsic::smin, b.CreateAdd(row0, kb.index(r)), lastRow));
   for (llvm::AllocaInst *slot : acc)
     b.CreateStore(llvm::Constant::getNullValue(vt), slot);
   unsigned maskBits = depthMaskBits();
@@ -203,7 +209,7 @@ Value *ContractionEmitter::collectNonzeroDepths(llvm::ArrayRef<Value *> rows,
     auto *lanes = llvm::FixedVectorType::get(i32, vw);
     Value *magnitudes = b.CreateVectorSplat(vw, magnitude);
     Value *laneIndex = b.CreateTrunc(stepVector(), lanes);
-    int64_t aCols = a.type.dim(1);
+    Value *aCols = aRowStride();
     kb.forRange(
         k0, k1,
         [&](Value *k) {
@@ -212,9 +218,9 @@ Value *ContractionEmitter::collectNonzeroDepths(llvm::ArrayRef<Value *> rows,
               b.CreateVectorSplat(vw, k1));
           Value *any = llvm::Constant::getNullValue(lanes);
           for (Value *row : rows) {
-            Value *at = b.CreateAdd(b.CreateMul(row, kb.index(aCols)), k);
+            Value *at = b.CreateAdd(b.CreateMul(row, aCols), k);
             Value *x = b.CreateMaskedLoad(
-                lanes, b.CreateInBoundsGEP(b.getFloatTy(), a.ptr, at),
+                lanes, b.CreateInBoundsGEP(b.getFloatTy(), aBase(), at),
                 llvm::Align(4), inside, llvm::Constant::getNullValue(lanes));
             any = b.CreateOr(any, b.CreateAnd(x, magnitudes));
           }

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 namespace nnc::codegen {
 
@@ -60,6 +61,13 @@ public:
     Value *scratch = field(7, ptr, "thread.scratch");
     auto *barrierType =
         llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+
+    compiled.argumentsBlockedByOwner.assign(g.numArguments(), false);
+    for (unsigned i = 0; i < g.numArguments(); ++i)
+      if (options.blockArgumentsByOwner && readOnlyByOwner(g.argument(i))) {
+        compiled.argumentsBlockedByOwner[i] = true;
+        blockedSlots.insert(slotKey(plan.slot(g.argument(i))));
+      }
 
     unsigned index = 0;
     for (const Op &op : g.ops()) {
@@ -210,6 +218,67 @@ private:
     return false;
   }
 
+  /// The options of a contraction kernel's generator.
+  ContractionOptions contractionOptions(const Op &op,
+                                        const KernelFormInfo &form) const {
+    ContractionOptions copts;
+    copts.vectorWidth = options.preferVectorWidth == 256 ? 8 : 16;
+    const nnc::Value *lhs = form.matmul->operand(0);
+    const nnc::Value *a = op.operand(lhs->index());
+    copts.skipZeroRows = options.skipZeros && likelySparse(a);
+    llvm::StringRef features(target.features);
+    copts.avx512Compress =
+        features.contains("+avx512f") &&
+        (copts.vectorWidth == 16 || features.contains("+avx512vl"));
+    BufferSlot s = plan.slot(a);
+    copts.aBlockedByOwner =
+        s.storage == Storage::Arena && blockedSlots.contains(slotKey(s));
+    return copts;
+  }
+
+  /// Whether every op that reads an argument (or a reshape of it) is a
+  /// contraction kernel that reads it as its left operand, by owner
+  /// (contractionReadsAByOwner), and as nothing else.
+  bool readOnlyByOwner(const nnc::Value *arg) const {
+    if (plan.slot(arg).storage != Storage::Arena || arg->type().rank() < 2)
+      return false;
+    int64_t rows = arg->type().dim(0);
+    int64_t columns = arg->type().numElements() / std::max<int64_t>(rows, 1);
+    llvm::SmallVector<const nnc::Value *, 4> views{arg};
+    llvm::SmallPtrSet<const Op *, 4> readers;
+    for (size_t i = 0; i < views.size(); ++i)
+      for (const Use &u : views[i]->uses()) {
+        if (u.user->is(OpKind::Reshape))
+          views.push_back(u.user->result());
+        else
+          readers.insert(u.user);
+      }
+    for (const Op *op : readers) {
+      llvm::SmallVector<unsigned, 2> at;
+      for (unsigned i = 0; i < op->numOperands(); ++i)
+        if (llvm::is_contained(views, op->operand(i)))
+          at.push_back(i);
+      const Graph *body = op->body();
+      std::optional<KernelFormInfo> form =
+          body ? classifyKernel(*body) : std::nullopt;
+      if (!form || form->form != KernelForm::Contraction || at.size() != 1)
+        return false;
+      const nnc::Value *lhs = form->matmul->operand(0);
+      if (lhs->parentGraph() != body || lhs->definingOp() ||
+          lhs->index() != at[0] || llvm::any_of(lhs->uses(), [&](const Use &u) {
+            return u.user != form->matmul;
+          }))
+        return false;
+      const TensorType &t = lhs->type();
+      if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != columns ||
+          t.element() != ElementType::F32)
+        return false;
+      if (!contractionReadsAByOwner(*form, contractionOptions(*op, *form)))
+        return false;
+    }
+    return !readers.empty();
+  }
+
   /// A kernel whose result becomes a variable's next value.
   static bool computesUpdate(const Op &op) {
     return llvm::any_of(op.results(), [](nnc::Value *r) {
@@ -329,20 +398,10 @@ private:
       case KernelForm::Rowwise:
         emitRowwiseKernel(kb, *body, *form, operands, results, threads);
         break;
-      case KernelForm::Contraction: {
-        ContractionOptions copts;
-        copts.vectorWidth = options.preferVectorWidth == 256 ? 8 : 16;
-        const nnc::Value *lhs = form->matmul->operand(0);
-        copts.skipZeroRows =
-            options.skipZeros && likelySparse(op.operand(lhs->index()));
-        llvm::StringRef features(target.features);
-        copts.avx512Compress =
-            features.contains("+avx512f") &&
-            (copts.vectorWidth == 16 || features.contains("+avx512vl"));
+      case KernelForm::Contraction:
         emitContractionKernel(kb, *body, *form, operands, results, threads,
-                              copts);
+                              contractionOptions(op, *form));
         break;
-      }
       }
       b.CreateRetVoid();
       if (form->form != KernelForm::Elementwise)
@@ -394,6 +453,8 @@ private:
   std::vector<Access> pending;
   /// Whether a kernel since the last barrier used the thread scratch.
   bool scratchRead = false;
+  /// The slots of arguments stored blocked by owner.
+  std::set<std::pair<int, int64_t>> blockedSlots;
 };
 
 } // namespace

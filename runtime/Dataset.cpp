@@ -157,8 +157,10 @@ void ImageDataset::fillBatch(Split split, llvm::ArrayRef<int64_t> indices,
 
 void ImageDataset::fillImages(Split split, llvm::ArrayRef<int64_t> indices,
                               float *images, int64_t pixelBegin,
-                              int64_t pixelEnd) const {
+                              int64_t pixelEnd, int64_t rowStride) const {
   const int64_t pixels = pixelsPerImage();
+  if (rowStride == 0)
+    rowStride = pixels;
   assert(0 <= pixelBegin && pixelBegin <= pixelEnd && pixelEnd <= pixels);
   const uint8_t *all = this->images(split).data();
   ScaleBytes scale = scaleBytes();
@@ -166,7 +168,7 @@ void ImageDataset::fillImages(Split split, llvm::ArrayRef<int64_t> indices,
     int64_t i = indices[b];
     assert(i >= 0 && i < size(split) && "example index out of range");
     scale(all + i * pixels + pixelBegin,
-          images + int64_t(b) * pixels + pixelBegin, pixelEnd - pixelBegin);
+          images + int64_t(b) * rowStride + pixelBegin, pixelEnd - pixelBegin);
   }
 }
 

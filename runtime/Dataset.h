@@ -79,9 +79,11 @@ public:
 
   /// The two halves of fillBatch, the images' for the pixels [pixelBegin,
   /// pixelEnd) of each image only: threads that share a batch's columns
-  /// each write their own.
+  /// each write their own. Pixel p of the b-th image goes to
+  /// images[b * rowStride + p] (rowStride 0: pixelsPerImage()).
   void fillImages(Split split, llvm::ArrayRef<int64_t> indices, float *images,
-                  int64_t pixelBegin, int64_t pixelEnd) const;
+                  int64_t pixelBegin, int64_t pixelEnd,
+                  int64_t rowStride = 0) const;
   void fillLabels(Split split, llvm::ArrayRef<int64_t> indices,
                   int32_t *labels) const;
 

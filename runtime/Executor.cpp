@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <x86intrin.h>
 
 namespace nnc {
@@ -25,8 +26,60 @@ JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
   }
 }
 
+namespace {
+/// An argument viewed as [rows, columns].
+std::pair<int64_t, int64_t> rowsAndColumns(const TensorType &t) {
+  int64_t rows = t.rank() ? t.dim(0) : 1;
+  return {rows, rows ? t.numElements() / rows : 0};
+}
+} // namespace
+
+GraphExecutor::ArgumentRows GraphExecutor::argumentRows(unsigned i, unsigned,
+                                                        unsigned) {
+  return {argument(i), rowsAndColumns(g.argument(i)->type()).second};
+}
+
 void *JitExecutor::argument(unsigned i) {
+  if (blocked(i)) {
+    if (staged.size() <= i)
+      staged.resize(g.numArguments());
+    if (!staged[i].data())
+      staged[i] = AlignedBuffer(g.argument(i)->type().byteSize());
+    return staged[i].data();
+  }
   return const_cast<void *>(bufferOf(g.argument(i)));
+}
+
+GraphExecutor::ArgumentRows
+JitExecutor::argumentRows(unsigned i, unsigned thread, unsigned numThreads) {
+  const TensorType &t = g.argument(i)->type();
+  auto [rows, columns] = rowsAndColumns(t);
+  char *base = static_cast<char *>(const_cast<void *>(bufferOf(g.argument(i))));
+  if (!blocked(i))
+    return {base, columns};
+  assert(numThreads == pool.size() && "written by the pool's threads");
+  auto [begin, end] = ownedRows(columns, thread, numThreads);
+  int64_t shift = (rows - 1) * begin * elementByteSize(t.element());
+  return {base + shift, end - begin};
+}
+
+void JitExecutor::blockStagedArguments() {
+  for (unsigned i = 0; i < g.numArguments(); ++i) {
+    if (!blocked(i) || staged.size() <= i || !staged[i].data())
+      continue;
+    const TensorType &t = g.argument(i)->type();
+    auto [rows, columns] = rowsAndColumns(t);
+    size_t bytes = elementByteSize(t.element());
+    const char *from = static_cast<const char *>(staged[i].data());
+    for (unsigned thread = 0; thread < pool.size(); ++thread) {
+      auto [begin, end] = ownedRows(columns, thread, pool.size());
+      ArgumentRows to = argumentRows(i, thread, pool.size());
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(
+            static_cast<char *>(to.origin) + (r * to.rowStride + begin) * bytes,
+            from + (r * columns + begin) * bytes, (end - begin) * bytes);
+    }
+  }
 }
 
 const void *JitExecutor::bufferOf(const Value *v) const {
@@ -47,6 +100,7 @@ StepContext JitExecutor::contextOf(unsigned thread) {
 }
 
 llvm::Error JitExecutor::run() {
+  blockStagedArguments();
   ++runCount;
   StepFunction fn = step.function;
   pool.run([&](unsigned thread) {

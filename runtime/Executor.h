@@ -26,9 +26,22 @@ public:
 
   const Graph &graph() const { return g; }
 
-  /// Where argument `i` is written before run(), in its element type.
+  /// Where argument `i` is written before run(), in its element type,
+  /// row-major.
   virtual void *argument(unsigned i) = 0;
   virtual llvm::Error run() = 0;
+
+  /// Where a writer passed to run(write) puts its share of argument `i`,
+  /// viewed as [rows, columns] (its first dimension by the rest): element
+  /// (r, c) of a column c that thread `thread` owns (nnc::ownedRows over
+  /// the columns) goes to origin[r * rowStride + c]. Row-major unless the
+  /// compiled step wants the argument blocked by owner.
+  struct ArgumentRows {
+    void *origin;
+    int64_t rowStride;
+  };
+  virtual ArgumentRows argumentRows(unsigned i, unsigned thread,
+                                    unsigned numThreads);
 
   /// Writes the arguments and runs: `write(t, n)` is called on each of the
   /// n threads that will run the step, which writes its share (a thread
@@ -57,6 +70,8 @@ public:
               ThreadPool &pool);
 
   void *argument(unsigned i) override;
+  ArgumentRows argumentRows(unsigned i, unsigned thread,
+                            unsigned numThreads) override;
   llvm::Error run() override;
   llvm::Error run(ArgumentWriter write) override;
   HostTensor result(unsigned i) const override;
@@ -89,6 +104,14 @@ public:
 private:
   const void *bufferOf(const Value *v) const;
   void recordBestCycles();
+  /// Whether argument `i` is stored blocked by owner on this pool.
+  bool blocked(unsigned i) const {
+    return pool.size() > 1 && i < step.argumentsBlockedByOwner.size() &&
+           step.argumentsBlockedByOwner[i];
+  }
+  /// Copies what was written to argument(i) (row-major) into the blocked
+  /// layout the step reads.
+  void blockStagedArguments();
   StepContext contextOf(unsigned thread);
 
   const CompiledStep &step;
@@ -100,6 +123,8 @@ private:
   size_t cyclesStride;
   std::vector<uint64_t> cycles, cyclesBefore, best;
   ArgumentWriteCycles writes;
+  /// Per argument blocked by owner: where argument(i) is written for run().
+  std::vector<AlignedBuffer> staged;
   /// One run's ticks writing and waiting, a cache line per thread.
   static constexpr size_t kTicksStride = 64 / sizeof(uint64_t);
   std::vector<uint64_t> writeTicks;

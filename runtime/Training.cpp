@@ -151,8 +151,9 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
     }
     auto writeBatch = [&](unsigned thread, unsigned threads) {
       auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
-      data.fillImages(Split::Test, examples,
-                      static_cast<float *>(e.argument(0)), begin, end);
+      GraphExecutor::ArgumentRows to = e.argumentRows(0, thread, threads);
+      data.fillImages(Split::Test, examples, static_cast<float *>(to.origin),
+                      begin, end, to.rowStride);
       if (thread == 0)
         data.fillLabels(Split::Test, examples,
                         static_cast<int32_t *>(e.argument(1)));
@@ -181,7 +182,6 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
   auto batches = trainingBatches(data.size(Split::Train), batch);
   if (!batches)
     return batches.takeError();
-  float *images = static_cast<float *>(exec.train->argument(0));
   int32_t *labels = static_cast<int32_t *>(exec.train->argument(1));
   const int64_t pixels = data.pixelsPerImage();
 
@@ -213,7 +213,10 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       // next batch, which arrive while this step computes.
       auto writeBatch = [&](unsigned thread, unsigned threads) {
         auto [begin, end] = ownedRows(pixels, thread, threads);
-        data.fillImages(Split::Train, examples, images, begin, end);
+        GraphExecutor::ArgumentRows to =
+            exec.train->argumentRows(0, thread, threads);
+        data.fillImages(Split::Train, examples, static_cast<float *>(to.origin),
+                        begin, end, to.rowStride);
         if (thread == 0)
           data.fillLabels(Split::Train, examples, labels);
         data.prefetch(Split::Train, nextExamples, begin, end);

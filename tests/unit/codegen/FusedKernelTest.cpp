@@ -105,6 +105,20 @@ std::vector<FusedCase> allCases() {
   for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
            {5, 301, 70}, {3, 1000, 17}, {9, 256, 64}, {4, 1100, 33}})
     cases.push_back(forward(m, k, n));
+  // The weight gradient's form, X^T dY over an argument X: rows with bit
+  // masks of their non-zero depths, X read only by the threads that own
+  // its columns (so stored blocked by owner on several threads); one and
+  // two mask words, one- and two-row tiles.
+  for (auto [d, m, n] :
+       std::vector<std::array<int64_t, 3>>{{32, 130, 70}, {100, 200, 130}})
+    cases.push_back({"weight_gradient_" + std::to_string(d) + "x" +
+                         std::to_string(m) + "x" + std::to_string(n),
+                     {f32({d, m}), f32({d, n})},
+                     [](Builder &b, llvm::ArrayRef<Value *> a) {
+                       Value *c = b.matmul(a[0], a[1], true, false);
+                       return std::vector<Value *>{b.mul(c, b.scalar(0.5))};
+                     },
+                     1});
   for (bool ta : {false, true})
     for (bool tb : {false, true})
       cases.push_back(
