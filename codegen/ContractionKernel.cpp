@@ -444,6 +444,40 @@ void ContractionEmitter::emitEpilogue(Value *c, Value *row, Value *col,
   }
 }
 
+llvm::SmallVector<Value *, 4> ContractionEmitter::epilogueStateInputs() {
+  llvm::SmallVector<Value *, 4> state;
+  for (const Op &op : body.ops()) {
+    if (&op == info.matmul)
+      continue;
+    for (const nnc::Value *o : op.operands()) {
+      auto it = argIndex.find(o);
+      llvm::ArrayRef<int64_t> s = o->type().shape();
+      if (it == argIndex.end() || o->type().element() != ElementType::F32 ||
+          s.size() != 2 || s[0] != m || s[1] != n || m == 1)
+        continue;
+      if (!llvm::is_contained(state, inputs[it->second].ptr))
+        state.push_back(inputs[it->second].ptr);
+    }
+  }
+  return state;
+}
+
+void ContractionEmitter::prefetchTile(llvm::ArrayRef<Value *> state,
+                                      Value *row0, Value *col0) {
+  for (Value *p : state)
+    for (int64_t r = 0; r < rowTile; ++r)
+      for (int64_t v = 0; v < vectorsPerTile; ++v) {
+        Value *at = cIndex(b.CreateAdd(row0, kb.index(r)),
+                           b.CreateAdd(col0, kb.index(v * vw)));
+        // Past the last tile the address is outside C; a prefetch of it
+        // does not fault, and the GEP is not inbounds.
+        b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getPtrTy()},
+                          {b.CreateGEP(ft, p, at), /*read*/ b.getInt32(0),
+                           /*locality: L1*/ b.getInt32(3),
+                           /*data*/ b.getInt32(1)});
+      }
+}
+
 void ContractionEmitter::pickScratch() {
   if (depth <= depthBlock)
     return;

@@ -51,6 +51,15 @@ void ContractionEmitter::emitWithDepthMasks() {
   auto [rowBegin, rowEnd] = kb.ownedRows(m, threads.index, threads.count);
   if (aBlocked)
     useOwnBlockOfA(depth, rowBegin, rowEnd);
+  // The thread count is known only when the step runs.
+  llvm::SmallVector<Value *, 4> state = epilogueStateInputs();
+  int64_t stateBytes = int64_t(state.size()) * m * n * int64_t(sizeof(float));
+  if (stateBytes < kMinPrefetchedStateBytes)
+    state.clear();
+  Value *prefetchState =
+      b.CreateICmpSGE(kb.index(stateBytes),
+                      b.CreateMul(kb.index(kMinPrefetchedStateBytes),
+                                  b.CreateZExt(threads.count, b.getInt64Ty())));
   Value *magnitude = b.CreateVectorSplat(groupRows, b.getInt32(0x7fffffff));
   kb.forRange(
       rowBegin, rowEnd,
@@ -99,7 +108,7 @@ void ContractionEmitter::emitWithDepthMasks() {
                   [&](Value *ct) {
                     Value *col0 = b.CreateMul(ct, kb.index(tileCols));
                     emitMaskedRows(row, rowEnd, col0, rowMasks, words,
-                                   groupRows, acc, tile);
+                                   groupRows, acc, tile, state, prefetchState);
                   },
                   "ct");
             },
@@ -119,7 +128,9 @@ void ContractionEmitter::emitMaskedRows(Value *row0, Value *rowEnd, Value *col0,
                                         Value *rowMasks, int64_t words,
                                         int64_t stride,
                                         llvm::ArrayRef<llvm::AllocaInst *> acc,
-                                        llvm::AllocaInst *tile) {
+                                        llvm::AllocaInst *tile,
+                                        llvm::ArrayRef<Value *> state,
+                                        Value *prefetchState) {
   llvm::SmallVector<TileColumn, 8> cols;
   for (int64_t v = 0; v < vectorsPerTile; ++v)
     cols.push_back(tileColumn(col0, kb.index(v)));
@@ -134,6 +145,19 @@ void ContractionEmitter::emitMaskedRows(Value *row0, Value *rowEnd, Value *col0,
         llvm::Intrinsic::smin, b.CreateAdd(row0, kb.index(r)), lastRow));
   for (llvm::AllocaInst *slot : acc)
     b.CreateStore(llvm::Constant::getNullValue(vt), slot);
+  if (!state.empty())
+    kb.ifThen(
+        prefetchState,
+        [&] {
+          // The next tile: the next columns, or the first of the next rows.
+          Value *nextCol = b.CreateAdd(col0, kb.index(vw * vectorsPerTile));
+          Value *wrap = b.CreateICmpSGE(nextCol, kb.index(n));
+          prefetchTile(
+              state,
+              b.CreateSelect(wrap, b.CreateAdd(row0, kb.index(rowTile)), row0),
+              b.CreateSelect(wrap, kb.index(0), nextCol));
+        },
+        "prefetch");
   unsigned maskBits = depthMaskBits();
   llvm::Type *maskType = b.getIntNTy(maskBits);
   Value *zero = llvm::ConstantInt::get(maskType, 0);
