@@ -145,19 +145,18 @@ void ContractionEmitter::emitMaskedRows(Value *row0, Value *rowEnd, Value *col0,
         llvm::Intrinsic::smin, b.CreateAdd(row0, kb.index(r)), lastRow));
   for (llvm::AllocaInst *slot : acc)
     b.CreateStore(llvm::Constant::getNullValue(vt), slot);
-  if (!state.empty())
+  if (!state.empty()) {
+    // The next tile: the next columns, or the first of the next rows, if
+    // this thread owns them.
+    Value *nextCol = b.CreateAdd(col0, kb.index(vw * vectorsPerTile));
+    Value *wrap = b.CreateICmpSGE(nextCol, kb.index(n));
+    Value *nextRow =
+        b.CreateSelect(wrap, b.CreateAdd(row0, kb.index(rowTile)), row0);
+    nextCol = b.CreateSelect(wrap, kb.index(0), nextCol);
     kb.ifThen(
-        prefetchState,
-        [&] {
-          // The next tile: the next columns, or the first of the next rows.
-          Value *nextCol = b.CreateAdd(col0, kb.index(vw * vectorsPerTile));
-          Value *wrap = b.CreateICmpSGE(nextCol, kb.index(n));
-          prefetchTile(
-              state,
-              b.CreateSelect(wrap, b.CreateAdd(row0, kb.index(rowTile)), row0),
-              b.CreateSelect(wrap, kb.index(0), nextCol));
-        },
-        "prefetch");
+        b.CreateAnd(prefetchState, b.CreateICmpSLT(nextRow, rowEnd)),
+        [&] { prefetchTile(state, nextRow, nextCol); }, "prefetch");
+  }
   unsigned maskBits = depthMaskBits();
   llvm::Type *maskType = b.getIntNTy(maskBits);
   Value *zero = llvm::ConstantInt::get(maskType, 0);
