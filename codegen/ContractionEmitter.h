@@ -51,7 +51,10 @@ constexpr int64_t kSparseDepthBlock = 1024;
 /// KiB of a 64-column panel). Measured on the wide model's dH2 W2^T
 /// (dH2 55% non-zero; best call of an epoch, one thread): 448-458 us with
 /// 128, 481-488 with 64, 475-517 with 256, against 624-629 us for the
-/// dense 4 x 4 tiles.
+/// dense 4 x 4 tiles. One-row tiles, which visit 55% of the depths instead
+/// of a pair's 80%, took 481-503 us with blocks of 128 and 549-555 with 64
+/// (two runs each, against 448-450): a row alone loads a vector of the
+/// panel per FMA.
 constexpr int64_t kSparsePackedDepthBlock = 128;
 /// A product with few rows splits its depth between threads instead when
 /// the depth is at least this, and B at least kMinSplitDepthBytes.
