@@ -184,26 +184,29 @@ private:
     return out;
   }
 
-  /// Whether a value is probably mostly zeros: the graph's inputs (images
-  /// are), relu outputs and gradients through a relu, seen through
-  /// reshapes and kernel boundaries.
-  static bool likelySparse(const nnc::Value *v) {
+  /// How often a value is probably zero: the graph's arguments (images
+  /// are mostly zeros), relu outputs and gradients through a relu (about
+  /// half), seen through reshapes and kernel boundaries.
+  enum class Zeros { Rarely, Often, Mostly };
+  static Zeros expectedZeros(const nnc::Value *v) {
     for (int depth = 0; depth < 64; ++depth) {
       const Op *def = v->definingOp();
       if (!def) {
         const Op *kernel = v->parentGraph()->parentOp();
         if (!kernel)
-          return true; // an argument of the graph: the batch
+          return Zeros::Mostly; // an argument of the graph: the batch
         v = kernel->operand(v->index());
         continue;
       }
       if (def->is(OpKind::Relu))
-        return true;
+        return Zeros::Often;
       // A gradient through a relu: select(x > 0, g, 0).
       if (def->is(OpKind::Select)) {
         const Op *other = def->operand(2)->definingOp();
         return other && other->is(OpKind::Constant) &&
-               other->attrs().getFloat("value") == 0.0;
+                       other->attrs().getFloat("value") == 0.0
+                   ? Zeros::Often
+                   : Zeros::Rarely;
       }
       if (def->is(OpKind::Reshape)) {
         v = def->operand(0);
@@ -213,9 +216,9 @@ private:
         v = def->body()->terminator()->operand(v->index());
         continue;
       }
-      return false;
+      return Zeros::Rarely;
     }
-    return false;
+    return Zeros::Rarely;
   }
 
   /// The options of a contraction kernel's generator.
@@ -225,7 +228,9 @@ private:
     copts.vectorWidth = options.preferVectorWidth == 256 ? 8 : 16;
     const nnc::Value *lhs = form.matmul->operand(0);
     const nnc::Value *a = op.operand(lhs->index());
-    copts.skipZeroRows = options.skipZeros && likelySparse(a);
+    Zeros zeros = expectedZeros(a);
+    copts.skipZeroRows = options.skipZeros && zeros != Zeros::Rarely;
+    copts.aMostlyZero = zeros == Zeros::Mostly;
     llvm::StringRef features(target.features);
     copts.avx512Compress =
         features.contains("+avx512f") &&
