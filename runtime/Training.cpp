@@ -31,6 +31,32 @@ llvm::Error writeTextFile(llvm::StringRef path, llvm::StringRef text) {
   return llvm::Error::success();
 }
 
+/// The examples of batch `b`, in `order`; none past the last batch.
+llvm::ArrayRef<int64_t> examplesOf(llvm::ArrayRef<int64_t> order,
+                                   llvm::ArrayRef<BatchRange> batches,
+                                   size_t b) {
+  if (b >= batches.size())
+    return {};
+  return order.slice(batches[b].begin, batches[b].size());
+}
+
+/// Thread `thread`'s share of writing a step's batch: the pixels it owns of
+/// each image, where the step wants them (the first layer's weight rows
+/// the thread updates read them), the labels on thread 0; and a request
+/// for its pixels of the next batch, which arrive while this step computes.
+void writeBatchShare(GraphExecutor &e, const ImageDataset &data, Split split,
+                     llvm::ArrayRef<int64_t> examples,
+                     llvm::ArrayRef<int64_t> next, unsigned thread,
+                     unsigned threads) {
+  auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
+  GraphExecutor::ArgumentRows to = e.argumentRows(0, thread, threads);
+  data.fillImages(split, examples, static_cast<float *>(to.origin), begin, end,
+                  to.rowStride);
+  if (thread == 0)
+    data.fillLabels(split, examples, static_cast<int32_t *>(e.argument(1)));
+  data.prefetch(split, next, begin, end);
+}
+
 /// Reads the graph's `loss` and `accuracy` results.
 std::pair<double, double> lossAndAccuracy(const GraphExecutor &exec) {
   const Graph &g = exec.graph();
@@ -136,12 +162,8 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
   std::vector<int64_t> padded;
   for (size_t b = 0; b < batches->size(); ++b) {
     const BatchRange &r = (*batches)[b];
-    llvm::ArrayRef<int64_t> examples =
-        llvm::ArrayRef<int64_t>(order).slice(r.begin, r.size());
-    llvm::ArrayRef<int64_t> nextExamples;
-    if (b + 1 < batches->size())
-      nextExamples = llvm::ArrayRef<int64_t>(order).slice(
-          (*batches)[b + 1].begin, (*batches)[b + 1].size());
+    llvm::ArrayRef<int64_t> examples = examplesOf(order, *batches, b);
+    llvm::ArrayRef<int64_t> next = examplesOf(order, *batches, b + 1);
     if (r.size() < batch) {
       // The last batch runs at full size, its last example repeated; only
       // the rows of its own examples are counted.
@@ -150,14 +172,7 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
       examples = padded;
     }
     auto writeBatch = [&](unsigned thread, unsigned threads) {
-      auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
-      GraphExecutor::ArgumentRows to = e.argumentRows(0, thread, threads);
-      data.fillImages(Split::Test, examples, static_cast<float *>(to.origin),
-                      begin, end, to.rowStride);
-      if (thread == 0)
-        data.fillLabels(Split::Test, examples,
-                        static_cast<int32_t *>(e.argument(1)));
-      data.prefetch(Split::Test, nextExamples, begin, end);
+      writeBatchShare(e, data, Split::Test, examples, next, thread, threads);
     };
     if (llvm::Error err = e.run(writeBatch))
       return err;
@@ -182,8 +197,6 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
   auto batches = trainingBatches(data.size(Split::Train), batch);
   if (!batches)
     return batches.takeError();
-  int32_t *labels = static_cast<int32_t *>(exec.train->argument(1));
-  const int64_t pixels = data.pixelsPerImage();
 
   TrainingReport report;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
@@ -201,25 +214,11 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
     for (size_t b = 0; b < batches->size(); ++b) {
       if (options.maxSteps && report.steps >= *options.maxSteps)
         break;
-      const BatchRange &r = (*batches)[b];
-      llvm::ArrayRef<int64_t> examples =
-          llvm::ArrayRef<int64_t>(order).slice(r.begin, r.size());
-      llvm::ArrayRef<int64_t> nextExamples;
-      if (b + 1 < batches->size())
-        nextExamples = llvm::ArrayRef<int64_t>(order).slice(
-            (*batches)[b + 1].begin, (*batches)[b + 1].size());
-      // Each thread writes the pixels it owns (the first layer's weight
-      // rows it updates read them), and asks for the same pixels of the
-      // next batch, which arrive while this step computes.
+      llvm::ArrayRef<int64_t> examples = examplesOf(order, *batches, b);
+      llvm::ArrayRef<int64_t> next = examplesOf(order, *batches, b + 1);
       auto writeBatch = [&](unsigned thread, unsigned threads) {
-        auto [begin, end] = ownedRows(pixels, thread, threads);
-        GraphExecutor::ArgumentRows to =
-            exec.train->argumentRows(0, thread, threads);
-        data.fillImages(Split::Train, examples, static_cast<float *>(to.origin),
-                        begin, end, to.rowStride);
-        if (thread == 0)
-          data.fillLabels(Split::Train, examples, labels);
-        data.prefetch(Split::Train, nextExamples, begin, end);
+        writeBatchShare(*exec.train, data, Split::Train, examples, next, thread,
+                        threads);
       };
       if (llvm::Error err = exec.train->run(writeBatch))
         return err;
