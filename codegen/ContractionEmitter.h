@@ -151,7 +151,8 @@ private:
   /// row row0 + r at rowMasks[w * stride + r]), then the epilogue on the
   /// rows before rowEnd. A row visits the depths where only the other row
   /// is non-zero too, adding exact zeros.
-  /// When `prefetchState` (an i1) is true, the tile first asks for the
+  /// When `prefetchState` (an i1, null when the state is too small to
+  /// prefetch on any thread count) is true, the tile first asks for the
   /// next tile's lines of `state`.
   void emitMaskedRows(Value *row0, Value *rowEnd, Value *col0, Value *rowMasks,
                       int64_t words, int64_t stride,

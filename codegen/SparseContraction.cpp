@@ -51,15 +51,16 @@ void ContractionEmitter::emitWithDepthMasks() {
   auto [rowBegin, rowEnd] = kb.ownedRows(m, threads.index, threads.count);
   if (aBlocked)
     useOwnBlockOfA(depth, rowBegin, rowEnd);
-  // The thread count is known only when the step runs.
+  // Whether a thread's share of the state is large enough to prefetch
+  // depends on the thread count, which is known only when the step runs.
   llvm::SmallVector<Value *, 4> state = epilogueStateInputs();
   int64_t stateBytes = int64_t(state.size()) * m * n * int64_t(sizeof(float));
-  if (stateBytes < kMinPrefetchedStateBytes)
-    state.clear();
-  Value *prefetchState =
-      b.CreateICmpSGE(kb.index(stateBytes),
-                      b.CreateMul(kb.index(kMinPrefetchedStateBytes),
-                                  b.CreateZExt(threads.count, b.getInt64Ty())));
+  Value *prefetchState = nullptr;
+  if (stateBytes >= kMinPrefetchedStateBytes)
+    prefetchState = b.CreateICmpSGE(
+        kb.index(stateBytes),
+        b.CreateMul(kb.index(kMinPrefetchedStateBytes),
+                    b.CreateZExt(threads.count, b.getInt64Ty())));
   Value *magnitude = b.CreateVectorSplat(groupRows, b.getInt32(0x7fffffff));
   kb.forRange(
       rowBegin, rowEnd,
@@ -145,7 +146,7 @@ void ContractionEmitter::emitMaskedRows(Value *row0, Value *rowEnd, Value *col0,
         llvm::Intrinsic::smin, b.CreateAdd(row0, kb.index(r)), lastRow));
   for (llvm::AllocaInst *slot : acc)
     b.CreateStore(llvm::Constant::getNullValue(vt), slot);
-  if (!state.empty()) {
+  if (prefetchState) {
     // The next tile: the next columns, or the first of the next rows, if
     // this thread owns them.
     Value *nextCol = b.CreateAdd(col0, kb.index(vw * vectorsPerTile));
