@@ -102,6 +102,12 @@ ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
     rowTile = kSparseRows;
     depthBlock = kSparseDepthBlock;
   }
+  if (skipZeros && !ta && compressInRegisters &&
+      vectors >= kMinPatternColumnTiles * kMaxVectorsPerTile) {
+    byPattern = true;
+    rowTile = kPatternRows;
+    vectorsPerTile = kMaxVectorsPerTile;
+  }
 }
 
 void ContractionEmitter::emit() {
@@ -166,11 +172,12 @@ void ContractionEmitter::emit() {
                     b.CreateAdd(k0, kb.index(blockDepth)));
                 Value *first = b.CreateICmpEQ(kblk, kb.index(0));
                 Value *last = b.CreateICmpEQ(kblk, kb.index(blocks - 1));
+                Value *fresh = b.CreateICmpEQ(ct, colBegin);
                 kb.forRange(
                     rowBegin, rowEnd,
                     [&](Value *rt) {
                       Value *row0 = b.CreateMul(rt, kb.index(rowTile));
-                      emitTile(row0, col0, k0, k1, first, last);
+                      emitTile(row0, col0, k0, k1, first, last, kblk, fresh);
                     },
                     "rt");
               },
@@ -222,11 +229,13 @@ void ContractionEmitter::emitSplitDepth(int64_t colTiles, int64_t rowTiles) {
                   llvm::Intrinsic::smin, kEnd,
                   b.CreateAdd(k0, kb.index(depthBlock)));
               Value *first = b.CreateICmpEQ(kblk, kb.index(0));
+              Value *fresh = b.CreateICmpEQ(ct, kb.index(0));
               kb.forRange(
                   0, rowTiles,
                   [&](Value *rt) {
                     Value *row0 = b.CreateMul(rt, kb.index(rowTile));
-                    emitTile(row0, col0, k0, k1, first, b.getFalse());
+                    emitTile(row0, col0, k0, k1, first, b.getFalse(), kblk,
+                             fresh);
                   },
                   "rt");
             },
@@ -271,7 +280,8 @@ void ContractionEmitter::emitSplitDepth(int64_t colTiles, int64_t rowTiles) {
 }
 
 void ContractionEmitter::emitTile(Value *row0, Value *col0, Value *k0,
-                                  Value *k1, Value *first, Value *last) {
+                                  Value *k1, Value *first, Value *last,
+                                  Value *block, Value *freshLists) {
   llvm::SmallVector<TileColumn, 4> cols;
   for (int64_t v = 0; v < vectorsPerTile; ++v)
     cols.push_back(tileColumn(col0, kb.index(v)));
@@ -302,7 +312,9 @@ void ContractionEmitter::emitTile(Value *row0, Value *col0, Value *k0,
         "resume");
 
   auto step = [&](Value *k) { accumulateDepth(k, col0, cols, rows, acc); };
-  if (skipZeros) {
+  if (byPattern) {
+    accumulateByPattern(row0, rows, col0, cols, k0, k1, block, freshLists, acc);
+  } else if (skipZeros) {
     // Only the depths where some row of the tile is not zero.
     Value *count = collectNonzeroDepths(rows, k0, k1);
     kb.forRange(
@@ -386,15 +398,19 @@ void ContractionEmitter::forEachTileVector(
       "r");
 }
 
-void ContractionEmitter::accumulateDepth(
-    Value *k, Value *col0, llvm::ArrayRef<TileColumn> cols,
-    llvm::ArrayRef<Value *> rows, llvm::ArrayRef<llvm::AllocaInst *> acc) {
+void ContractionEmitter::accumulateDepth(Value *k, Value *col0,
+                                         llvm::ArrayRef<TileColumn> cols,
+                                         llvm::ArrayRef<Value *> rows,
+                                         llvm::ArrayRef<llvm::AllocaInst *> acc,
+                                         unsigned rowSet) {
   llvm::SmallVector<Value *, 8> bv;
   for (int64_t v = 0; v < vectorsPerTile; ++v) {
     auto [ptr, index] = bAddress(k, cols[v].col, col0);
     bv.push_back(loadVector(ptr, ElementType::F32, index, vectorMask(cols[v])));
   }
   for (int64_t r = 0; r < rowTile; ++r) {
+    if (!(rowSet >> r & 1))
+      continue;
     Value *x = b.CreateVectorSplat(vw, aElement(rows[r], k));
     for (int64_t v = 0; v < vectorsPerTile; ++v) {
       llvm::AllocaInst *slot = acc[r * vectorsPerTile + v];

@@ -64,11 +64,11 @@ void KernelBuilder::emitLoop(Value *begin, Value *end,
   b.SetInsertPoint(exit);
 }
 
-void KernelBuilder::forRangeRolled(int64_t begin, int64_t end,
+void KernelBuilder::forRangeRolled(Value *begin, Value *end,
                                    llvm::function_ref<void(Value *)> body,
                                    llvm::StringRef name) {
   llvm::BranchInst *latch = nullptr;
-  emitLoop(index(begin), index(end), body, name, 1, &latch);
+  emitLoop(begin, end, body, name, 1, &latch);
   llvm::LLVMContext &ctx = context();
   llvm::MDNode *disable = llvm::MDNode::get(
       ctx, llvm::MDString::get(ctx, "llvm.loop.unroll.disable"));

@@ -54,6 +54,11 @@ public:
   /// code to compile for no gain.
   void forRangeRolled(int64_t begin, int64_t end,
                       llvm::function_ref<void(llvm::Value *)> body,
+                      llvm::StringRef name) {
+    forRangeRolled(index(begin), index(end), body, name);
+  }
+  void forRangeRolled(llvm::Value *begin, llvm::Value *end,
+                      llvm::function_ref<void(llvm::Value *)> body,
                       llvm::StringRef name);
   void forRange(int64_t begin, int64_t end,
                 llvm::function_ref<void(llvm::Value *)> body,

@@ -276,4 +276,139 @@ Value *ContractionEmitter::collectNonzeroDepths(llvm::ArrayRef<Value *> rows,
   return b.CreateLoad(b.getInt64Ty(), depthCount);
 }
 
+void ContractionEmitter::accumulateByPattern(
+    Value *row0, llvm::ArrayRef<Value *> rows, Value *col0,
+    llvm::ArrayRef<TileColumn> cols, Value *k0, Value *k1, Value *block,
+    Value *freshLists, llvm::ArrayRef<llvm::AllocaInst *> acc) {
+  llvm::Type *i32 = b.getInt32Ty();
+  int64_t patterns = int64_t(1) << rowTile;
+  if (!patternList) {
+    int64_t groups = (m + rowTile - 1) / rowTile;
+    int64_t longest = std::min(depth, depthBlock);
+    // A compress stores a whole vector: a list may run vw - 1 entries past
+    // its block, into the next block's, which is built after it.
+    patternSegment = depth + vw;
+    patternBlocks = std::max<int64_t>(1, (depth + depthBlock - 1) / depthBlock);
+    rowBitWords = (longest + vw - 1) / vw;
+    patternList = kb.entryAlloca(i32, groups * patternSegment);
+    patternEnds = kb.entryAlloca(i32, groups * patternBlocks * patterns);
+    rowBits = kb.entryAlloca(b.getIntNTy(vw), rowTile * rowBitWords);
+    patternCount = kb.entryAlloca(b.getInt64Ty());
+  }
+  Value *group = b.CreateUDiv(row0, kb.index(rowTile));
+  Value *list = b.CreateInBoundsGEP(
+      i32, patternList,
+      b.CreateAdd(b.CreateMul(group, kb.index(patternSegment)), k0));
+  Value *ends = b.CreateInBoundsGEP(
+      i32, patternEnds,
+      b.CreateMul(
+          b.CreateAdd(b.CreateMul(group, kb.index(patternBlocks)), block),
+          kb.index(patterns)));
+  kb.ifThen(
+      freshLists, [&] { buildPatternLists(rows, k0, k1, list, ends); },
+      "lists");
+  Value *begin = kb.index(0);
+  for (int64_t p = 1; p < patterns; ++p) {
+    Value *end = b.CreateSExt(
+        b.CreateLoad(i32, b.CreateConstInBoundsGEP1_64(i32, ends, p - 1)),
+        b.getInt64Ty());
+    // Not unrolled: 15 loops of a few FMAs each, whose trip counts are
+    // mostly short.
+    kb.forRangeRolled(
+        begin, end,
+        [&](Value *t) {
+          Value *k =
+              b.CreateSExt(b.CreateLoad(i32, b.CreateInBoundsGEP(i32, list, t)),
+                           b.getInt64Ty());
+          accumulateDepth(k, col0, cols, rows, acc, unsigned(p));
+        },
+        "pattern");
+    begin = end;
+  }
+}
+
+void ContractionEmitter::buildPatternLists(llvm::ArrayRef<Value *> rows,
+                                           Value *k0, Value *k1, Value *list,
+                                           Value *ends) {
+  llvm::Type *i32 = b.getInt32Ty();
+  llvm::IntegerType *wordType = b.getIntNTy(vw);
+  auto *lanes = llvm::FixedVectorType::get(i32, vw);
+  auto *laneBits = llvm::FixedVectorType::get(b.getInt1Ty(), vw);
+  Value *words = b.CreateUDiv(
+      b.CreateAdd(b.CreateSub(k1, k0), kb.index(vw - 1)), kb.index(vw));
+  auto bitsOf = [&](int64_t r, Value *w) {
+    return b.CreateInBoundsGEP(wordType, rowBits,
+                               b.CreateAdd(kb.index(r * rowBitWords), w));
+  };
+  // Bit j of word w of row r: A(row r, k0 + w * vw + j) is not zero (either
+  // sign; a NaN is kept). Lanes past k1 are zero.
+  Value *magnitudes = b.CreateVectorSplat(vw, b.getInt32(0x7fffffff));
+  kb.forRange(
+      kb.index(0), words,
+      [&](Value *w) {
+        Value *k = b.CreateAdd(k0, b.CreateMul(w, kb.index(vw)));
+        Value *inside = b.CreateICmpSLT(
+            b.CreateAdd(b.CreateVectorSplat(vw, k), stepVector()),
+            b.CreateVectorSplat(vw, k1));
+        for (int64_t r = 0; r < rowTile; ++r) {
+          Value *at = b.CreateAdd(b.CreateMul(rows[r], aRowStride()), k);
+          Value *x = b.CreateMaskedLoad(
+              lanes, b.CreateInBoundsGEP(b.getFloatTy(), aBase(), at),
+              llvm::Align(4), inside, llvm::Constant::getNullValue(lanes));
+          Value *nonzero = b.CreateICmpNE(b.CreateAnd(x, magnitudes),
+                                          llvm::Constant::getNullValue(lanes));
+          b.CreateStore(b.CreateBitCast(nonzero, wordType), bitsOf(r, w));
+        }
+      },
+      "rowbits");
+  b.CreateStore(kb.index(0), patternCount);
+  Value *laneIndex = b.CreateTrunc(stepVector(), lanes);
+  Value *allOnes = llvm::ConstantInt::getAllOnesValue(wordType);
+  int64_t patterns = int64_t(1) << rowTile;
+  kb.forRangeRolled(
+      kb.index(1), kb.index(patterns),
+      [&](Value *p) {
+        // Row r's bits, or their complement when r is not in p.
+        llvm::SmallVector<Value *, 4> flips;
+        for (int64_t r = 0; r < rowTile; ++r) {
+          Value *in =
+              b.CreateTrunc(b.CreateLShr(p, kb.index(r)), b.getInt1Ty());
+          flips.push_back(
+              b.CreateSelect(in, llvm::ConstantInt::get(wordType, 0), allOnes));
+        }
+        kb.forRange(
+            kb.index(0), words,
+            [&](Value *w) {
+              // The depths where exactly the rows of p are not zero.
+              Value *match = allOnes;
+              for (int64_t r = 0; r < rowTile; ++r)
+                match = b.CreateAnd(
+                    match, b.CreateXor(b.CreateLoad(wordType, bitsOf(r, w)),
+                                       flips[r]));
+              Value *k = b.CreateTrunc(
+                  b.CreateAdd(k0, b.CreateMul(w, kb.index(vw))), i32);
+              Value *depths =
+                  b.CreateAdd(b.CreateVectorSplat(vw, k), laneIndex);
+              Value *packed = b.CreateIntrinsic(
+                  llvm::Intrinsic::x86_avx512_mask_compress, {lanes},
+                  {depths, llvm::PoisonValue::get(lanes),
+                   b.CreateBitCast(match, laneBits)});
+              Value *n = b.CreateLoad(b.getInt64Ty(), patternCount);
+              // Whole vectors, pattern after pattern: what lands past the
+              // count is overwritten by the next store.
+              b.CreateAlignedStore(packed, b.CreateInBoundsGEP(i32, list, n),
+                                   llvm::Align(4));
+              Value *found = b.CreateZExt(
+                  b.CreateUnaryIntrinsic(llvm::Intrinsic::ctpop, match),
+                  b.getInt64Ty());
+              b.CreateStore(b.CreateAdd(n, found), patternCount);
+            },
+            "patternlist");
+        b.CreateStore(
+            b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), patternCount), i32),
+            b.CreateInBoundsGEP(i32, ends, b.CreateSub(p, kb.index(1))));
+      },
+      "patterns");
+}
+
 } // namespace nnc::codegen

@@ -25,6 +25,7 @@ struct FusedCase {
   std::function<std::vector<Value *>(Builder &, llvm::ArrayRef<Value *>)> build;
   unsigned kernels;    ///< kernel ops the fusion pass must form
   int64_t classes = 1; ///< i32 arguments are labels in [0, classes)
+  double zeros = 0;    ///< the share of f32 elements that are zero
 };
 
 void PrintTo(const FusedCase &c, std::ostream *os) { *os << c.name; }
@@ -52,8 +53,10 @@ std::vector<HostTensor> arguments(const FusedCase &c) {
   for (const TensorType &t : c.args) {
     HostTensor h(t);
     std::uniform_real_distribution<double> dist(-1, 1);
+    std::bernoulli_distribution zero(c.zeros);
     for (double &d : h.data)
       d = t.element() == ElementType::I32 ? double(rng() % c.classes)
+          : zero(rng)                     ? 0.0
                                           : dist(rng);
     h.roundToElementType();
     out.push_back(std::move(h));
@@ -105,6 +108,18 @@ std::vector<FusedCase> allCases() {
   for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
            {5, 301, 70}, {3, 1000, 17}, {9, 256, 64}, {4, 1100, 33}})
     cases.push_back(forward(m, k, n));
+  // Over a mostly-zero A and at least four column tiles: tiles of four
+  // rows that visit the depths of each pattern of non-zero rows in a loop
+  // of its own. Half the elements are zero, so that every pattern occurs;
+  // rows that do not fill a tile, columns that do not fill one, two k
+  // blocks (depth 1100), and the depth split between threads (9 rows).
+  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
+           {13, 130, 300}, {64, 200, 256}, {70, 1100, 260}, {9, 1000, 260}}) {
+    FusedCase c = forward(m, k, n);
+    c.name = "patterns_" + c.name;
+    c.zeros = 0.5;
+    cases.push_back(c);
+  }
   // The weight gradient's form, X^T dY over an argument X: rows with bit
   // masks of their non-zero depths, X read only by the threads that own
   // its columns (so stored blocked by owner on several threads); one and
@@ -188,6 +203,22 @@ std::vector<FusedCase> allCases() {
                            b.select(active, d, b.scalar(0.0))};
                      },
                      1});
+  // The same by patterns (five column tiles, split between threads), with
+  // three k blocks of the panel.
+  for (auto [m, k, n] :
+       std::vector<std::array<int64_t, 3>>{{70, 300, 300}, {9, 48, 300}})
+    cases.push_back({"patterns_packed_b_" + std::to_string(m) + "x" +
+                         std::to_string(k) + "x" + std::to_string(n),
+                     {f32({m, k}), f32({n, k}), f32({m, n})},
+                     [](Builder &b, llvm::ArrayRef<Value *> a) {
+                       Value *d = b.matmul(a[0], a[1], false, true);
+                       Value *active = b.compare("gt", a[2], b.scalar(0.0));
+                       return std::vector<Value *>{
+                           b.select(active, d, b.scalar(0.0))};
+                     },
+                     1,
+                     1,
+                     0.5});
   // A classifier head: loss, accuracy, and the logits' gradient with the
   // bias gradient, over batches and class counts of several sizes.
   for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
