@@ -80,13 +80,15 @@ constexpr int64_t kMaxUnrolledEpilogueVectors = 8;
 /// thread, in L2) was 1-1.5 us slower in every pair: its tiles are short,
 /// and the prefetches are a share of their instructions.
 constexpr int64_t kMinPrefetchedStateBytes = 2 << 20;
-/// Tiles of four rows by four vectors over a mostly-zero A stored by rows,
-/// whose depths are visited grouped by which of the four rows are non-zero
-/// there (a pattern: one of 15), each group by a loop that does the FMAs
-/// of exactly those rows. A pair of rows does FMAs for both at every depth
-/// where either is non-zero; on the wide model's batches that is 0.29 of
-/// the dense FMAs for X W1 against 0.19 needed, 0.60 against 0.41 for H1
-/// W2, 0.71 against 0.55 for dH2 W2^T. The lists cost a pass over the
+/// Tiles of four rows by four vectors over a mostly-zero A stored by rows
+/// (and for the weight gradient over a relu's output, A^T dY, see
+/// emitWithDepthMasks), whose depths are visited grouped by which of the
+/// four rows are non-zero there (a pattern: one of 15), each group by a
+/// loop that does the FMAs of exactly those rows. A pair of rows does FMAs
+/// for both at every depth where either is non-zero; on the wide model's
+/// batches that is 0.29 of the dense FMAs for X W1 against 0.19 needed,
+/// 0.60 against 0.41 for H1 W2, 0.71 against 0.55 for dH2 W2^T, 0.65
+/// against 0.41 for H1^T dH2. The lists cost a pass over the
 /// depth per pattern, so a group of rows builds them once, for its first
 /// column tile, and needs this many column tiles to share them: without
 /// its FMAs the wide model's X W1 took 39 us on one thread, mostly lists.
@@ -94,7 +96,7 @@ constexpr int64_t kMinPrefetchedStateBytes = 2 << 20;
 /// runs): on one thread X W1 280-286 us against 302-326, H1 W2 347-371
 /// against 398-423, dH2 W2^T 385-411 against 439-483; on two threads
 /// 142-144 against 161-165, 180-184 against 206-209 and 217-221 against
-/// 226-232. Compiling the wide model takes about 10-20 ms longer.
+/// 226-232.
 constexpr int64_t kPatternRows = 4;
 constexpr int64_t kMinPatternColumnTiles = 4;
 /// The longest depth (batch) for which rows of a weight gradient get bit
@@ -159,6 +161,11 @@ private:
   /// A row's mask is `words` integers of maskBits bits, bit k of word w set
   /// when A(row, w * maskBits + k) is not zero (either sign).
   void emitWithDepthMasks();
+
+  /// The pattern lists (kPatternRows) of the rows whose masks start at
+  /// rowMasks, `words` words of `stride` apart: into patternList and
+  /// patternEnds, for every column tile of the rows.
+  void listMaskedPatterns(Value *rowMasks, int64_t words, int64_t stride);
 
   /// The lanes 0, 1, ... of a vector of `lanes` i64.
   Value *groupLaneIndex(unsigned lanes);
@@ -308,6 +315,16 @@ private:
   void buildPatternLists(llvm::ArrayRef<Value *> rows, Value *k0, Value *k1,
                          Value *list, Value *ends);
 
+  /// The second half of buildPatternLists: the lists from the rows' bits
+  /// in rowBits, `words` of them a row, the first for depth k0.
+  void listPatterns(Value *k0, Value *words, Value *list, Value *ends);
+
+  /// The 15 loops, pattern p over list[ends[p - 2], ends[p - 1]).
+  void accumulatePatterns(Value *list, Value *ends, Value *col0,
+                          llvm::ArrayRef<TileColumn> cols,
+                          llvm::ArrayRef<Value *> rows,
+                          llvm::ArrayRef<llvm::AllocaInst *> acc);
+
   /// Runs `finish` on each vector of the tile's sums inside the matrix
   /// (rows before rowEnd, columns before n): unrolled for a small tile;
   /// for a larger one the sums leave the registers through the tile
@@ -373,6 +390,7 @@ private:
   bool compressInRegisters;
   /// Tiles over a mostly-zero A visit their depths by pattern.
   bool byPattern = false;
+  bool aMostlyZero = false;
   bool ta = false, tb = false;
   int64_t m = 0, n = 0, depth = 0;
   TensorRef a, bIn;

@@ -49,7 +49,7 @@ ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
     : KernelSite{kb, kb.builder(), body, info, inputs, outputs, threads},
       vw(options.vectorWidth), skipZeros(options.skipZeroRows),
       compressInRegisters(options.avx512Compress),
-      aBlocked(options.aBlockedByOwner) {
+      aMostlyZero(options.aMostlyZero), aBlocked(options.aBlockedByOwner) {
   const Op &mm = *info.matmul;
   ContractionShape shape = ContractionShape::of(info);
   ta = shape.ta;

@@ -188,6 +188,19 @@ std::vector<FusedCase> allCases() {
                            b.sub(a[2], b.mul(b.scalar(0.1), g))};
                      },
                      1});
+  // The same by patterns (at least four column tiles, B past L1): one,
+  // two and four mask words, rows that do not fill a group.
+  for (auto [depth, m, n] : std::vector<std::array<int64_t, 3>>{
+           {40, 70, 300}, {128, 90, 260}, {200, 75, 256}})
+    cases.push_back({"patterns_masked_depths_" + std::to_string(depth) + "x" +
+                         std::to_string(m) + "x" + std::to_string(n),
+                     {f32({depth, m}), f32({depth, n}), f32({m, n})},
+                     [](Builder &b, llvm::ArrayRef<Value *> a) {
+                       Value *g = b.matmul(b.relu(a[0]), a[1], true, false);
+                       return std::vector<Value *>{
+                           b.sub(a[2], b.mul(b.scalar(0.1), g))};
+                     },
+                     1});
   // The relu mask of the backward pass, computed in the epilogue, over a
   // transposed B: packed in squares of a vector's width and a remainder,
   // with the columns split between threads (n = 300) or not.
