@@ -99,6 +99,9 @@ constexpr int64_t kMinPrefetchedStateBytes = 2 << 20;
 /// 226-232.
 constexpr int64_t kPatternRows = 4;
 constexpr int64_t kMinPatternColumnTiles = 4;
+/// The most stack the lists of a product's row groups may take (the wide
+/// model's X W1 takes 100 KiB).
+constexpr int64_t kMaxPatternListBytes = 512 << 10;
 /// The longest depth (batch) for which rows of a weight gradient get bit
 /// masks of their non-zero depths: a few 64-bit words per row.
 constexpr int64_t kMaxMaskedDepth = 256;

@@ -102,8 +102,13 @@ ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
     rowTile = kSparseRows;
     depthBlock = kSparseDepthBlock;
   }
+  // The lists of every group of rows live on the stack (see
+  // accumulateByPattern): a product too large for that keeps its pairs.
+  int64_t listBytes = (m + kPatternRows - 1) / kPatternRows * (depth + vw) *
+                      int64_t(sizeof(int32_t));
   if (skipZeros && !ta && compressInRegisters &&
-      vectors >= kMinPatternColumnTiles * kMaxVectorsPerTile) {
+      vectors >= kMinPatternColumnTiles * kMaxVectorsPerTile &&
+      listBytes <= kMaxPatternListBytes) {
     byPattern = true;
     rowTile = kPatternRows;
     vectorsPerTile = kMaxVectorsPerTile;
