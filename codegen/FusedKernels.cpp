@@ -184,9 +184,8 @@ private:
                           b.CreateInBoundsGEP(typeOf(v), it->second, j));
     if (auto it = postScalars.find(v); it != postScalars.end())
       return it->second;
-    if (auto it = postArrays.find(v); it != postArrays.end())
-      return b.CreateLoad(typeOf(v),
-                          b.CreateInBoundsGEP(typeOf(v), it->second, j));
+    if (auto it = postColumn.find(v); it != postColumn.end())
+      return it->second;
     // A kernel input, read as its shape says: [rows, cols] at (r, j);
     // [rows, 1] per row; a vector per column when a column is asked for
     // (NumPy aligns it with the last axis), else per row.
@@ -459,75 +458,78 @@ private:
   }
 
   void emitPost() {
-    // Finish the batch reductions.
+    // The batch reductions' results: a scalar now, a vector column by
+    // column in the loop below.
+    llvm::SmallVector<const Op *, 4> vectorReductions;
+    auto finish = [&](const Op &op, Value *v) {
+      ElementType e = op.operand(0)->type().element();
+      return op.is(OpKind::ReduceMean)
+                 ? b.CreateFDiv(v, kb.constant(e, double(rows)))
+                 : v;
+    };
     for (const Op &op : body.ops()) {
       if (!isBatchReduction(op))
         continue;
-      const NValue *in = op.operand(0);
-      ElementType e = in->type().element();
-      llvm::Type *t = typeOf(in);
-      Value *acc = accumulators.lookup(&op);
-      auto finish = [&](Value *v) {
-        return op.is(OpKind::ReduceMean)
-                   ? b.CreateFDiv(v, kb.constant(e, double(rows)))
-                   : v;
-      };
-      if (in->type().rank() == 2) {
-        kb.forRange(
-            0, cols,
-            [&](Value *j) {
-              Value *slot = b.CreateInBoundsGEP(t, acc, j);
-              b.CreateStore(finish(b.CreateLoad(t, slot)), slot);
-            },
-            "j");
-        postArrays[op.result()] = acc;
-      } else {
-        postScalars[op.result()] = finish(b.CreateLoad(t, acc));
-      }
+      if (op.operand(0)->type().rank() == 2)
+        vectorReductions.push_back(&op);
+      else
+        postScalars[op.result()] = finish(
+            op, b.CreateLoad(typeOf(op.operand(0)), accumulators.lookup(&op)));
     }
+    llvm::SmallVector<const Op *, 16> vectorOps;
     for (const Op &op : body.ops()) {
       if (info.phase.lookup(&op) != ValuePhase::Post || isBatchReduction(op) ||
           op.is(OpKind::Yield))
         continue;
-      ElementType e = op.result()->type().element();
-      auto element = [&](Value *j) {
-        if (op.is(OpKind::Constant))
-          return kb.constant(e, op.attrs().getFloat("value"));
-        llvm::SmallVector<Value *, 3> args;
-        for (const NValue *o : op.operands())
-          args.push_back(at(o, nullptr, j));
-        return kb.elementwise(op, args, operandTypes(op));
-      };
-      if (op.result()->type().isScalar()) {
-        postScalars[op.result()] = element(nullptr);
-        continue;
-      }
-      llvm::Type *t = typeOf(op.result());
-      llvm::AllocaInst *array = kb.entryAlloca(t, cols);
-      kb.forRange(
-          0, cols,
-          [&](Value *j) {
-            b.CreateStore(element(j), b.CreateInBoundsGEP(t, array, j));
-          },
-          "j");
-      postArrays[op.result()] = array;
+      if (op.result()->type().isScalar())
+        postScalars[op.result()] = postElement(op, nullptr); // reads scalars
+      else
+        vectorOps.push_back(&op);
     }
+    // The rest in one loop over the columns, each value in registers: the
+    // update of a bias and its optimizer state is one pass over them.
     const Op *yield = body.terminator();
+    auto isPost = [&](const NValue *v) {
+      return v->definingOp() &&
+             info.phase.lookup(v->definingOp()) == ValuePhase::Post;
+    };
+    kb.forRange(
+        0, cols,
+        [&](Value *j) {
+          for (const Op *op : vectorReductions) {
+            llvm::Type *t = typeOf(op->operand(0));
+            postColumn[op->result()] = finish(
+                *op, b.CreateLoad(t, b.CreateInBoundsGEP(
+                                         t, accumulators.lookup(op), j)));
+          }
+          for (const Op *op : vectorOps)
+            postColumn[op->result()] = postElement(*op, j);
+          for (unsigned o = 0; o < yield->numOperands(); ++o) {
+            const NValue *v = yield->operand(o);
+            if (isPost(v) && !v->type().isScalar())
+              kb.store(outputs[o].ptr, v->type().element(), j,
+                       at(v, nullptr, j));
+          }
+        },
+        "j");
+    postColumn.clear();
     for (unsigned o = 0; o < yield->numOperands(); ++o) {
       const NValue *v = yield->operand(o);
-      if (!v->definingOp() ||
-          info.phase.lookup(v->definingOp()) != ValuePhase::Post)
-        continue;
-      ElementType e = v->type().element();
-      if (v->type().isScalar()) {
-        kb.store(outputs[o].ptr, e, kb.index(0), at(v, nullptr, nullptr));
-        continue;
-      }
-      kb.forRange(
-          0, cols,
-          [&](Value *j) { kb.store(outputs[o].ptr, e, j, at(v, nullptr, j)); },
-          "j");
+      if (isPost(v) && v->type().isScalar())
+        kb.store(outputs[o].ptr, v->type().element(), kb.index(0),
+                 at(v, nullptr, nullptr));
     }
+  }
+
+  /// Element j of a post-phase element-wise op (j null for a scalar).
+  Value *postElement(const Op &op, Value *j) {
+    ElementType e = op.result()->type().element();
+    if (op.is(OpKind::Constant))
+      return kb.constant(e, op.attrs().getFloat("value"));
+    llvm::SmallVector<Value *, 3> args;
+    for (const NValue *o : op.operands())
+      args.push_back(at(o, nullptr, j));
+    return kb.elementwise(op, args, operandTypes(op));
   }
 
   int64_t rows, cols;
@@ -540,7 +542,8 @@ private:
   static constexpr unsigned kRowLanes = 16;
   llvm::DenseMap<const NValue *, llvm::AllocaInst *> rowArrays;
   llvm::DenseMap<const NValue *, Value *> postScalars;
-  llvm::DenseMap<const NValue *, Value *> postArrays;
+  /// Post-phase vectors at the column of the loop being generated.
+  llvm::DenseMap<const NValue *, Value *> postColumn;
 };
 
 } // namespace
