@@ -91,7 +91,10 @@ constexpr int64_t kMinPrefetchedStateBytes = 2 << 20;
 /// against 0.41 for H1^T dH2. The lists cost a pass over the
 /// depth per pattern, so a group of rows builds them once, for its first
 /// column tile, and needs this many column tiles to share them: without
-/// its FMAs the wide model's X W1 took 39 us on one thread, mostly lists.
+/// its FMAs the wide model's X W1 took 39 us on one thread, mostly lists;
+/// by pattern, the seed model's X W1 (two column tiles) took 13.0-13.2 us
+/// on two threads against 10.1 with pairs, 22.5-23.3 on one against
+/// 17.3-17.9.
 /// Measured against two-row tiles (best calls of an epoch, interleaved
 /// runs): on one thread X W1 280-286 us against 302-326, H1 W2 347-371
 /// against 398-423, dH2 W2^T 385-411 against 439-483; on two threads

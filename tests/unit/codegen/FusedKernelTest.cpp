@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <random>
+#include <tuple>
 
 using namespace nnc;
 
@@ -172,27 +173,20 @@ std::vector<FusedCase> allCases() {
                    1});
   // A weight gradient over a mostly-zero, transposed A with a short depth:
   // each row's non-zero depths as a bit mask (32 and 64 bits), one-row
-  // tiles of up to 8 vectors, rows that do not fill a group of 16.
+  // tiles of up to 8 vectors, rows that do not fill a group of 16. With at
+  // least four column tiles and B past L1, tiles by pattern: one, two and
+  // four mask words, rows that do not fill a group.
   for (auto [depth, m, n] : std::vector<std::array<int64_t, 3>>{{32, 100, 64},
                                                                 {40, 200, 130},
                                                                 {7, 67, 70},
                                                                 {128, 90, 70},
                                                                 {100, 75, 70},
-                                                                {200, 70, 129}})
-    cases.push_back({"masked_depths_" + std::to_string(depth) + "x" +
-                         std::to_string(m) + "x" + std::to_string(n),
-                     {f32({depth, m}), f32({depth, n}), f32({m, n})},
-                     [](Builder &b, llvm::ArrayRef<Value *> a) {
-                       Value *g = b.matmul(b.relu(a[0]), a[1], true, false);
-                       return std::vector<Value *>{
-                           b.sub(a[2], b.mul(b.scalar(0.1), g))};
-                     },
-                     1});
-  // The same by patterns (at least four column tiles, B past L1): one,
-  // two and four mask words, rows that do not fill a group.
-  for (auto [depth, m, n] : std::vector<std::array<int64_t, 3>>{
-           {40, 70, 300}, {128, 90, 260}, {200, 75, 256}})
-    cases.push_back({"patterns_masked_depths_" + std::to_string(depth) + "x" +
+                                                                {200, 70, 129},
+                                                                {40, 70, 300},
+                                                                {128, 90, 260},
+                                                                {200, 75, 256}})
+    cases.push_back({std::string(n >= 256 ? "patterns_" : "") +
+                         "masked_depths_" + std::to_string(depth) + "x" +
                          std::to_string(m) + "x" + std::to_string(n),
                      {f32({depth, m}), f32({depth, n}), f32({m, n})},
                      [](Builder &b, llvm::ArrayRef<Value *> a) {
@@ -203,25 +197,19 @@ std::vector<FusedCase> allCases() {
                      1});
   // The relu mask of the backward pass, computed in the epilogue, over a
   // transposed B: packed in squares of a vector's width and a remainder,
-  // with the columns split between threads (n = 300) or not.
-  for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
-           {16, 10, 40}, {70, 100, 150}, {70, 100, 300}, {9, 48, 300}})
-    cases.push_back({"packed_b_" + std::to_string(m) + "x" + std::to_string(k) +
-                         "x" + std::to_string(n),
-                     {f32({m, k}), f32({n, k}), f32({m, n})},
-                     [](Builder &b, llvm::ArrayRef<Value *> a) {
-                       Value *d = b.matmul(a[0], a[1], false, true);
-                       Value *active = b.compare("gt", a[2], b.scalar(0.0));
-                       return std::vector<Value *>{
-                           b.select(active, d, b.scalar(0.0))};
-                     },
-                     1});
-  // The same by patterns (five column tiles, split between threads), with
-  // three k blocks of the panel.
-  for (auto [m, k, n] :
-       std::vector<std::array<int64_t, 3>>{{70, 300, 300}, {9, 48, 300}})
-    cases.push_back({"patterns_packed_b_" + std::to_string(m) + "x" +
-                         std::to_string(k) + "x" + std::to_string(n),
+  // with the columns split between threads (n = 300) or not. With half of
+  // A zero, tiles by pattern (five column tiles), with three k blocks of
+  // the panel (depth 300).
+  for (auto [m, k, n, zeros] :
+       std::vector<std::tuple<int, int, int, double>>{{16, 10, 40, 0},
+                                                      {70, 100, 150, 0},
+                                                      {70, 100, 300, 0},
+                                                      {9, 48, 300, 0},
+                                                      {70, 300, 300, 0.5},
+                                                      {9, 48, 300, 0.5}})
+    cases.push_back({std::string(zeros > 0 ? "patterns_" : "") + "packed_b_" +
+                         std::to_string(m) + "x" + std::to_string(k) + "x" +
+                         std::to_string(n),
                      {f32({m, k}), f32({n, k}), f32({m, n})},
                      [](Builder &b, llvm::ArrayRef<Value *> a) {
                        Value *d = b.matmul(a[0], a[1], false, true);
@@ -231,7 +219,7 @@ std::vector<FusedCase> allCases() {
                      },
                      1,
                      1,
-                     0.5});
+                     zeros});
   // A classifier head: loss, accuracy, and the logits' gradient with the
   // bias gradient, over batches and class counts of several sizes.
   for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{
