@@ -179,6 +179,8 @@ private:
       return s;
     if (auto it = rowScalars.find(v); it != rowScalars.end())
       return it->second;
+    if (auto it = rowLanes.find(v); it != rowLanes.end())
+      return b.CreateExtractElement(it->second, j);
     if (auto it = rowArrays.find(v); it != rowArrays.end())
       return b.CreateLoad(typeOf(v),
                           b.CreateInBoundsGEP(typeOf(v), it->second, j));
@@ -214,9 +216,10 @@ private:
                         : 0.0;
       llvm::Type *t = typeOf(in);
       if (in->type().rank() == 2) {
-        llvm::AllocaInst *acc = kb.entryAlloca(t, cols);
+        int64_t slots = std::max<int64_t>(cols, kRowLanes);
+        llvm::AllocaInst *acc = kb.entryAlloca(t, slots);
         kb.forRange(
-            0, cols,
+            0, slots,
             [&](Value *j) {
               b.CreateStore(kb.constant(e, init),
                             b.CreateInBoundsGEP(t, acc, j));
@@ -241,6 +244,7 @@ private:
 
   void emitRow(Value *r) {
     rowScalars.clear();
+    rowLanes.clear();
     rowLogSumExps.clear();
     for (const Op &op : body.ops()) {
       ValuePhase phase = info.phase.lookup(&op);
@@ -262,7 +266,10 @@ private:
           info.phase.lookup(v->definingOp()) != ValuePhase::Row)
         continue;
       ElementType e = v->type().element();
-      if (isRowVector(v)) {
+      if (isRowVector(v) && rowLanes.count(v)) {
+        Value *rowStart = b.CreateMul(r, kb.index(cols));
+        storeLanes(outputs[o].ptr, e, rowStart, rowLanes.lookup(v));
+      } else if (isRowVector(v)) {
         Value *rowStart = b.CreateMul(r, kb.index(cols));
         kb.forRange(
             0, cols,
@@ -282,6 +289,12 @@ private:
     ElementType e = in->type().element();
     llvm::Type *t = typeOf(in);
     Value *acc = accumulators.lookup(&op);
+    if (in->type().rank() == 2 && vectorRows()) {
+      // Lane j is column j's sum, over the rows in order, as below.
+      auto *vt = llvm::FixedVectorType::get(t, kRowLanes);
+      b.CreateStore(combine(op, b.CreateLoad(vt, acc), lanesOf(in, r), e), acc);
+      return;
+    }
     if (in->type().rank() == 2) {
       kb.forRange(
           0, cols,
@@ -339,6 +352,66 @@ private:
     return result;
   }
 
+  /// Rows of at most kRowLanes are computed a vector of lanes at a time,
+  /// lane j for column j: every op does to each lane what the loop over
+  /// the columns does to each element, so the results are the same.
+  bool vectorRows() const { return cols <= kRowLanes; }
+
+  /// The lanes 0, 1, ... as i64.
+  Value *stepLanes() {
+    llvm::SmallVector<llvm::Constant *, 16> steps;
+    for (unsigned i = 0; i < kRowLanes; ++i)
+      steps.push_back(b.getInt64(i));
+    return llvm::ConstantVector::get(steps);
+  }
+
+  /// Lanes past the row.
+  Value *rowMask() {
+    return b.CreateICmpSLT(stepLanes(),
+                           b.CreateVectorSplat(kRowLanes, kb.index(cols)));
+  }
+
+  /// Row `r` of `v` as lanes: a value per column, or one value for the row
+  /// (or the kernel) in every lane; kernel inputs read as `at` reads them.
+  Value *lanesOf(const NValue *v, Value *r) {
+    if (auto it = rowLanes.find(v); it != rowLanes.end())
+      return it->second;
+    if (scalarValues->lookup(v) || rowScalars.count(v))
+      return b.CreateVectorSplat(kRowLanes, at(v, r, nullptr));
+    auto input = argIndex.find(v);
+    if (input == argIndex.end()) {
+      Value *lanes = llvm::PoisonValue::get(
+          llvm::FixedVectorType::get(typeOf(v), kRowLanes));
+      for (int64_t j = 0; j < cols; ++j)
+        lanes = b.CreateInsertElement(lanes, at(v, r, kb.index(j)), j);
+      return lanes;
+    }
+    const TensorRef &in = inputs[input->second];
+    llvm::ArrayRef<int64_t> s = v->type().shape();
+    if (in.splat || s.empty() || (s.size() == 2 && s[1] == 1))
+      return b.CreateVectorSplat(kRowLanes, at(v, r, nullptr));
+    // Row r of a [rows, cols] input; a vector is one per column.
+    ElementType e = v->type().element();
+    Value *start = s.size() == 2 ? b.CreateMul(r, kb.index(cols)) : kb.index(0);
+    llvm::Type *st = storageType(b.getContext(), e);
+    auto *vt = llvm::FixedVectorType::get(st, kRowLanes);
+    Value *x = b.CreateMaskedLoad(vt, b.CreateInBoundsGEP(st, in.ptr, start),
+                                  llvm::Align(elementByteSize(e)), rowMask(),
+                                  llvm::Constant::getNullValue(vt));
+    if (e == ElementType::I1)
+      x = b.CreateICmpNE(x, llvm::Constant::getNullValue(vt));
+    return x;
+  }
+
+  /// Stores the row's lanes at `start` of an output, the row's columns only.
+  void storeLanes(Value *ptr, ElementType e, Value *start, Value *lanes) {
+    llvm::Type *st = storageType(b.getContext(), e);
+    if (e == ElementType::I1)
+      lanes = b.CreateZExt(lanes, llvm::FixedVectorType::get(st, kRowLanes));
+    b.CreateMaskedStore(lanes, b.CreateInBoundsGEP(st, ptr, start),
+                        llvm::Align(elementByteSize(e)), rowMask());
+  }
+
   /// A row vector to be filled by `element(j)`.
   void fillRow(const Op &op, llvm::function_ref<Value *(Value *)> element) {
     llvm::Type *t = typeOf(op.result());
@@ -365,9 +438,8 @@ private:
       (void)m;
       if (op.is(OpKind::Softmax)) {
         if (Value *row = rowVector(op.operand(0), r, 0.0)) {
-          Value *p =
+          rowLanes[result] =
               kb.exp(b.CreateFSub(row, b.CreateVectorSplat(kRowLanes, lse)));
-          fillRow(op, [&](Value *j) { return b.CreateExtractElement(p, j); });
           return;
         }
       }
@@ -395,6 +467,14 @@ private:
     case OpKind::OneHot: {
       Value *label =
           b.CreateSExt(at(op.operand(0), r, nullptr), b.getInt64Ty());
+      if (vectorRows()) {
+        Value *hit =
+            b.CreateICmpEQ(stepLanes(), b.CreateVectorSplat(kRowLanes, label));
+        rowLanes[result] = b.CreateSelect(
+            hit, b.CreateVectorSplat(kRowLanes, kb.constant(e, 1.0)),
+            b.CreateVectorSplat(kRowLanes, kb.constant(e, 0.0)));
+        return;
+      }
       fillRow(op, [&](Value *j) {
         return b.CreateSelect(b.CreateICmpEQ(j, label), kb.constant(e, 1.0),
                               kb.constant(e, 0.0));
@@ -451,7 +531,17 @@ private:
         return kb.constant(e, op.attrs().getFloat("value"));
       return kb.elementwise(op, args, operandTypes(op));
     };
-    if (isRowVector(result))
+    if (isRowVector(result) && vectorRows()) {
+      if (op.is(OpKind::Constant)) {
+        rowLanes[result] = b.CreateVectorSplat(
+            kRowLanes, kb.constant(e, op.attrs().getFloat("value")));
+        return;
+      }
+      llvm::SmallVector<Value *, 3> args;
+      for (const NValue *o : op.operands())
+        args.push_back(lanesOf(o, r));
+      rowLanes[result] = kb.elementwise(op, args, operandTypes(op));
+    } else if (isRowVector(result))
       fillRow(op, element);
     else
       rowScalars[result] = element(nullptr);
@@ -541,6 +631,8 @@ private:
   /// Rows up to this long are computed as one vector where that helps.
   static constexpr unsigned kRowLanes = 16;
   llvm::DenseMap<const NValue *, llvm::AllocaInst *> rowArrays;
+  /// Row values computed as lanes (vectorRows), for the row being emitted.
+  llvm::DenseMap<const NValue *, Value *> rowLanes;
   llvm::DenseMap<const NValue *, Value *> postScalars;
   /// Post-phase vectors at the column of the loop being generated.
   llvm::DenseMap<const NValue *, Value *> postColumn;

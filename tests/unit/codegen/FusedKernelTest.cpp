@@ -252,6 +252,23 @@ std::vector<FusedCase> allCases() {
                                                  b.add(mx, b.scalar(1.0))};
                    },
                    1});
+  // Rows of at most 16 are computed as vectors of lanes: inputs per
+  // column and per row, a compare and select, a log-softmax, and a batch
+  // reduction of a row vector.
+  cases.push_back({"rows_as_lanes",
+                   {f32({9, 7}), f32({7}), f32({9, 1}), f32({9, 7})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *s = b.logSoftmax(a[0]);
+                     Value *x = b.add(b.mul(b.add(s, a[1]), a[2]), a[3]);
+                     Value *y = b.select(b.compare("gt", x, b.scalar(-2.0)), x,
+                                         b.scalar(0.5));
+                     Value *mean = b.reduce(OpKind::ReduceMean, y, {0});
+                     Value *sum = b.reduceSum(a[3], {0});
+                     return std::vector<Value *>{b.sub(y, b.scalar(1.0)),
+                                                 b.add(mean, a[1]),
+                                                 b.mul(sum, mean)};
+                   },
+                   1});
   // Element-wise chains with broadcast inputs.
   cases.push_back(
       {"elementwise_chain",
