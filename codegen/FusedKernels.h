@@ -14,6 +14,10 @@
 
 namespace nnc::codegen {
 
+/// The element types of an op's operands, as KernelBuilder::elementwise
+/// takes them.
+llvm::SmallVector<ElementType, 3> operandTypes(const Op &op);
+
 /// Computes the scalar-phase values of a body (constants, scalar ops and
 /// scalar inputs) at the builder's position.
 class ScalarValues {

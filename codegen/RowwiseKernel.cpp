@@ -1,0 +1,551 @@
+//===- RowwiseKernel.cpp - One pass over the rows, then the reductions ----===//
+//
+// Row-wise kernels: per-row values (softmax, cross-entropy, arg max, a
+// row's reductions) and the element-wise ops around them, one row at a
+// time, accumulating the batch reductions; then the element-wise ops on
+// the reductions' results.
+//
+//===----------------------------------------------------------------------===//
+#include "codegen/FusedKernels.h"
+
+#include "llvm/IR/Intrinsics.h"
+
+#include <limits>
+
+namespace nnc::codegen {
+
+using llvm::Value;
+
+namespace {
+
+class RowwiseEmitter : KernelSite {
+public:
+  RowwiseEmitter(KernelBuilder &kb, const Graph &body,
+                 const KernelFormInfo &info, llvm::ArrayRef<TensorRef> inputs,
+                 llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads)
+      : KernelSite{kb, kb.builder(), body, info, inputs, outputs, threads},
+        rows(info.space[0]), cols(info.space[1]) {
+    for (unsigned i = 0; i < body.numArguments(); ++i)
+      argIndex[body.argument(i)] = i;
+  }
+
+  void emit() {
+    ScalarValues scalars(kb, body, info, inputs);
+    scalarValues = &scalars;
+    bool hasPost = false;
+    for (const auto &[op, phase] : info.phase)
+      hasPost |= phase == ValuePhase::Post;
+
+    // With batch reductions one thread does all rows, in order, so the sums
+    // are the same whatever the thread count; the kernels that have them
+    // are the small heads of classifiers.
+    Value *begin, *end;
+    llvm::BasicBlock *done = nullptr;
+    if (hasPost) {
+      llvm::Function *f = b.GetInsertBlock()->getParent();
+      auto *work = llvm::BasicBlock::Create(b.getContext(), "rows", f);
+      done = llvm::BasicBlock::Create(b.getContext(), "rows.done", f);
+      b.CreateCondBr(b.CreateICmpEQ(threads.index, b.getInt32(0)), work, done);
+      b.SetInsertPoint(work);
+      begin = kb.index(0);
+      end = kb.index(rows);
+    } else {
+      std::tie(begin, end) = kb.threadRange(rows, threads.index, threads.count);
+    }
+    initReductions();
+    kb.forRange(
+        begin, end, [&](Value *r) { emitRow(r); }, "row");
+    if (hasPost) {
+      emitPost();
+      b.CreateBr(done);
+      b.SetInsertPoint(done);
+    }
+  }
+
+private:
+  using NValue = nnc::Value;
+
+  bool isRowVector(const NValue *v) const {
+    return v->type().rank() == 2 && v->type().dim(1) == cols &&
+           v->type().dim(1) != 1;
+  }
+
+  llvm::Type *typeOf(const NValue *v) const {
+    return computeType(kb.context(), v->type().element());
+  }
+
+  /// The value of `v` at row `r`, column `j` (j ignored for per-row values).
+  Value *at(const NValue *v, Value *r, Value *j) {
+    if (Value *s = scalarValues->lookup(v))
+      return s;
+    if (auto it = rowScalars.find(v); it != rowScalars.end())
+      return it->second;
+    if (auto it = rowLanes.find(v); it != rowLanes.end())
+      return b.CreateExtractElement(it->second, j);
+    if (auto it = rowArrays.find(v); it != rowArrays.end())
+      return b.CreateLoad(typeOf(v),
+                          b.CreateInBoundsGEP(typeOf(v), it->second, j));
+    if (auto it = postScalars.find(v); it != postScalars.end())
+      return it->second;
+    if (auto it = postColumn.find(v); it != postColumn.end())
+      return it->second;
+    // A kernel input, read as its shape says: [rows, cols] at (r, j);
+    // [rows, 1] per row; a vector per column when a column is asked for
+    // (NumPy aligns it with the last axis), else per row.
+    const TensorRef &in = inputs[argIndex.lookup(v)];
+    llvm::ArrayRef<int64_t> s = v->type().shape();
+    Value *index;
+    if (s.empty())
+      index = kb.index(0);
+    else if (s.size() == 2 && s[1] != 1)
+      index = b.CreateAdd(b.CreateMul(r, kb.index(cols)), j);
+    else if (s.size() == 2)
+      index = r;
+    else
+      index = j ? j : r;
+    return in.load(kb, index);
+  }
+
+  void initReductions() {
+    for (const Op &op : body.ops()) {
+      if (!isBatchReduction(op))
+        continue;
+      const NValue *in = op.operand(0);
+      ElementType e = in->type().element();
+      double init = op.is(OpKind::ReduceMax)
+                        ? -std::numeric_limits<double>::infinity()
+                        : 0.0;
+      llvm::Type *t = typeOf(in);
+      if (in->type().rank() == 2) {
+        int64_t slots = std::max<int64_t>(cols, kRowLanes);
+        llvm::AllocaInst *acc = kb.entryAlloca(t, slots);
+        kb.forRange(
+            0, slots,
+            [&](Value *j) {
+              b.CreateStore(kb.constant(e, init),
+                            b.CreateInBoundsGEP(t, acc, j));
+            },
+            "j");
+        accumulators[&op] = acc;
+      } else {
+        llvm::AllocaInst *acc = kb.entryAlloca(t);
+        b.CreateStore(kb.constant(e, init), acc);
+        accumulators[&op] = acc;
+      }
+    }
+  }
+
+  Value *combine(const Op &reduce, Value *acc, Value *x, ElementType e) {
+    if (reduce.is(OpKind::ReduceMax))
+      return b.CreateSelect(isFloat(e) ? b.CreateFCmpOGT(x, acc)
+                                       : b.CreateICmpSGT(x, acc),
+                            x, acc);
+    return isFloat(e) ? b.CreateFAdd(acc, x) : b.CreateAdd(acc, x);
+  }
+
+  void emitRow(Value *r) {
+    rowScalars.clear();
+    rowLanes.clear();
+    rowLogSumExps.clear();
+    for (const Op &op : body.ops()) {
+      ValuePhase phase = info.phase.lookup(&op);
+      if (op.is(OpKind::Yield) || phase == ValuePhase::Scalar)
+        continue;
+      if (isBatchReduction(op)) {
+        accumulate(op, r);
+        continue;
+      }
+      if (phase != ValuePhase::Row)
+        continue;
+      emitRowOp(op, r);
+    }
+    // Row values the kernel yields.
+    const Op *yield = body.terminator();
+    for (unsigned o = 0; o < yield->numOperands(); ++o) {
+      const NValue *v = yield->operand(o);
+      if (!v->definingOp() ||
+          info.phase.lookup(v->definingOp()) != ValuePhase::Row)
+        continue;
+      ElementType e = v->type().element();
+      if (isRowVector(v) && rowLanes.count(v)) {
+        Value *rowStart = b.CreateMul(r, kb.index(cols));
+        storeLanes(outputs[o].ptr, e, rowStart, rowLanes.lookup(v));
+      } else if (isRowVector(v)) {
+        Value *rowStart = b.CreateMul(r, kb.index(cols));
+        kb.forRange(
+            0, cols,
+            [&](Value *j) {
+              kb.store(outputs[o].ptr, e, b.CreateAdd(rowStart, j),
+                       at(v, r, j));
+            },
+            "j");
+      } else {
+        kb.store(outputs[o].ptr, e, r, at(v, r, nullptr));
+      }
+    }
+  }
+
+  void accumulate(const Op &op, Value *r) {
+    const NValue *in = op.operand(0);
+    ElementType e = in->type().element();
+    llvm::Type *t = typeOf(in);
+    Value *acc = accumulators.lookup(&op);
+    if (in->type().rank() == 2 && vectorRows()) {
+      // Lane j is column j's sum, over the rows in order, as below.
+      auto *vt = llvm::FixedVectorType::get(t, kRowLanes);
+      b.CreateStore(combine(op, b.CreateLoad(vt, acc), lanesOf(in, r), e), acc);
+      return;
+    }
+    if (in->type().rank() == 2) {
+      kb.forRange(
+          0, cols,
+          [&](Value *j) {
+            Value *slot = b.CreateInBoundsGEP(t, acc, j);
+            b.CreateStore(combine(op, b.CreateLoad(t, slot), at(in, r, j), e),
+                          slot);
+          },
+          "j");
+    } else {
+      b.CreateStore(combine(op, b.CreateLoad(t, acc), at(in, r, nullptr), e),
+                    acc);
+    }
+  }
+
+  /// Row `r` of `x` as a vector of kRowLanes, lanes past the row set to
+  /// `pad`; null when rows are longer than that.
+  Value *rowVector(const NValue *x, Value *r, double pad) {
+    if (cols > kRowLanes || !isFloat(x->type().element()))
+      return nullptr;
+    Value *v =
+        b.CreateVectorSplat(kRowLanes, kb.constant(x->type().element(), pad));
+    for (int64_t j = 0; j < cols; ++j)
+      v = b.CreateInsertElement(v, at(x, r, kb.index(j)), j);
+    return v;
+  }
+
+  /// The maximum and log-sum-exp of row `r` of `x`, computed once per row
+  /// (a softmax and its cross-entropy share it). Rows of up to kRowLanes
+  /// are one vector: the exponentials computed at once and summed in the
+  /// order of the scalar loop, so the sums are the same.
+  std::pair<Value *, Value *> rowLogSumExp(const NValue *x, Value *r) {
+    if (auto it = rowLogSumExps.find(x); it != rowLogSumExps.end())
+      return it->second;
+    ElementType e = x->type().element();
+    std::pair<Value *, Value *> result;
+    if (Value *row =
+            rowVector(x, r, -std::numeric_limits<double>::infinity())) {
+      Value *m =
+          b.CreateUnaryIntrinsic(llvm::Intrinsic::vector_reduce_fmax, row);
+      // A row of NaNs: the scalar loop's maximum stays -inf.
+      m = b.CreateSelect(
+          b.CreateFCmpUNO(m, m),
+          kb.constant(e, -std::numeric_limits<double>::infinity()), m);
+      Value *ex = kb.exp(b.CreateFSub(row, b.CreateVectorSplat(kRowLanes, m)));
+      // Lanes past the row: exp(-inf - m) = 0, and + 0 leaves a sum of
+      // positive terms unchanged.
+      Value *sum = b.CreateFAddReduce(kb.constant(e, 0.0), ex);
+      result = {m, b.CreateFAdd(
+                       m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log, sum))};
+    } else {
+      result = kb.logSumExp(cols, e, [&](Value *j) { return at(x, r, j); });
+    }
+    rowLogSumExps[x] = result;
+    return result;
+  }
+
+  /// Rows of at most kRowLanes are computed a vector of lanes at a time,
+  /// lane j for column j: every op does to each lane what the loop over
+  /// the columns does to each element, so the results are the same.
+  bool vectorRows() const { return cols <= kRowLanes; }
+
+  /// The lanes 0, 1, ... as i64.
+  Value *stepLanes() {
+    llvm::SmallVector<llvm::Constant *, 16> steps;
+    for (unsigned i = 0; i < kRowLanes; ++i)
+      steps.push_back(b.getInt64(i));
+    return llvm::ConstantVector::get(steps);
+  }
+
+  /// Lanes past the row.
+  Value *rowMask() {
+    return b.CreateICmpSLT(stepLanes(),
+                           b.CreateVectorSplat(kRowLanes, kb.index(cols)));
+  }
+
+  /// Row `r` of `v` as lanes: a value per column, or one value for the row
+  /// (or the kernel) in every lane; kernel inputs read as `at` reads them.
+  Value *lanesOf(const NValue *v, Value *r) {
+    if (auto it = rowLanes.find(v); it != rowLanes.end())
+      return it->second;
+    if (scalarValues->lookup(v) || rowScalars.count(v))
+      return b.CreateVectorSplat(kRowLanes, at(v, r, nullptr));
+    auto input = argIndex.find(v);
+    if (input == argIndex.end()) {
+      Value *lanes = llvm::PoisonValue::get(
+          llvm::FixedVectorType::get(typeOf(v), kRowLanes));
+      for (int64_t j = 0; j < cols; ++j)
+        lanes = b.CreateInsertElement(lanes, at(v, r, kb.index(j)), j);
+      return lanes;
+    }
+    const TensorRef &in = inputs[input->second];
+    llvm::ArrayRef<int64_t> s = v->type().shape();
+    if (in.splat || s.empty() || (s.size() == 2 && s[1] == 1))
+      return b.CreateVectorSplat(kRowLanes, at(v, r, nullptr));
+    // Row r of a [rows, cols] input; a vector is one per column.
+    ElementType e = v->type().element();
+    Value *start = s.size() == 2 ? b.CreateMul(r, kb.index(cols)) : kb.index(0);
+    llvm::Type *st = storageType(b.getContext(), e);
+    auto *vt = llvm::FixedVectorType::get(st, kRowLanes);
+    Value *x = b.CreateMaskedLoad(vt, b.CreateInBoundsGEP(st, in.ptr, start),
+                                  llvm::Align(elementByteSize(e)), rowMask(),
+                                  llvm::Constant::getNullValue(vt));
+    if (e == ElementType::I1)
+      x = b.CreateICmpNE(x, llvm::Constant::getNullValue(vt));
+    return x;
+  }
+
+  /// Stores the row's lanes at `start` of an output, the row's columns only.
+  void storeLanes(Value *ptr, ElementType e, Value *start, Value *lanes) {
+    llvm::Type *st = storageType(b.getContext(), e);
+    if (e == ElementType::I1)
+      lanes = b.CreateZExt(lanes, llvm::FixedVectorType::get(st, kRowLanes));
+    b.CreateMaskedStore(lanes, b.CreateInBoundsGEP(st, ptr, start),
+                        llvm::Align(elementByteSize(e)), rowMask());
+  }
+
+  /// A row vector to be filled by `element(j)`.
+  void fillRow(const Op &op, llvm::function_ref<Value *(Value *)> element) {
+    llvm::Type *t = typeOf(op.result());
+    llvm::AllocaInst *row = rowArrays.lookup(op.result());
+    if (!row) {
+      row = kb.entryAlloca(t, cols);
+      rowArrays[op.result()] = row;
+    }
+    kb.forRange(
+        0, cols,
+        [&](Value *j) {
+          b.CreateStore(element(j), b.CreateInBoundsGEP(t, row, j));
+        },
+        "j");
+  }
+
+  void emitRowOp(const Op &op, Value *r) {
+    const NValue *result = op.result();
+    ElementType e = result->type().element();
+    switch (op.kind()) {
+    case OpKind::Softmax:
+    case OpKind::LogSoftmax: {
+      auto [m, lse] = rowLogSumExp(op.operand(0), r);
+      (void)m;
+      if (op.is(OpKind::Softmax)) {
+        if (Value *row = rowVector(op.operand(0), r, 0.0)) {
+          rowLanes[result] =
+              kb.exp(b.CreateFSub(row, b.CreateVectorSplat(kRowLanes, lse)));
+          return;
+        }
+      }
+      fillRow(op, [&](Value *j) {
+        Value *shifted = b.CreateFSub(at(op.operand(0), r, j), lse);
+        return op.is(OpKind::LogSoftmax) ? shifted : kb.exp(shifted);
+      });
+      return;
+    }
+    case OpKind::SoftmaxCrossEntropy: {
+      auto [m, lse] = rowLogSumExp(op.operand(0), r);
+      (void)m;
+      // As the unfused kernel: a label outside the row gives NaN.
+      Value *label =
+          b.CreateSExt(at(op.operand(1), r, nullptr), b.getInt64Ty());
+      Value *valid = b.CreateAnd(b.CreateICmpSGE(label, kb.index(0)),
+                                 b.CreateICmpSLT(label, kb.index(cols)));
+      Value *safe = b.CreateSelect(valid, label, kb.index(0));
+      Value *loss = b.CreateFSub(lse, at(op.operand(0), r, safe));
+      rowScalars[result] = b.CreateSelect(
+          valid, loss,
+          kb.constant(e, std::numeric_limits<double>::quiet_NaN()));
+      return;
+    }
+    case OpKind::OneHot: {
+      Value *label =
+          b.CreateSExt(at(op.operand(0), r, nullptr), b.getInt64Ty());
+      if (vectorRows()) {
+        Value *hit =
+            b.CreateICmpEQ(stepLanes(), b.CreateVectorSplat(kRowLanes, label));
+        rowLanes[result] = b.CreateSelect(
+            hit, b.CreateVectorSplat(kRowLanes, kb.constant(e, 1.0)),
+            b.CreateVectorSplat(kRowLanes, kb.constant(e, 0.0)));
+        return;
+      }
+      fillRow(op, [&](Value *j) {
+        return b.CreateSelect(b.CreateICmpEQ(j, label), kb.constant(e, 1.0),
+                              kb.constant(e, 0.0));
+      });
+      return;
+    }
+    case OpKind::ArgMax:
+    case OpKind::ReduceSum:
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax: {
+      const NValue *x = op.operand(0);
+      ElementType xe = x->type().element();
+      llvm::Type *t = typeOf(x);
+      bool isMax = op.is(OpKind::ArgMax) || op.is(OpKind::ReduceMax);
+      llvm::AllocaInst *acc = kb.entryAlloca(t);
+      llvm::AllocaInst *best = kb.entryAlloca(b.getInt64Ty());
+      b.CreateStore(
+          kb.constant(xe,
+                      isMax ? -std::numeric_limits<double>::infinity() : 0.0),
+          acc);
+      b.CreateStore(kb.index(0), best);
+      kb.forRange(
+          0, cols,
+          [&](Value *j) {
+            Value *v = at(x, r, j), *a = b.CreateLoad(t, acc);
+            if (isMax) {
+              Value *greater = b.CreateFCmpOGT(v, a);
+              b.CreateStore(b.CreateSelect(greater, v, a), acc);
+              b.CreateStore(b.CreateSelect(greater, j,
+                                           b.CreateLoad(b.getInt64Ty(), best)),
+                            best);
+            } else {
+              b.CreateStore(b.CreateFAdd(a, v), acc);
+            }
+          },
+          "j");
+      Value *out = b.CreateLoad(t, acc);
+      if (op.is(OpKind::ArgMax))
+        out = b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best), b.getInt32Ty());
+      else if (op.is(OpKind::ReduceMean))
+        out = b.CreateFDiv(out, kb.constant(xe, double(cols)));
+      rowScalars[result] = out;
+      return;
+    }
+    default:
+      break;
+    }
+    // Element-wise: a row vector, or one value per row.
+    auto element = [&](Value *j) {
+      llvm::SmallVector<Value *, 3> args;
+      for (const NValue *o : op.operands())
+        args.push_back(at(o, r, j));
+      if (op.is(OpKind::Constant))
+        return kb.constant(e, op.attrs().getFloat("value"));
+      return kb.elementwise(op, args, operandTypes(op));
+    };
+    if (isRowVector(result) && vectorRows()) {
+      if (op.is(OpKind::Constant)) {
+        rowLanes[result] = b.CreateVectorSplat(
+            kRowLanes, kb.constant(e, op.attrs().getFloat("value")));
+        return;
+      }
+      llvm::SmallVector<Value *, 3> args;
+      for (const NValue *o : op.operands())
+        args.push_back(lanesOf(o, r));
+      rowLanes[result] = kb.elementwise(op, args, operandTypes(op));
+    } else if (isRowVector(result))
+      fillRow(op, element);
+    else
+      rowScalars[result] = element(nullptr);
+  }
+
+  void emitPost() {
+    // The batch reductions' results: a scalar now, a vector column by
+    // column in the loop below.
+    llvm::SmallVector<const Op *, 4> vectorReductions;
+    auto finish = [&](const Op &op, Value *v) {
+      ElementType e = op.operand(0)->type().element();
+      return op.is(OpKind::ReduceMean)
+                 ? b.CreateFDiv(v, kb.constant(e, double(rows)))
+                 : v;
+    };
+    for (const Op &op : body.ops()) {
+      if (!isBatchReduction(op))
+        continue;
+      if (op.operand(0)->type().rank() == 2)
+        vectorReductions.push_back(&op);
+      else
+        postScalars[op.result()] = finish(
+            op, b.CreateLoad(typeOf(op.operand(0)), accumulators.lookup(&op)));
+    }
+    llvm::SmallVector<const Op *, 16> vectorOps;
+    for (const Op &op : body.ops()) {
+      if (info.phase.lookup(&op) != ValuePhase::Post || isBatchReduction(op) ||
+          op.is(OpKind::Yield))
+        continue;
+      if (op.result()->type().isScalar())
+        postScalars[op.result()] = postElement(op, nullptr); // reads scalars
+      else
+        vectorOps.push_back(&op);
+    }
+    // The rest in one loop over the columns, each value in registers: the
+    // update of a bias and its optimizer state is one pass over them.
+    const Op *yield = body.terminator();
+    auto isPost = [&](const NValue *v) {
+      return v->definingOp() &&
+             info.phase.lookup(v->definingOp()) == ValuePhase::Post;
+    };
+    kb.forRange(
+        0, cols,
+        [&](Value *j) {
+          for (const Op *op : vectorReductions) {
+            llvm::Type *t = typeOf(op->operand(0));
+            postColumn[op->result()] = finish(
+                *op, b.CreateLoad(t, b.CreateInBoundsGEP(
+                                         t, accumulators.lookup(op), j)));
+          }
+          for (const Op *op : vectorOps)
+            postColumn[op->result()] = postElement(*op, j);
+          for (unsigned o = 0; o < yield->numOperands(); ++o) {
+            const NValue *v = yield->operand(o);
+            if (isPost(v) && !v->type().isScalar())
+              kb.store(outputs[o].ptr, v->type().element(), j,
+                       at(v, nullptr, j));
+          }
+        },
+        "j");
+    postColumn.clear();
+    for (unsigned o = 0; o < yield->numOperands(); ++o) {
+      const NValue *v = yield->operand(o);
+      if (isPost(v) && v->type().isScalar())
+        kb.store(outputs[o].ptr, v->type().element(), kb.index(0),
+                 at(v, nullptr, nullptr));
+    }
+  }
+
+  /// Element j of a post-phase element-wise op (j null for a scalar).
+  Value *postElement(const Op &op, Value *j) {
+    ElementType e = op.result()->type().element();
+    if (op.is(OpKind::Constant))
+      return kb.constant(e, op.attrs().getFloat("value"));
+    llvm::SmallVector<Value *, 3> args;
+    for (const NValue *o : op.operands())
+      args.push_back(at(o, nullptr, j));
+    return kb.elementwise(op, args, operandTypes(op));
+  }
+
+  int64_t rows, cols;
+  const ScalarValues *scalarValues = nullptr;
+  llvm::DenseMap<const NValue *, unsigned> argIndex;
+  llvm::DenseMap<const Op *, Value *> accumulators;
+  llvm::DenseMap<const NValue *, Value *> rowScalars;
+  llvm::DenseMap<const NValue *, std::pair<Value *, Value *>> rowLogSumExps;
+  /// Rows up to this long are computed as one vector where that helps.
+  static constexpr unsigned kRowLanes = 16;
+  llvm::DenseMap<const NValue *, llvm::AllocaInst *> rowArrays;
+  /// Row values computed as lanes (vectorRows), for the row being emitted.
+  llvm::DenseMap<const NValue *, Value *> rowLanes;
+  llvm::DenseMap<const NValue *, Value *> postScalars;
+  /// Post-phase vectors at the column of the loop being generated.
+  llvm::DenseMap<const NValue *, Value *> postColumn;
+};
+
+} // namespace
+
+void emitRowwiseKernel(KernelBuilder &kb, const Graph &body,
+                       const KernelFormInfo &info,
+                       llvm::ArrayRef<TensorRef> inputs,
+                       llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads) {
+  RowwiseEmitter(kb, body, info, inputs, outputs, threads).emit();
+}
+
+} // namespace nnc::codegen
