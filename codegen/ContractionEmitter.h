@@ -405,8 +405,9 @@ private:
   llvm::AllocaInst *panel = nullptr;
   llvm::AllocaInst *depthList = nullptr, *depthCount = nullptr;
   /// The pattern lists of every group of rows and k block: patternSegment
-  /// depths a group, patternBlocks x 16 ends a group; rowBits holds a
-  /// tile's rows' non-zero bits, a word per vector of depths.
+  /// depths a group, patternBlocks x 16 ends a group (for a weight
+  /// gradient, the one group being visited); rowBits holds a tile's rows'
+  /// non-zero bits, a word per vector of depths.
   llvm::AllocaInst *patternList = nullptr, *patternEnds = nullptr,
                    *rowBits = nullptr, *patternCount = nullptr;
   int64_t patternSegment = 0, patternBlocks = 0, rowBitWords = 0;
