@@ -80,6 +80,13 @@ constexpr int64_t kMaxUnrolledEpilogueVectors = 8;
 /// thread, in L2) was 1-1.5 us slower in every pair: its tiles are short,
 /// and the prefetches are a share of their instructions.
 constexpr int64_t kMinPrefetchedStateBytes = 2 << 20;
+/// How many tiles ahead that prefetch asks. On a quiet machine one and two
+/// did the same (the wide model's X^T dH1 384 against 390 us, H1^T dH2
+/// 532 against 527, one thread, best calls, medians of six interleaved
+/// runs); in two busier series two tiles took X^T dH1 in 391 and 446 us
+/// against 510 and 466 with one, H1^T dH2 in 538 and 565 against 586 and
+/// 591.
+constexpr int64_t kPrefetchTilesAhead = 2;
 /// Tiles of four rows by four vectors over a mostly-zero A stored by rows
 /// (and for the weight gradient over a relu's output, A^T dY, see
 /// emitWithDepthMasks), whose depths are visited grouped by which of the

@@ -204,13 +204,15 @@ void ContractionEmitter::emitMaskedRows(Value *row0, Value *rowEnd, Value *col0,
   for (llvm::AllocaInst *slot : acc)
     b.CreateStore(llvm::Constant::getNullValue(vt), slot);
   if (prefetchState) {
-    // The next tile: the next columns, or the first of the next rows, if
-    // this thread owns them.
-    Value *nextCol = b.CreateAdd(col0, kb.index(vw * vectorsPerTile));
-    Value *wrap = b.CreateICmpSGE(nextCol, kb.index(n));
+    // The tile after next (kPrefetchTilesAhead): further columns, or the
+    // first ones of the next rows, if this thread owns them.
+    int64_t tileCols = vw * vectorsPerTile;
+    int64_t rowSpan = (n + tileCols - 1) / tileCols * tileCols;
+    Value *ahead = b.CreateAdd(col0, kb.index(kPrefetchTilesAhead * tileCols));
     Value *nextRow =
-        b.CreateSelect(wrap, b.CreateAdd(row0, kb.index(rowTile)), row0);
-    nextCol = b.CreateSelect(wrap, kb.index(0), nextCol);
+        b.CreateAdd(row0, b.CreateMul(b.CreateUDiv(ahead, kb.index(rowSpan)),
+                                      kb.index(rowTile)));
+    Value *nextCol = b.CreateURem(ahead, kb.index(rowSpan));
     kb.ifThen(
         b.CreateAnd(prefetchState, b.CreateICmpSLT(nextRow, rowEnd)),
         [&] { prefetchTile(state, nextRow, nextCol); }, "prefetch");
