@@ -69,7 +69,7 @@ constexpr int64_t kMinSplitDepthBytes = 64 << 10;
 /// through the buffer were a tenth of the kernel. Unrolling the wide
 /// model's two-row tiles made compiling 20 ms slower and no kernel faster.
 constexpr int64_t kMaxUnrolledEpilogueVectors = 8;
-/// A weight gradient's tiles ask for the next tile's optimizer state (the
+/// A weight gradient's tiles ask for a later tile's optimizer state (the
 /// epilogue's inputs of C's shape) while they sum, when a thread's share
 /// of that state is at least this: twice this CPU's 1 MiB L2, so that it
 /// comes from L3. Measured against no prefetch, ten interleaved one-epoch
@@ -190,7 +190,7 @@ private:
   /// is non-zero too, adding exact zeros.
   /// When `prefetchState` (an i1, null when the state is too small to
   /// prefetch on any thread count) is true, the tile first asks for the
-  /// next tile's lines of `state`.
+  /// lines of `state` kPrefetchTilesAhead tiles on.
   void emitMaskedRows(Value *row0, Value *rowEnd, Value *col0, Value *rowMasks,
                       int64_t words, int64_t stride,
                       llvm::ArrayRef<llvm::AllocaInst *> acc,
