@@ -303,10 +303,19 @@ TEST_P(FusedKernels, AgreeWithTheInterpreter) {
   auto plan = planMemory(g, StateLayout{});
   ASSERT_TRUE(bool(plan));
   // The arguments count as mostly zeros (as a batch does): each product
-  // is compiled both with its sparse tiles and with the dense ones.
-  for (bool skipZeros : {true, false}) {
+  // is compiled both with its sparse tiles and with the dense ones, and
+  // with vectors of 8 floats (--prefer-vector-width=256) as well as 16.
+  struct Variant {
+    bool skipZeros;
+    unsigned vectorBits;
+    const char *what;
+  };
+  for (Variant variant :
+       {Variant{true, 0, ""}, Variant{false, 0, ", dense tiles"},
+        Variant{true, 256, ", 256-bit vectors"}}) {
     CodegenOptions options;
-    options.skipZeros = skipZeros;
+    options.skipZeros = variant.skipZeros;
+    options.preferVectorWidth = variant.vectorBits;
     auto program = CompiledProgram::compile({&g}, {&*plan}, options);
     ASSERT_TRUE(bool(program)) << llvm::toString(program.takeError());
     for (unsigned threads : {1u, 2u, 3u}) {
@@ -322,7 +331,7 @@ TEST_P(FusedKernels, AgreeWithTheInterpreter) {
           // elsewhere.
           EXPECT_NEAR(got[r][k], want[r][k], 2e-5 * (1 + std::abs(want[r][k])))
               << "result " << r << " element " << k << " with " << threads
-              << " threads" << (skipZeros ? "" : ", dense tiles");
+              << " threads" << variant.what;
     }
   }
 }
