@@ -166,6 +166,30 @@ def print_round_trips(summary):
     say(f"  cores apart (a cache line's round trip, before each run): {spread}")
 
 
+FAR_APART_NS = 150
+
+
+def print_far_apart(results, workloads, args):
+    """How many of each system's repetitions on several threads ran with
+    the cores far apart: a median follows them once they are half."""
+    for w in workloads:
+        for t in args.threads:
+            if t < 2:
+                continue
+            counts = []
+            for key in args.systems:
+                runs = [r for r in results if r["workload"] == w.key and
+                        r["system"] == key and r["threads"] == t and r["ok"]]
+                far = [r for r in runs
+                       if (r.get("cross_core_round_trip_ns") or 0) > FAR_APART_NS]
+                if runs:
+                    counts.append(f"{sysdefs.SYSTEMS[key].label} "
+                                  f"{len(far)}/{len(runs)}")
+            if counts:
+                say(f"  {w.key}, {t} threads, repetitions with the cores over "
+                    f"{FAR_APART_NS} ns apart: " + ", ".join(counts))
+
+
 def run_command(run, env, timeout):
     """(returncode or None on timeout, stdout, stderr, wall seconds)."""
     start = time.perf_counter()
@@ -414,6 +438,8 @@ def main():
                 r["error"] = f"skipped: {why}"
     print_table(rows, workloads, args)
     print_round_trips(info["cross_core_round_trip_ns"])
+    if info["cross_core_round_trip_ns"]:
+        print_far_apart(results, workloads, args)
 
     out_dir = Path(args.results)
     out_dir.mkdir(parents=True, exist_ok=True)
