@@ -312,10 +312,12 @@ TEST(SeedModel, PaddedLastTestBatchCountsItsExamplesOnly) {
 
 TEST(WideModel, JitStepsMatchTheInterpreterOnOneAndTwoThreads) {
   // 784-512-512-10 at batch 128 runs kernel forms the seed model does not:
-  // two-row tiles over mostly-zero rows, depth masks of two words, row
-  // pairs over a packed transposed B, and weight gradients that ask for
-  // their Adam state ahead (both on one thread, the first layer's on two),
-  // next to dense tiles for the head's narrow products.
+  // tiles by pattern over mostly-zero rows, over a packed transposed B and
+  // over the rows' depth masks of two words, row pairs for X^T dH1, and
+  // weight gradients that ask for their Adam state ahead (both on one
+  // thread, the first layer's on two), next to dense tiles for the head's
+  // narrow products. No product splits its depth between threads, so one
+  // and two threads also agree with each other to the bit.
   ImageDataset data = loadData();
   Compiled c = compileModel(&test::wideModel, 128);
   ModelState one(c.program->layout), two(c.program->layout),
@@ -334,6 +336,7 @@ TEST(WideModel, JitStepsMatchTheInterpreterOnOneAndTwoThreads) {
             << "step " << s << ", one thread";
         EXPECT_NEAR(jit2.result(0)[0], want, 1e-5 * std::abs(want))
             << "step " << s << ", two threads";
+        EXPECT_EQ(jit1.result(0)[0], jit2.result(0)[0]) << "step " << s;
       },
       128);
   for (const StateLayout::Entry &e : c.program->layout.entries()) {
@@ -344,5 +347,8 @@ TEST(WideModel, JitStepsMatchTheInterpreterOnOneAndTwoThreads) {
       Difference d = differenceOf(s->read(e), want);
       EXPECT_LE(d.largest, 1e-3 * d.largestValue + 1e-6) << e.name;
     }
+    HostTensor x = one.read(e), y = two.read(e);
+    for (int64_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(x[i], y[i]) << e.name << "[" << i << "]";
   }
 }
