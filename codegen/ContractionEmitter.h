@@ -332,6 +332,12 @@ private:
   /// in rowBits, `words` of them a row, the first for depth k0.
   void listPatterns(Value *k0, Value *words, Value *list, Value *ends);
 
+  /// Where word w of row r's non-zero bits is in rowBits.
+  Value *rowBitsAt(int64_t r, Value *w) {
+    return b.CreateInBoundsGEP(b.getIntNTy(vw), rowBits,
+                               b.CreateAdd(kb.index(r * rowBitWords), w));
+  }
+
   /// The 15 loops, pattern p over list[ends[p - 2], ends[p - 1]).
   void accumulatePatterns(Value *list, Value *ends, Value *col0,
                           llvm::ArrayRef<TileColumn> cols,

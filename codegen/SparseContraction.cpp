@@ -168,8 +168,7 @@ void ContractionEmitter::listMaskedPatterns(Value *rowMasks, int64_t words,
         if (word >= rowBitWords)
           break;
         b.CreateStore(b.CreateTrunc(b.CreateLShr(mask, j * vw), wordType),
-                      b.CreateConstInBoundsGEP1_64(wordType, rowBits,
-                                                   r * rowBitWords + word));
+                      rowBitsAt(r, kb.index(word)));
       }
     }
   listPatterns(kb.index(0), kb.index(rowBitWords), patternList, patternEnds);
@@ -409,10 +408,6 @@ void ContractionEmitter::buildPatternLists(llvm::ArrayRef<Value *> rows,
   auto *lanes = llvm::FixedVectorType::get(i32, vw);
   Value *words = b.CreateUDiv(
       b.CreateAdd(b.CreateSub(k1, k0), kb.index(vw - 1)), kb.index(vw));
-  auto bitsOf = [&](int64_t r, Value *w) {
-    return b.CreateInBoundsGEP(wordType, rowBits,
-                               b.CreateAdd(kb.index(r * rowBitWords), w));
-  };
   // Bit j of word w of row r: A(row r, k0 + w * vw + j) is not zero (either
   // sign; a NaN is kept). Lanes past k1 are zero.
   Value *magnitudes = b.CreateVectorSplat(vw, b.getInt32(0x7fffffff));
@@ -430,7 +425,7 @@ void ContractionEmitter::buildPatternLists(llvm::ArrayRef<Value *> rows,
               llvm::Align(4), inside, llvm::Constant::getNullValue(lanes));
           Value *nonzero = b.CreateICmpNE(b.CreateAnd(x, magnitudes),
                                           llvm::Constant::getNullValue(lanes));
-          b.CreateStore(b.CreateBitCast(nonzero, wordType), bitsOf(r, w));
+          b.CreateStore(b.CreateBitCast(nonzero, wordType), rowBitsAt(r, w));
         }
       },
       "rowbits");
@@ -443,10 +438,6 @@ void ContractionEmitter::listPatterns(Value *k0, Value *words, Value *list,
   llvm::IntegerType *wordType = b.getIntNTy(vw);
   auto *lanes = llvm::FixedVectorType::get(i32, vw);
   auto *laneBits = llvm::FixedVectorType::get(b.getInt1Ty(), vw);
-  auto bitsOf = [&](int64_t r, Value *w) {
-    return b.CreateInBoundsGEP(wordType, rowBits,
-                               b.CreateAdd(kb.index(r * rowBitWords), w));
-  };
   b.CreateStore(kb.index(0), patternCount);
   Value *laneIndex = b.CreateTrunc(stepVector(), lanes);
   Value *allOnes = llvm::ConstantInt::getAllOnesValue(wordType);
@@ -469,7 +460,7 @@ void ContractionEmitter::listPatterns(Value *k0, Value *words, Value *list,
               Value *match = allOnes;
               for (int64_t r = 0; r < rowTile; ++r)
                 match = b.CreateAnd(
-                    match, b.CreateXor(b.CreateLoad(wordType, bitsOf(r, w)),
+                    match, b.CreateXor(b.CreateLoad(wordType, rowBitsAt(r, w)),
                                        flips[r]));
               Value *k = b.CreateTrunc(
                   b.CreateAdd(k0, b.CreateMul(w, kb.index(vw))), i32);
