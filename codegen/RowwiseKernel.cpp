@@ -38,10 +38,27 @@ public:
 
     // With batch reductions one thread does all rows, in order, so the sums
     // are the same whatever the thread count; the kernels that have them
-    // are the small heads of classifiers.
+    // are the small heads of classifiers. Where the batch reductions sum
+    // columns (a bias's gradient and update), threads split the columns
+    // instead, each doing all rows of its own in the same order.
     Value *begin, *end;
+    colBegin = kb.index(0);
+    colEnd = kb.index(cols);
     llvm::BasicBlock *done = nullptr;
-    if (hasPost) {
+    if (hasPost && columnsIndependent()) {
+      // Whole cache lines of each output row and reduction.
+      int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+      auto [first, last] = kb.threadRange(blocks, threads.index, threads.count);
+      auto clamp = [&](Value *block) {
+        return b.CreateBinaryIntrinsic(
+            llvm::Intrinsic::smin, b.CreateMul(block, kb.index(kColumnBlock)),
+            kb.index(cols));
+      };
+      colBegin = clamp(first);
+      colEnd = clamp(last);
+      begin = kb.index(0);
+      end = kb.index(rows);
+    } else if (hasPost) {
       llvm::Function *f = b.GetInsertBlock()->getParent();
       auto *work = llvm::BasicBlock::Create(b.getContext(), "rows", f);
       done = llvm::BasicBlock::Create(b.getContext(), "rows.done", f);
@@ -55,8 +72,9 @@ public:
     initReductions();
     kb.forRange(
         begin, end, [&](Value *r) { emitRow(r); }, "row");
-    if (hasPost) {
+    if (hasPost)
       emitPost();
+    if (done) {
       b.CreateBr(done);
       b.SetInsertPoint(done);
     }
@@ -64,6 +82,28 @@ public:
 
 private:
   using NValue = nnc::Value;
+
+  /// Whether threads can split the columns: every batch reduction sums
+  /// columns, and the kernel yields only values with a column index
+  /// ([rows, cols] or [cols]), so that each output element is computed and
+  /// stored by one thread. Per-row values (a softmax's log-sum-exp) are
+  /// then computed by every thread, each for its own columns. Rows of up
+  /// to kRowLanes are lanes of one vector and stay whole.
+  bool columnsIndependent() const {
+    if (cols <= kRowLanes)
+      return false;
+    for (const Op &op : body.ops())
+      if (isBatchReduction(op) && op.operand(0)->type().rank() != 2)
+        return false;
+    for (const NValue *v : body.terminator()->operands()) {
+      llvm::ArrayRef<int64_t> s = v->type().shape();
+      bool perColumn = (s.size() == 1 && s[0] == cols) ||
+                       (s.size() == 2 && s[0] == rows && s[1] == cols);
+      if (!perColumn)
+        return false;
+    }
+    return true;
+  }
 
   bool isRowVector(const NValue *v) const {
     return v->type().rank() == 2 && v->type().dim(1) == cols &&
@@ -173,7 +213,7 @@ private:
       } else if (isRowVector(v)) {
         Value *rowStart = b.CreateMul(r, kb.index(cols));
         kb.forRange(
-            0, cols,
+            colBegin, colEnd,
             [&](Value *j) {
               kb.store(outputs[o].ptr, e, b.CreateAdd(rowStart, j),
                        at(v, r, j));
@@ -198,7 +238,7 @@ private:
     }
     if (in->type().rank() == 2) {
       kb.forRange(
-          0, cols,
+          colBegin, colEnd,
           [&](Value *j) {
             Value *slot = b.CreateInBoundsGEP(t, acc, j);
             b.CreateStore(combine(op, b.CreateLoad(t, slot), at(in, r, j), e),
@@ -322,7 +362,7 @@ private:
       rowArrays[op.result()] = row;
     }
     kb.forRange(
-        0, cols,
+        colBegin, colEnd,
         [&](Value *j) {
           b.CreateStore(element(j), b.CreateInBoundsGEP(t, row, j));
         },
@@ -485,7 +525,7 @@ private:
              info.phase.lookup(v->definingOp()) == ValuePhase::Post;
     };
     kb.forRange(
-        0, cols,
+        colBegin, colEnd,
         [&](Value *j) {
           for (const Op *op : vectorReductions) {
             llvm::Type *t = typeOf(op->operand(0));
@@ -524,6 +564,10 @@ private:
   }
 
   int64_t rows, cols;
+  /// The columns this thread computes.
+  Value *colBegin = nullptr, *colEnd = nullptr;
+  /// Threads split the columns in blocks of a cache line of floats.
+  static constexpr int64_t kColumnBlock = 16;
   const ScalarValues *scalarValues = nullptr;
   llvm::DenseMap<const NValue *, unsigned> argIndex;
   llvm::DenseMap<const Op *, Value *> accumulators;

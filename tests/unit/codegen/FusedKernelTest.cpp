@@ -252,6 +252,31 @@ std::vector<FusedCase> allCases() {
                                                  b.add(mx, b.scalar(1.0))};
                    },
                    1});
+  // Batch reductions of columns alone (a bias's gradient and update):
+  // threads split the columns in blocks of 16, so 70 columns make five
+  // blocks, shared unevenly by two and three threads; a sum and a
+  // maximum over the batch, and an input per column after them.
+  cases.push_back({"column_reductions",
+                   {f32({9, 70}), f32({70})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *sum = b.reduceSum(a[0], {0});
+                     Value *most = b.reduce(OpKind::ReduceMax, a[0], {0});
+                     return std::vector<Value *>{
+                         b.sub(a[1], b.mul(b.scalar(0.1), sum)),
+                         b.add(most, a[1])};
+                   },
+                   1});
+  // The same with a softmax's rows: every thread computes each row's
+  // log-sum-exp over all its columns, then its own columns.
+  cases.push_back(
+      {"softmax_column_sums",
+       {f32({17, 33}), f32({33})},
+       [](Builder &b, llvm::ArrayRef<Value *> a) {
+         Value *p = b.softmax(a[0]);
+         Value *sum = b.reduceSum(p, {0});
+         return std::vector<Value *>{p, b.sub(a[1], b.mul(b.scalar(0.1), sum))};
+       },
+       1});
   // Rows of at most 16 are computed as vectors of lanes: inputs per
   // column and per row, a compare and select, a log-softmax, and a batch
   // reduction of a row vector.
