@@ -224,14 +224,16 @@ std::pair<Value *, Value *> KernelBuilder::threadRange(int64_t n, Value *tid,
   return {begin, end};
 }
 
-std::pair<Value *, Value *> KernelBuilder::ownedRows(int64_t n, Value *tid,
-                                                     Value *nthreads) {
-  int64_t blocks = (n + kRowGranule - 1) / kRowGranule;
+std::pair<Value *, Value *> KernelBuilder::blockRange(int64_t n,
+                                                      int64_t granule,
+                                                      Value *tid,
+                                                      Value *nthreads) {
+  int64_t blocks = (n + granule - 1) / granule;
   auto [first, last] = threadRange(blocks, tid, nthreads);
   Value *size = index(n);
   auto clamp = [&](Value *block) {
-    return b.CreateBinaryIntrinsic(
-        llvm::Intrinsic::smin, b.CreateMul(block, index(kRowGranule)), size);
+    return b.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
+                                   b.CreateMul(block, index(granule)), size);
   };
   return {clamp(first), clamp(last)};
 }

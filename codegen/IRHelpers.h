@@ -117,7 +117,15 @@ public:
   /// and step to step: moving a cache line between cores costs more than
   /// the arithmetic done on it.
   std::pair<llvm::Value *, llvm::Value *>
-  ownedRows(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads);
+  ownedRows(int64_t n, llvm::Value *threadIndex, llvm::Value *numThreads) {
+    return blockRange(n, kRowGranule, threadIndex, numThreads);
+  }
+
+  /// [begin, end) of `n` items for this thread, in whole blocks of
+  /// `granule` (the last block may be short).
+  std::pair<llvm::Value *, llvm::Value *> blockRange(int64_t n, int64_t granule,
+                                                     llvm::Value *threadIndex,
+                                                     llvm::Value *numThreads);
 
   /// Whether the kernel split work between threads. A kernel that did not
   /// does all its writing on thread 0 (the others skip it), which lets the

@@ -47,15 +47,8 @@ public:
     llvm::BasicBlock *done = nullptr;
     if (hasPost && columnsIndependent()) {
       // Whole cache lines of each output row and reduction.
-      int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
-      auto [first, last] = kb.threadRange(blocks, threads.index, threads.count);
-      auto clamp = [&](Value *block) {
-        return b.CreateBinaryIntrinsic(
-            llvm::Intrinsic::smin, b.CreateMul(block, kb.index(kColumnBlock)),
-            kb.index(cols));
-      };
-      colBegin = clamp(first);
-      colEnd = clamp(last);
+      std::tie(colBegin, colEnd) =
+          kb.blockRange(cols, kColumnBlock, threads.index, threads.count);
       begin = kb.index(0);
       end = kb.index(rows);
     } else if (hasPost) {
