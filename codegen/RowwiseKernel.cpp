@@ -256,6 +256,23 @@ private:
     return v;
   }
 
+  /// The largest lane of a row vector: the lanes compared pairwise in a
+  /// tree, which finds the scalar loop's maximum in another order. Where
+  /// they could differ, the outputs cannot: a NaN lane makes the row's sum
+  /// NaN whatever the maximum, and the sign of a zero maximum shows
+  /// neither in exp(x - m) nor in m + log(sum), sum >= 1.
+  Value *rowMaximum(Value *row) {
+    Value *v = row;
+    for (unsigned half = kRowLanes / 2; half >= 1; half /= 2) {
+      llvm::SmallVector<int, 16> upper;
+      for (unsigned i = 0; i < kRowLanes; ++i)
+        upper.push_back(int((i + half) % kRowLanes));
+      Value *other = b.CreateShuffleVector(v, upper);
+      v = b.CreateSelect(b.CreateFCmpOGT(other, v), other, v);
+    }
+    return b.CreateExtractElement(v, uint64_t(0));
+  }
+
   /// The maximum and log-sum-exp of row `r` of `x`, computed once per row
   /// (a softmax and its cross-entropy share it). Rows of up to kRowLanes
   /// are one vector: the exponentials computed at once and summed in the
@@ -267,16 +284,13 @@ private:
     std::pair<Value *, Value *> result;
     if (Value *row =
             rowVector(x, r, -std::numeric_limits<double>::infinity())) {
-      Value *m =
-          b.CreateUnaryIntrinsic(llvm::Intrinsic::vector_reduce_fmax, row);
-      // A row of NaNs: the scalar loop's maximum stays -inf.
-      m = b.CreateSelect(
-          b.CreateFCmpUNO(m, m),
-          kb.constant(e, -std::numeric_limits<double>::infinity()), m);
+      Value *m = rowMaximum(row);
       Value *ex = kb.exp(b.CreateFSub(row, b.CreateVectorSplat(kRowLanes, m)));
-      // Lanes past the row: exp(-inf - m) = 0, and + 0 leaves a sum of
-      // positive terms unchanged.
-      Value *sum = b.CreateFAddReduce(kb.constant(e, 0.0), ex);
+      // The row's lanes in the scalar loop's order (0 + ex[0] is ex[0]);
+      // the lanes past it hold exp(-inf - m) = 0.
+      Value *sum = b.CreateExtractElement(ex, uint64_t(0));
+      for (int64_t j = 1; j < cols; ++j)
+        sum = b.CreateFAdd(sum, b.CreateExtractElement(ex, j));
       result = {m, b.CreateFAdd(
                        m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log, sum))};
     } else {
