@@ -46,12 +46,19 @@ public:
   /// Writes the arguments and runs: `write(t, n)` is called on each of the
   /// n threads that will run the step, which writes its share (a thread
   /// writing the rows it owns, by nnc::ownedRows, finds them in its own
-  /// cache when its kernels read them).
-  using ArgumentWriter =
+  /// cache when its kernels read them). `afterStep(t, n)`, if given, is
+  /// called on each thread when it has done its share of the step, while
+  /// other threads may still be running theirs: for work that touches
+  /// neither the arguments nor the results (asking for the next batch).
+  using ThreadTask =
       llvm::function_ref<void(unsigned thread, unsigned numThreads)>;
-  virtual llvm::Error run(ArgumentWriter write) {
+  using ArgumentWriter = ThreadTask;
+  virtual llvm::Error run(ArgumentWriter write, ThreadTask afterStep = {}) {
     write(0, 1);
-    return run();
+    llvm::Error err = run();
+    if (!err && afterStep)
+      afterStep(0, 1);
+    return err;
   }
   /// Result `i` of the last run.
   virtual HostTensor result(unsigned i) const = 0;
@@ -73,7 +80,7 @@ public:
   ArgumentRows argumentRows(unsigned i, unsigned thread,
                             unsigned numThreads) override;
   llvm::Error run() override;
-  llvm::Error run(ArgumentWriter write) override;
+  llvm::Error run(ArgumentWriter write, ThreadTask afterStep = {}) override;
   HostTensor result(unsigned i) const override;
   double scalarResult(unsigned i) const override;
 
@@ -125,7 +132,8 @@ private:
   ArgumentWriteCycles writes;
   /// Per argument blocked by owner: where argument(i) is written for run().
   std::vector<AlignedBuffer> staged;
-  /// One run's ticks writing and waiting, a cache line per thread.
+  /// One run's ticks writing, waiting and after the step, a cache line
+  /// per thread.
   static constexpr size_t kTicksStride = 64 / sizeof(uint64_t);
   std::vector<uint64_t> writeTicks;
   int64_t runCount = 0;

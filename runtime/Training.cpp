@@ -42,11 +42,9 @@ llvm::ArrayRef<int64_t> examplesOf(llvm::ArrayRef<int64_t> order,
 
 /// Thread `thread`'s share of writing a step's batch: the pixels it owns of
 /// each image, where the step wants them (the first layer's weight rows
-/// the thread updates read them), the labels on thread 0; and a request
-/// for its pixels of the next batch, which arrive while this step computes.
+/// the thread updates read them), and the labels on thread 0.
 void writeBatchShare(GraphExecutor &e, const ImageDataset &data, Split split,
-                     llvm::ArrayRef<int64_t> examples,
-                     llvm::ArrayRef<int64_t> next, unsigned thread,
+                     llvm::ArrayRef<int64_t> examples, unsigned thread,
                      unsigned threads) {
   auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
   GraphExecutor::ArgumentRows to = e.argumentRows(0, thread, threads);
@@ -54,6 +52,17 @@ void writeBatchShare(GraphExecutor &e, const ImageDataset &data, Split split,
                   to.rowStride);
   if (thread == 0)
     data.fillLabels(split, examples, static_cast<int32_t *>(e.argument(1)));
+}
+
+/// Thread `thread`'s request for its pixels of the next batch, made when
+/// it has finished its share of a step, so that they arrive while the
+/// other threads finish theirs. Made before the step, a whole step ahead,
+/// writing and asking took 1.8-3.1 us a step at best against 1.5-2.0 on
+/// the seed model's two threads (docs/runtime.md).
+void prefetchNextShare(const ImageDataset &data, Split split,
+                       llvm::ArrayRef<int64_t> next, unsigned thread,
+                       unsigned threads) {
+  auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
   data.prefetch(split, next, begin, end);
 }
 
@@ -172,9 +181,12 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
       examples = padded;
     }
     auto writeBatch = [&](unsigned thread, unsigned threads) {
-      writeBatchShare(e, data, Split::Test, examples, next, thread, threads);
+      writeBatchShare(e, data, Split::Test, examples, thread, threads);
     };
-    if (llvm::Error err = e.run(writeBatch))
+    auto prefetchNext = [&](unsigned thread, unsigned threads) {
+      prefetchNextShare(data, Split::Test, next, thread, threads);
+    };
+    if (llvm::Error err = e.run(writeBatch, prefetchNext))
       return err;
     HostTensor losses = e.result(at[0]);
     HostTensor hits = e.result(at[1]);
@@ -217,10 +229,13 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       llvm::ArrayRef<int64_t> examples = examplesOf(order, *batches, b);
       llvm::ArrayRef<int64_t> next = examplesOf(order, *batches, b + 1);
       auto writeBatch = [&](unsigned thread, unsigned threads) {
-        writeBatchShare(*exec.train, data, Split::Train, examples, next, thread,
+        writeBatchShare(*exec.train, data, Split::Train, examples, thread,
                         threads);
       };
-      if (llvm::Error err = exec.train->run(writeBatch))
+      auto prefetchNext = [&](unsigned thread, unsigned threads) {
+        prefetchNextShare(data, Split::Train, next, thread, threads);
+      };
+      if (llvm::Error err = exec.train->run(writeBatch, prefetchNext))
         return err;
       auto [loss, accuracy] = lossAndAccuracy(*exec.train);
       if (options.recordStepLosses)
