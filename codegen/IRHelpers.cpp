@@ -290,9 +290,8 @@ Value *KernelBuilder::exp(Value *x) {
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
 }
 
-std::pair<Value *, Value *>
-KernelBuilder::logSumExp(int64_t n, ElementType e,
-                         llvm::function_ref<Value *(Value *)> element) {
+Value *KernelBuilder::logSumExp(int64_t n, ElementType e,
+                                llvm::function_ref<Value *(Value *)> element) {
   llvm::Type *t = computeType(context(), e);
   llvm::AllocaInst *maxSlot = entryAlloca(t), *sumSlot = entryAlloca(t);
   b.CreateStore(constant(e, -std::numeric_limits<double>::infinity()), maxSlot);
@@ -312,10 +311,8 @@ KernelBuilder::logSumExp(int64_t n, ElementType e,
         b.CreateStore(b.CreateFAdd(b.CreateLoad(t, sumSlot), ex), sumSlot);
       },
       "j");
-  Value *lse =
-      b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
-                                             b.CreateLoad(t, sumSlot)));
-  return {m, lse};
+  return b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log,
+                                                b.CreateLoad(t, sumSlot)));
 }
 
 Value *KernelBuilder::callMath(llvm::StringRef floatName, Value *x) {

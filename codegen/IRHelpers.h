@@ -148,10 +148,10 @@ public:
   /// llvm.exp.
   llvm::Value *exp(llvm::Value *x);
 
-  /// The maximum m of element(j) for j in [0, n) and log(sum exp(element(j)
-  /// - m)) + m, a row's log-sum-exp computed without overflow, as scalar
+  /// log(sum exp(element(j) - m)) + m for j in [0, n), m the largest
+  /// element: a row's log-sum-exp computed without overflow, as scalar
   /// loops (the sum in the order of j).
-  std::pair<llvm::Value *, llvm::Value *>
+  llvm::Value *
   logSumExp(int64_t n, ElementType e,
             llvm::function_ref<llvm::Value *(llvm::Value *)> element);
 

@@ -183,9 +183,8 @@ void lowerRowwise(KernelBuilder &kb, const Op &op, llvm::ArrayRef<TensorRef> in,
       [&](Value *r) {
         Value *rowStart = b.CreateMul(r, kb.index(cols));
         auto at = [&](Value *j) { return b.CreateAdd(rowStart, j); };
-        auto [m, lse] =
+        Value *lse =
             kb.logSumExp(cols, e, [&](Value *j) { return x.load(kb, at(j)); });
-        (void)m;
         if (op.is(OpKind::SoftmaxCrossEntropy)) {
           // A label outside [0, classes) gives NaN: the step cannot report an
           // error, and must not read outside the row. The runtime checks labels

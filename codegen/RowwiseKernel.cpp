@@ -273,15 +273,15 @@ private:
     return b.CreateExtractElement(v, uint64_t(0));
   }
 
-  /// The maximum and log-sum-exp of row `r` of `x`, computed once per row
+  /// The log-sum-exp of row `r` of `x`, computed once per row
   /// (a softmax and its cross-entropy share it). Rows of up to kRowLanes
   /// are one vector: the exponentials computed at once and summed in the
   /// order of the scalar loop, so the sums are the same.
-  std::pair<Value *, Value *> rowLogSumExp(const NValue *x, Value *r) {
+  Value *rowLogSumExp(const NValue *x, Value *r) {
     if (auto it = rowLogSumExps.find(x); it != rowLogSumExps.end())
       return it->second;
     ElementType e = x->type().element();
-    std::pair<Value *, Value *> result;
+    Value *result;
     if (Value *row =
             rowVector(x, r, -std::numeric_limits<double>::infinity())) {
       Value *m = rowMaximum(row);
@@ -291,8 +291,8 @@ private:
       Value *sum = b.CreateExtractElement(ex, uint64_t(0));
       for (int64_t j = 1; j < cols; ++j)
         sum = b.CreateFAdd(sum, b.CreateExtractElement(ex, j));
-      result = {m, b.CreateFAdd(
-                       m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log, sum))};
+      result =
+          b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log, sum));
     } else {
       result = kb.logSumExp(cols, e, [&](Value *j) { return at(x, r, j); });
     }
@@ -382,8 +382,7 @@ private:
     switch (op.kind()) {
     case OpKind::Softmax:
     case OpKind::LogSoftmax: {
-      auto [m, lse] = rowLogSumExp(op.operand(0), r);
-      (void)m;
+      Value *lse = rowLogSumExp(op.operand(0), r);
       if (op.is(OpKind::Softmax)) {
         if (Value *row = rowVector(op.operand(0), r, 0.0)) {
           rowLanes[result] =
@@ -398,8 +397,7 @@ private:
       return;
     }
     case OpKind::SoftmaxCrossEntropy: {
-      auto [m, lse] = rowLogSumExp(op.operand(0), r);
-      (void)m;
+      Value *lse = rowLogSumExp(op.operand(0), r);
       // As the unfused kernel: a label outside the row gives NaN.
       Value *label =
           b.CreateSExt(at(op.operand(1), r, nullptr), b.getInt64Ty());
@@ -579,7 +577,7 @@ private:
   llvm::DenseMap<const NValue *, unsigned> argIndex;
   llvm::DenseMap<const Op *, Value *> accumulators;
   llvm::DenseMap<const NValue *, Value *> rowScalars;
-  llvm::DenseMap<const NValue *, std::pair<Value *, Value *>> rowLogSumExps;
+  llvm::DenseMap<const NValue *, Value *> rowLogSumExps;
   /// Rows up to this long are computed as one vector where that helps.
   static constexpr unsigned kRowLanes = 16;
   llvm::DenseMap<const NValue *, llvm::AllocaInst *> rowArrays;
