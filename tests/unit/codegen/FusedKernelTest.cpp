@@ -281,11 +281,11 @@ std::vector<FusedCase> allCases() {
          return std::vector<Value *>{p, b.sub(a[1], b.mul(b.scalar(0.1), sum))};
        },
        1});
-  // A softmax's row maximum, found lane against lane in a tree: NaNs
-  // ignored, as the reference's loop ignores them, and every lane counted
-  // (row 0's maximum, in its last column, overflows exp unless it is
-  // subtracted). Rows with a NaN, with +inf, of -inf only, of signed zeros,
-  // and of NaNs only.
+  // A softmax's row maximum, found lane against lane in a tree: every lane
+  // counted (row 0's maximum, in its last column, overflows exp unless it
+  // is subtracted), and the special rows as the reference's loop makes
+  // them: with a NaN, with +inf, of -inf only, of signed zeros, of NaNs
+  // only.
   {
     const double inf = std::numeric_limits<double>::infinity();
     const double nan = std::numeric_limits<double>::quiet_NaN();
