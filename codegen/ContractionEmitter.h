@@ -338,6 +338,11 @@ private:
                                b.CreateAdd(kb.index(r * rowBitWords), w));
   }
 
+  /// The stack space of tiles by pattern: `listEntries` depths of lists,
+  /// `endSets` sets of pattern ends, `bitWords` words of bits per row.
+  void allocatePatternLists(int64_t listEntries, int64_t endSets,
+                            int64_t bitWords);
+
   /// The 15 loops, pattern p over list[ends[p - 2], ends[p - 1]).
   void accumulatePatterns(Value *list, Value *ends, Value *col0,
                           llvm::ArrayRef<TileColumn> cols,

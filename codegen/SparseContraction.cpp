@@ -55,11 +55,8 @@ void ContractionEmitter::emitWithDepthMasks() {
     vectorsPerTile = kMaxVectorsPerTile;
     tileCols = vw * vectorsPerTile;
     colTiles = (n + tileCols - 1) / tileCols;
-    rowBitWords = (depth + vw - 1) / vw;
-    patternList = kb.entryAlloca(b.getInt32Ty(), depth + vw);
-    patternEnds = kb.entryAlloca(b.getInt32Ty(), int64_t(1) << rowTile);
-    rowBits = kb.entryAlloca(b.getIntNTy(vw), rowTile * rowBitWords);
-    patternCount = kb.entryAlloca(b.getInt64Ty());
+    // One group's lists at a time, for the whole depth.
+    allocatePatternLists(depth + vw, 1, (depth + vw - 1) / vw);
   }
 
   // masks[w][r]: word w of row group + r.
@@ -355,11 +352,8 @@ void ContractionEmitter::accumulateByPattern(
     // its block, into the next block's, which is built after it.
     patternSegment = depth + vw;
     patternBlocks = std::max<int64_t>(1, (depth + depthBlock - 1) / depthBlock);
-    rowBitWords = (longest + vw - 1) / vw;
-    patternList = kb.entryAlloca(i32, groups * patternSegment);
-    patternEnds = kb.entryAlloca(i32, groups * patternBlocks * patterns);
-    rowBits = kb.entryAlloca(b.getIntNTy(vw), rowTile * rowBitWords);
-    patternCount = kb.entryAlloca(b.getInt64Ty());
+    allocatePatternLists(groups * patternSegment, groups * patternBlocks,
+                         (longest + vw - 1) / vw);
   }
   Value *group = b.CreateUDiv(row0, kb.index(rowTile));
   Value *list = b.CreateInBoundsGEP(
@@ -374,6 +368,17 @@ void ContractionEmitter::accumulateByPattern(
       freshLists, [&] { buildPatternLists(rows, k0, k1, list, ends); },
       "lists");
   accumulatePatterns(list, ends, col0, cols, rows, acc);
+}
+
+void ContractionEmitter::allocatePatternLists(int64_t listEntries,
+                                              int64_t endSets,
+                                              int64_t bitWords) {
+  rowBitWords = bitWords;
+  patternList = kb.entryAlloca(b.getInt32Ty(), listEntries);
+  patternEnds =
+      kb.entryAlloca(b.getInt32Ty(), endSets * (int64_t(1) << rowTile));
+  rowBits = kb.entryAlloca(b.getIntNTy(vw), rowTile * rowBitWords);
+  patternCount = kb.entryAlloca(b.getInt64Ty());
 }
 
 void ContractionEmitter::accumulatePatterns(
