@@ -26,13 +26,10 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
-#include "ir/Builder.h"
 #include "ir/KernelForms.h"
 
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
-
-#include <functional>
 
 namespace nnc {
 
@@ -495,119 +492,22 @@ std::string kernelName(const Group &g, const llvm::SetVector<Op *> &ops) {
 }
 
 unsigned Fusion::buildKernels(Graph &graph) {
-  // A group of one op stays a plain op.
-  std::vector<int> kept;
-  for (size_t gi = 0; gi < groups.size(); ++gi)
-    if (groups[gi].ops.size() > 1 ||
-        (groups[gi].kind == GroupKind::Elementwise && groups[gi].space.empty()))
-      kept.push_back(int(gi));
-
   unsigned built = 0;
-  for (int gi : kept) {
-    Group &g = groups[gi];
-    // Members in program order.
+  for (Group &g : groups) {
+    // A group of one op stays a plain op.
+    if (g.ops.size() == 1 &&
+        !(g.kind == GroupKind::Elementwise && g.space.empty()))
+      continue;
     std::vector<Op *> members(g.ops.begin(), g.ops.end());
     llvm::sort(members,
                [&](Op *a, Op *b) { return position[a] < position[b]; });
-    llvm::DenseSet<Op *> memberSet(members.begin(), members.end());
-
-    // What the body recomputes: scalar ops and constants feeding members.
-    std::vector<Op *> cloned;
-    llvm::DenseSet<Op *> clonedSet;
-    std::function<void(Value *)> collect = [&](Value *v) {
-      Op *d = v->definingOp();
-      if (!d || memberSet.contains(d) || clonedSet.contains(d))
-        return;
-      bool cheap =
-          d->is(OpKind::Constant) || (isScalarOp(*d) && !groupOf.count(d));
-      if (!cheap)
-        return;
-      for (Value *o : d->operands())
-        collect(o);
-      clonedSet.insert(d);
-      cloned.push_back(d);
-    };
-    for (Op *op : members)
-      for (Value *o : op->operands())
-        collect(o);
-    llvm::sort(cloned, [&](Op *a, Op *b) { return position[a] < position[b]; });
-
-    // Inputs: values from outside read by members or clones; outputs:
-    // member values read outside.
-    llvm::SetVector<Value *> inputs, outputs;
-    auto addInputs = [&](Op *op) {
-      for (Value *o : op->operands()) {
-        Op *d = o->definingOp();
-        if (d && (memberSet.contains(d) || clonedSet.contains(d)))
-          continue;
-        inputs.insert(o);
-      }
-    };
-    for (Op *op : cloned)
-      addInputs(op);
-    for (Op *op : members)
-      addInputs(op);
-    for (Op *op : members)
-      for (Value *r : op->results())
-        for (const Use &u : r->uses())
-          if (!memberSet.contains(u.user))
-            outputs.insert(r);
-
-    // The kernel goes where its last member was: every input is defined
-    // before it. Users of its outputs that came earlier move after it.
-    Op *last = members.back();
     llvm::SetVector<Op *> ordered(members.begin(), members.end());
-    auto body = std::make_unique<Graph>(kernelName(g, ordered));
-    llvm::DenseMap<Value *, Value *> map;
-    for (Value *in : inputs)
-      map[in] = body->addArgument(in->type());
-    Builder bb(*body);
-    auto cloneInto = [&](Op *op) {
-      llvm::SmallVector<Value *, 3> operands;
-      for (Value *o : op->operands())
-        operands.push_back(map.lookup(o));
-      llvm::SmallVector<TensorType, 1> types;
-      for (Value *r : op->results())
-        types.push_back(r->type());
-      Op *copy = body->createOp(body->end(), op->kind(), operands, types,
-                                op->attrs(), op->loc());
-      for (unsigned i = 0; i < op->numResults(); ++i) {
-        copy->result(i)->setName(op->result(i)->name());
-        map[op->result(i)] = copy->result(i);
-      }
+    auto recomputed = [&](const Op &op) {
+      return op.is(OpKind::Constant) || (isScalarOp(op) && free(&op));
     };
-    for (Op *op : cloned)
-      cloneInto(op);
-    for (Op *op : members)
-      cloneInto(op);
-    llvm::SmallVector<Value *, 4> yielded;
-    llvm::SmallVector<TensorType, 4> resultTypes;
-    for (Value *out : outputs) {
-      yielded.push_back(map.lookup(out));
-      resultTypes.push_back(out->type());
-    }
-    bb.setLoc(last->loc());
-    bb.create(OpKind::Yield, yielded);
-    // Only bodies code generation has a form for become kernels.
-    if (!classifyKernel(*body))
+    if (!outlineKernel(graph, members, kernelName(g, ordered), recomputed,
+                       [&](const Op *op) { return position.lookup(op); }))
       continue;
-
-    AttrDict attrs;
-    attrs.set("name", body->name());
-    Op *kernel = graph.createOp(
-        std::next(last->position()), OpKind::Kernel,
-        llvm::SmallVector<Value *, 8>(inputs.begin(), inputs.end()),
-        resultTypes, std::move(attrs), last->loc());
-    kernel->setBody(std::move(body));
-    for (unsigned i = 0; i < outputs.size(); ++i) {
-      kernel->result(i)->setName(outputs[i]->name());
-      outputs[i]->replaceAllUsesWith(kernel->result(i));
-    }
-    for (Op *op : llvm::reverse(members)) {
-      op->dropAllReferences();
-    }
-    for (Op *op : llvm::reverse(members))
-      op->erase();
     numFusedOps += members.size();
     ++built;
   }
