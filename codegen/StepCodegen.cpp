@@ -5,11 +5,11 @@
 
 #include "ir/Builder.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/IR/Intrinsics.h"
 
 #include <map>
 #include <optional>
-#include <set>
 
 namespace nnc::codegen {
 
@@ -66,7 +66,7 @@ public:
     for (unsigned i = 0; i < g.numArguments(); ++i)
       if (options.blockArgumentsByOwner && readOnlyByOwner(g.argument(i))) {
         compiled.argumentsBlockedByOwner[i] = true;
-        blockedSlots.insert(slotKey(plan.slot(g.argument(i))));
+        blockedArguments.insert(g.argument(i));
       }
 
     unsigned index = 0;
@@ -235,10 +235,18 @@ private:
     copts.avx512Compress =
         features.contains("+avx512f") &&
         (copts.vectorWidth == 16 || features.contains("+avx512vl"));
-    BufferSlot s = plan.slot(a);
-    copts.aBlockedByOwner =
-        s.storage == Storage::Arena && blockedSlots.contains(slotKey(s));
+    copts.aBlockedByOwner = blockedArguments.contains(throughReshapes(a));
     return copts;
+  }
+
+  /// The value a chain of reshapes views.
+  static const nnc::Value *throughReshapes(const nnc::Value *v) {
+    while (const Op *def = v->definingOp()) {
+      if (!def->is(OpKind::Reshape))
+        break;
+      v = def->operand(0);
+    }
+    return v;
   }
 
   /// Whether every op that reads an argument (or a reshape of it) is a
@@ -458,8 +466,9 @@ private:
   std::vector<Access> pending;
   /// Whether a kernel since the last barrier used the thread scratch.
   bool scratchRead = false;
-  /// The slots of arguments stored blocked by owner.
-  std::set<std::pair<int, int64_t>> blockedSlots;
+  /// The arguments stored blocked by owner. Not their slots: the memory
+  /// plan gives an argument's bytes to other values once it is dead.
+  llvm::SmallPtrSet<const nnc::Value *, 4> blockedArguments;
 };
 
 } // namespace
