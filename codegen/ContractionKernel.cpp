@@ -440,9 +440,11 @@ void ContractionEmitter::emitEpilogue(Value *c, Value *row, Value *col,
     llvm::ArrayRef<int64_t> s = v->type().shape();
     ElementType e = v->type().element();
     Value *x;
-    if (s.empty() || (s.size() == 2 && s[0] == 1 && s[1] == 1))
+    // One element ([], [1], [1, 1]) before the rank: a bias of [1] on a
+    // product of one column is one value, not one per row.
+    if (v->type().numElements() == 1)
       x = b.CreateVectorSplat(vw, in.load(kb, kb.index(0)));
-    else if (s.back() == 1) // [m, 1]: one value per row
+    else if (s.size() == 2 && s[1] == 1) // [m, 1]: one value per row
       x = b.CreateVectorSplat(vw, in.load(kb, row));
     else if (s.size() == 1 || s[0] == 1) // [n] or [1, n]
       x = loadVector(in.ptr, e, col, mask);

@@ -97,7 +97,9 @@ FusedCase forward(int64_t m, int64_t k, int64_t n) {
 
 std::vector<FusedCase> allCases() {
   std::vector<FusedCase> cases;
-  // Tiles of 4 rows and 64 columns, vectors of 16, k blocks of 64.
+  // Tiles of 4 rows and 64 columns, vectors of 16, k blocks of 64. A
+  // layer of one unit has a bias of [1], one value for all rows (read as
+  // one per row, rows past the first took bytes beyond it).
   for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{{32, 784, 128},
                                                             {1, 3, 1},
                                                             {5, 7, 10},
@@ -106,7 +108,12 @@ std::vector<FusedCase> allCases() {
                                                             {13, 130, 100},
                                                             {32, 200, 144},
                                                             {3, 129, 130},
-                                                            {70, 1100, 20}})
+                                                            {70, 1100, 20},
+                                                            {32, 784, 1},
+                                                            {32, 1, 10},
+                                                            {128, 31, 1},
+                                                            {32, 2, 1},
+                                                            {32, 31, 1}})
     cases.push_back(forward(m, k, n));
   // Few rows and a large B: the depth is split between threads, partial
   // sums added up after a barrier (and 32x784x128 above, the seed model's).
