@@ -12,7 +12,9 @@ unsigned eraseDeadOps(Graph &g) {
   for (Op *op : llvm::reverse(order)) {
     if (Graph *body = op->body())
       erased += eraseDeadOps(*body);
-    if (op->def().hasSideEffects || op->hasUses())
+    // A variable is the model's whether or not this graph reads it: it is
+    // initialized, saved and loaded with the others.
+    if (op->def().hasSideEffects || op->hasUses() || isVariable(*op))
       continue;
     op->erase();
     ++erased;

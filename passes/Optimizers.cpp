@@ -93,6 +93,14 @@ public:
       auto pairs = takeGradients(g, b, diag, name());
       if (llvm::failed(pairs))
         return llvm::failure();
+      // A parameter the loss does not read has a zero gradient (autodiff
+      // warns); from zero state every rule leaves it where it is, so it
+      // gets no update and no state.
+      llvm::erase_if(*pairs, [&](const ParamGrad &pg) {
+        bool zero = isZeroConstant(pg.grad);
+        numFrozen += zero;
+        return zero;
+      });
       update(b, *pairs);
       numUpdated += pairs->size();
     }
@@ -124,7 +132,15 @@ protected:
   }
 
 private:
+  static bool isZeroConstant(const Value *v) {
+    const Op *def = v->definingOp();
+    return def && def->is(OpKind::Constant) && def->attrs().has("value") &&
+           def->attrs().getFloat("value") == 0.0;
+  }
+
   Statistic numUpdated{this, "params-updated", "parameters given an update"};
+  Statistic numFrozen{this, "params-unchanged",
+                      "parameters with a zero gradient, left unchanged"};
 };
 
 /// Adam with Keras's formula (TensorFlow's, with the bias corrections
