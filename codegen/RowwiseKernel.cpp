@@ -78,10 +78,12 @@ private:
 
   /// Whether threads can split the columns: every batch reduction sums
   /// columns, and the kernel yields only values with a column index
-  /// ([rows, cols] or [cols]), so that each output element is computed and
-  /// stored by one thread. Per-row values (a softmax's log-sum-exp) are
-  /// then computed by every thread, each for its own columns. Rows of up
-  /// to kRowLanes are lanes of one vector and stay whole.
+  /// ([rows, cols], or [cols] after the batch reductions), so that each
+  /// output element is computed and stored by one thread. Per-row values
+  /// (a softmax's log-sum-exp) are then computed by every thread, each for
+  /// its own columns. Rows of up to kRowLanes are lanes of one vector and
+  /// stay whole. A [rows] result is per row even when rows == cols: its
+  /// phase, not its shape, says so.
   bool columnsIndependent() const {
     if (cols <= kRowLanes)
       return false;
@@ -90,8 +92,12 @@ private:
         return false;
     for (const NValue *v : body.terminator()->operands()) {
       llvm::ArrayRef<int64_t> s = v->type().shape();
-      bool perColumn = (s.size() == 1 && s[0] == cols) ||
-                       (s.size() == 2 && s[0] == rows && s[1] == cols);
+      const Op *def = v->definingOp();
+      bool afterBatchReductions =
+          def && info.phase.lookup(def) == ValuePhase::Post;
+      bool perColumn =
+          (s.size() == 1 && s[0] == cols && afterBatchReductions) ||
+          (s.size() == 2 && s[0] == rows && s[1] == cols);
       if (!perColumn)
         return false;
     }

@@ -277,6 +277,16 @@ std::vector<FusedCase> allCases() {
                          b.add(most, a[1])};
                    },
                    1});
+  // A sum per row beside a sum per column, as many rows as columns: the
+  // row sums are [rows] and must not be taken for values per column.
+  cases.push_back({"row_and_column_sums_square",
+                   {f32({40, 40})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *rows = b.reduceSum(b.neg(a[0]), {1});
+                     Value *cols = b.reduceSum(a[0], {0});
+                     return std::vector<Value *>{rows, cols};
+                   },
+                   1});
   // The same with a softmax's rows: every thread computes each row's
   // log-sum-exp over all its columns, then its own columns.
   cases.push_back(
