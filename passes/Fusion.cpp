@@ -91,7 +91,9 @@ private:
   }
 
   /// True if adding `extra` to `members` would let a path leave the set and
-  /// come back: a user outside the set reaches a member.
+  /// come back: a user outside the set reaches a member. Another group runs
+  /// as one kernel, so reaching one of its ops reaches all of them: two
+  /// groups that each read the other are a cycle though no op path is.
   bool createsCycle(const llvm::SetVector<Op *> &members,
                     llvm::ArrayRef<Op *> extra) const {
     llvm::DenseSet<const Op *> set(members.begin(), members.end());
@@ -110,14 +112,22 @@ private:
     };
     for (const Op *op : set)
       pushUsers(op);
+    llvm::DenseSet<int> groupsReached;
     while (!stack.empty()) {
       const Op *op = stack.back();
       stack.pop_back();
-      for (Value *r : op->results())
-        for (const Use &u : r->uses())
-          if (set.contains(u.user))
-            return true;
-      pushUsers(op);
+      std::vector<const Op *> reached{op};
+      if (auto it = groupOf.find(op);
+          it != groupOf.end() && groupsReached.insert(it->second).second)
+        reached.assign(groups[it->second].ops.begin(),
+                       groups[it->second].ops.end());
+      for (const Op *r : reached) {
+        for (Value *v : r->results())
+          for (const Use &u : v->uses())
+            if (set.contains(u.user))
+              return true;
+        pushUsers(r);
+      }
     }
     return false;
   }
