@@ -119,6 +119,9 @@ private:
       return s;
     if (auto it = rowScalars.find(v); it != rowScalars.end())
       return it->second;
+    // Rows of one column: a row's only element is also its per-row value.
+    if (!j && cols == 1 && (rowLanes.count(v) || rowArrays.count(v)))
+      j = kb.index(0);
     if (auto it = rowLanes.find(v); it != rowLanes.end())
       return b.CreateExtractElement(it->second, j);
     if (auto it = rowArrays.find(v); it != rowArrays.end())

@@ -287,6 +287,34 @@ std::vector<FusedCase> allCases() {
                      return std::vector<Value *>{rows, cols};
                    },
                    1});
+  // Rows of one column (a one-unit layer): each row's only element is
+  // also its per-row value, as a list of lanes or as an array.
+  cases.push_back({"log_softmax_one_column",
+                   {f32({2, 1})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *ls = b.logSoftmax(a[0]);
+                     return std::vector<Value *>{ls, b.unary(OpKind::Exp, ls)};
+                   },
+                   1});
+  cases.push_back({"softmax_one_column_row_sums",
+                   {f32({5, 1}), f32({5, 1})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *p = b.mul(b.softmax(a[0]), a[1]);
+                     return std::vector<Value *>{p, b.reduceSum(p, {1})};
+                   },
+                   1});
+  // A mean squared error per row, as the evaluation step computes it.
+  cases.push_back({"mean_squared_error_rows",
+                   {f32({2, 10}), f32({10}), TensorType(ElementType::I32, {2})},
+                   [](Builder &b, llvm::ArrayRef<Value *> a) {
+                     Value *logits = b.add(a[0], a[1]);
+                     Value *d = b.sub(b.softmax(logits), b.oneHot(a[2], 10));
+                     Value *mse =
+                         b.reduce(OpKind::ReduceMean, b.mul(d, d), {1});
+                     return std::vector<Value *>{mse};
+                   },
+                   1,
+                   10});
   // The same with a softmax's rows: every thread computes each row's
   // log-sum-exp over all its columns, then its own columns.
   cases.push_back(
