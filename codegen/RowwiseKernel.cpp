@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "codegen/FusedKernels.h"
+#include "codegen/RowLanes.h"
 
 #include "llvm/IR/Intrinsics.h"
 
@@ -24,7 +25,7 @@ public:
                  const KernelFormInfo &info, llvm::ArrayRef<TensorRef> inputs,
                  llvm::ArrayRef<TensorRef> outputs, ThreadInfo threads)
       : KernelSite{kb, kb.builder(), body, info, inputs, outputs, threads},
-        rows(info.space[0]), cols(info.space[1]) {
+        rows(info.space[0]), cols(info.space[1]), lanes(kb, cols) {
     for (unsigned i = 0; i < body.numArguments(); ++i)
       argIndex[body.argument(i)] = i;
   }
@@ -211,7 +212,7 @@ private:
       ElementType e = v->type().element();
       if (isRowVector(v) && rowLanes.count(v)) {
         Value *rowStart = b.CreateMul(r, kb.index(cols));
-        storeLanes(outputs[o].ptr, e, rowStart, rowLanes.lookup(v));
+        lanes.store(outputs[o].ptr, e, rowStart, rowLanes.lookup(v));
       } else if (isRowVector(v)) {
         Value *rowStart = b.CreateMul(r, kb.index(cols));
         kb.forRange(
@@ -265,46 +266,18 @@ private:
     return v;
   }
 
-  /// The largest lane of a row vector: the lanes compared pairwise in a
-  /// tree, which finds the scalar loop's maximum in another order. Where
-  /// they could differ, the outputs cannot: a NaN lane makes the row's sum
-  /// NaN whatever the maximum, and the sign of a zero maximum shows
-  /// neither in exp(x - m) nor in m + log(sum), sum >= 1.
-  Value *rowMaximum(Value *row) {
-    Value *v = row;
-    for (unsigned half = kRowLanes / 2; half >= 1; half /= 2) {
-      llvm::SmallVector<int, 16> upper;
-      for (unsigned i = 0; i < kRowLanes; ++i)
-        upper.push_back(int((i + half) % kRowLanes));
-      Value *other = b.CreateShuffleVector(v, upper);
-      v = b.CreateSelect(b.CreateFCmpOGT(other, v), other, v);
-    }
-    return b.CreateExtractElement(v, uint64_t(0));
-  }
-
   /// The log-sum-exp of row `r` of `x`, computed once per row
-  /// (a softmax and its cross-entropy share it). Rows of up to kRowLanes
-  /// are one vector: the exponentials computed at once and summed in the
-  /// order of the scalar loop, so the sums are the same.
+  /// (a softmax and its cross-entropy share it); rows of up to kRowLanes
+  /// as one vector (RowLanes::logSumExp), with the scalar loop's sums.
   Value *rowLogSumExp(const NValue *x, Value *r) {
     if (auto it = rowLogSumExps.find(x); it != rowLogSumExps.end())
       return it->second;
     ElementType e = x->type().element();
     Value *result;
-    if (Value *row =
-            rowVector(x, r, -std::numeric_limits<double>::infinity())) {
-      Value *m = rowMaximum(row);
-      Value *ex = kb.exp(b.CreateFSub(row, b.CreateVectorSplat(kRowLanes, m)));
-      // The row's lanes in the scalar loop's order (0 + ex[0] is ex[0]);
-      // the lanes past it hold exp(-inf - m) = 0.
-      Value *sum = b.CreateExtractElement(ex, uint64_t(0));
-      for (int64_t j = 1; j < cols; ++j)
-        sum = b.CreateFAdd(sum, b.CreateExtractElement(ex, j));
-      result =
-          b.CreateFAdd(m, b.CreateUnaryIntrinsic(llvm::Intrinsic::log, sum));
-    } else {
+    if (Value *row = rowVector(x, r, -std::numeric_limits<double>::infinity()))
+      result = lanes.logSumExp(row);
+    else
       result = kb.logSumExp(cols, e, [&](Value *j) { return at(x, r, j); });
-    }
     rowLogSumExps[x] = result;
     return result;
   }
@@ -312,21 +285,7 @@ private:
   /// Rows of at most kRowLanes are computed a vector of lanes at a time,
   /// lane j for column j: every op does to each lane what the loop over
   /// the columns does to each element, so the results are the same.
-  bool vectorRows() const { return cols <= kRowLanes; }
-
-  /// The lanes 0, 1, ... as i64.
-  Value *stepLanes() {
-    llvm::SmallVector<llvm::Constant *, 16> steps;
-    for (unsigned i = 0; i < kRowLanes; ++i)
-      steps.push_back(b.getInt64(i));
-    return llvm::ConstantVector::get(steps);
-  }
-
-  /// Lanes past the row.
-  Value *rowMask() {
-    return b.CreateICmpSLT(stepLanes(),
-                           b.CreateVectorSplat(kRowLanes, kb.index(cols)));
-  }
+  bool vectorRows() const { return RowLanes::fits(cols); }
 
   /// Row `r` of `v` as lanes: a value per column, or one value for the row
   /// (or the kernel) in every lane; kernel inputs read as `at` reads them.
@@ -348,25 +307,8 @@ private:
     if (in.splat || s.empty() || (s.size() == 2 && s[1] == 1))
       return b.CreateVectorSplat(kRowLanes, at(v, r, nullptr));
     // Row r of a [rows, cols] input; a vector is one per column.
-    ElementType e = v->type().element();
     Value *start = s.size() == 2 ? b.CreateMul(r, kb.index(cols)) : kb.index(0);
-    llvm::Type *st = storageType(b.getContext(), e);
-    auto *vt = llvm::FixedVectorType::get(st, kRowLanes);
-    Value *x = b.CreateMaskedLoad(vt, b.CreateInBoundsGEP(st, in.ptr, start),
-                                  llvm::Align(elementByteSize(e)), rowMask(),
-                                  llvm::Constant::getNullValue(vt));
-    if (e == ElementType::I1)
-      x = b.CreateICmpNE(x, llvm::Constant::getNullValue(vt));
-    return x;
-  }
-
-  /// Stores the row's lanes at `start` of an output, the row's columns only.
-  void storeLanes(Value *ptr, ElementType e, Value *start, Value *lanes) {
-    llvm::Type *st = storageType(b.getContext(), e);
-    if (e == ElementType::I1)
-      lanes = b.CreateZExt(lanes, llvm::FixedVectorType::get(st, kRowLanes));
-    b.CreateMaskedStore(lanes, b.CreateInBoundsGEP(st, ptr, start),
-                        llvm::Align(elementByteSize(e)), rowMask());
+    return lanes.load(in.ptr, v->type().element(), start);
   }
 
   /// A row vector to be filled by `element(j)`.
@@ -423,8 +365,8 @@ private:
       Value *label =
           b.CreateSExt(at(op.operand(0), r, nullptr), b.getInt64Ty());
       if (vectorRows()) {
-        Value *hit =
-            b.CreateICmpEQ(stepLanes(), b.CreateVectorSplat(kRowLanes, label));
+        Value *hit = b.CreateICmpEQ(lanes.steps(),
+                                    b.CreateVectorSplat(kRowLanes, label));
         rowLanes[result] = b.CreateSelect(
             hit, b.CreateVectorSplat(kRowLanes, kb.constant(e, 1.0)),
             b.CreateVectorSplat(kRowLanes, kb.constant(e, 0.0)));
@@ -587,8 +529,8 @@ private:
   llvm::DenseMap<const Op *, Value *> accumulators;
   llvm::DenseMap<const NValue *, Value *> rowScalars;
   llvm::DenseMap<const NValue *, Value *> rowLogSumExps;
-  /// Rows up to this long are computed as one vector where that helps.
-  static constexpr unsigned kRowLanes = 16;
+  RowLanes lanes;
+  static constexpr unsigned kRowLanes = RowLanes::kLanes;
   llvm::DenseMap<const NValue *, llvm::AllocaInst *> rowArrays;
   /// Row values computed as lanes (vectorRows), for the row being emitted.
   llvm::DenseMap<const NValue *, Value *> rowLanes;
