@@ -16,21 +16,6 @@ llvm::SmallVector<ElementType, 3> operandTypes(const Op &op) {
   return types;
 }
 
-namespace {
-
-/// Index of the yield operand slot for each yielded value (a value may be
-/// yielded more than once).
-llvm::DenseMap<const nnc::Value *, llvm::SmallVector<unsigned, 1>>
-yieldSlots(const Graph &body) {
-  llvm::DenseMap<const nnc::Value *, llvm::SmallVector<unsigned, 1>> slots;
-  const Op *yield = body.terminator();
-  for (unsigned i = 0; i < yield->numOperands(); ++i)
-    slots[yield->operand(i)].push_back(i);
-  return slots;
-}
-
-} // namespace
-
 ScalarValues::ScalarValues(KernelBuilder &kb, const Graph &body,
                            const KernelFormInfo &info,
                            llvm::ArrayRef<TensorRef> inputs) {
@@ -70,7 +55,7 @@ void emitElementwiseKernel(KernelBuilder &kb, const Graph &body,
   llvm::DenseMap<const nnc::Value *, unsigned> argIndex;
   for (unsigned i = 0; i < body.numArguments(); ++i)
     argIndex[body.argument(i)] = i;
-  auto slots = yieldSlots(body);
+  const Op *yield = body.terminator();
 
   auto emitAt = [&](llvm::ArrayRef<Value *> idx) {
     llvm::DenseMap<const nnc::Value *, Value *> env;
@@ -102,10 +87,13 @@ void emitElementwiseKernel(KernelBuilder &kb, const Graph &body,
       }
       env[op.result()] = result;
     }
+    // In the yield's order: the module must not depend on where the
+    // values happen to be in memory.
     Value *linear = kb.linearIndex(idx, outStrides);
-    for (auto &[v, outs] : slots)
-      for (unsigned o : outs)
-        kb.store(outputs[o].ptr, v->type().element(), linear, valueOf(v));
+    for (unsigned o = 0; o < yield->numOperands(); ++o) {
+      const nnc::Value *v = yield->operand(o);
+      kb.store(outputs[o].ptr, v->type().element(), linear, valueOf(v));
+    }
   };
 
   kb.forEachOwnedIndex(space, threads.index, threads.count, emitAt);
