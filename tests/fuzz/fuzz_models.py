@@ -9,7 +9,9 @@ configurations (one to three threads, without fusion, 256-bit vectors, -O1),
 and the losses of the first two steps must agree: the first is the forward
 pass at the initial weights, the second has one update in it. Later steps
 are not compared: a badly conditioned model (a normalization of nearly
-constant rows) amplifies float noise by orders of magnitude per step.
+constant rows) amplifies float noise by orders of magnitude per step. The
+evaluation step's loss and accuracy on 300 test images after training must
+agree too (within the second step's tolerance, and six examples).
 
 A finding is a crash, a run that fails where the interpreter succeeds (or
 the other way round), an error from the interpreter other than divergence,
@@ -19,6 +21,7 @@ are skipped. The models of findings are kept for reproduction.
   fuzz_models.py --nnc build/bin/nnc --mnist data/mnist --seeds 1-200
 """
 import argparse
+import json
 import os
 import random
 import struct
@@ -159,18 +162,23 @@ def write_slice(mnist, out, train=1000, test=300):
 
 
 def run(nnc, model, data, flags, trace, steps):
+    """(exit code, message, step losses, the test set's loss and accuracy)."""
+    metrics = trace + ".json"
     r = subprocess.run(
         [nnc, model, "--train", f"--data={data}", f"--steps={steps}",
-         "--no-shuffle", f"--loss-trace={trace}"] + flags,
-        capture_output=True, text=True, timeout=900)
+         "--no-shuffle", f"--loss-trace={trace}", f"--metrics={metrics}"] +
+        flags, capture_output=True, text=True, timeout=900)
     lines = [l for l in r.stderr.strip().splitlines() if "warning:" not in l]
     # A crash's first line says what failed (an assertion), the rest is
     # the stack; an error's diagnostic is the last line.
     message = (lines[0] if r.returncode < 0 else lines[-1]) if lines else ""
     if r.returncode != 0:
-        return r.returncode, message, None
+        return r.returncode, message, None, None
     with open(trace) as f:
-        return 0, message, [float(v) for v in f.read().split()]
+        losses = [float(v) for v in f.read().split()]
+    with open(metrics) as f:
+        m = json.load(f)
+    return 0, message, losses, (m["test_loss"], m["test_accuracy"])
 
 
 def check(nnc, seed, data, work, steps):
@@ -184,17 +192,17 @@ def check(nnc, seed, data, work, steps):
                             os.path.join(work, f"fuzz-{seed}.{name}.trace"),
                             steps)
     findings = []
-    for name, (code, message, _) in results.items():
+    for name, (code, message, _, _) in results.items():
         if code < 0:
             findings.append(f"{name}: killed by signal {-code}: {message}")
-    ref_code, ref_message, ref = results["interp"]
+    ref_code, ref_message, ref, ref_test = results["interp"]
     if ref_code != 0 and "diverged" in ref_message:
         return findings or None
     if ref_code > 0:
         findings.append(f"interp: exit {ref_code}: {ref_message}")
     if ref_code != 0:
         return findings
-    for name, (code, message, losses) in results.items():
+    for name, (code, message, losses, test) in results.items():
         if name == "interp" or code < 0:
             continue
         if code != 0:
@@ -210,6 +218,16 @@ def check(nnc, seed, data, work, steps):
                 findings.append(f"{name}: step {step} loss {got!r}, the "
                                 f"interpreter's {want!r} (relative "
                                 f"difference {error:.1e})")
+        # The evaluation step, after the same training steps: the weights
+        # differ by float noise, so a tolerance, and a few of the 300
+        # examples may flip between near-equal logits.
+        error = abs(test[0] - ref_test[0]) / max(abs(ref_test[0]), 1e-2)
+        if not error <= TOLERANCE[2]:
+            findings.append(f"{name}: test loss {test[0]!r}, the "
+                            f"interpreter's {ref_test[0]!r}")
+        if not abs(test[1] - ref_test[1]) <= 0.02:
+            findings.append(f"{name}: test accuracy {test[1]!r}, the "
+                            f"interpreter's {ref_test[1]!r}")
     return findings
 
 
