@@ -69,6 +69,34 @@ OPTIMIZERS = ["adam(lr=1e-3)", "adam(lr=0.003, beta1=0.8)", "sgd(lr=0.05)",
               "sgd(lr=0.01, momentum=0.9)"]
 
 
+def mix(rng, lines, param, units):
+    """One of a few less common constructs on h; returns the new width."""
+    kind = rng.choice(["gate", "max", "permute", "fold", "softsign", "pow",
+                       "batch", "softmax_weights"])
+    if kind == "gate":
+        w, b = param(f"[{units}, {units}]"), param(f"[{units}]", "zeros")
+        lines.append(f"  h = h * sigmoid(h @ {w} + {b})")
+    elif kind == "max":
+        w = param(f"[{units}, {units}]")
+        lines.append(f"  h = max(h, h @ {w})")
+    elif kind == "permute" and units % 4 == 0:
+        lines.append(f"  h = reshape(transpose(reshape(h, [batch, 4, "
+                     f"{units // 4}]), [0, 2, 1]), [batch, {units}])")
+    elif kind == "fold" and units % 2 == 0:
+        lines.append(f"  h = reduce_sum(reshape(h, [batch, 2, {units // 2}]), "
+                     f"axes=1)")
+        return units // 2
+    elif kind == "softsign":
+        lines.append("  h = h / (abs(h) + 1)")
+    elif kind == "pow":
+        lines.append("  h = pow(abs(h) + 1, sigmoid(h))")
+    elif kind == "batch":
+        lines.append("  h = h * (batch / (batch + 1))")
+    elif kind == "softmax_weights":
+        lines.append(f"  h = h * softmax(h) * {units}")
+    return units
+
+
 def generate(seed):
     """The source of model `seed`."""
     rng = random.Random(seed)
@@ -119,6 +147,8 @@ def generate(seed):
             units //= 2
         if rng.random() < 0.1:
             lines.append("  h = h - reduce_mean(h, axes=0, keepdims=true)")
+        if rng.random() < 0.35:
+            units = mix(rng, lines, param, units)
         width = units
     bias = param("[10]", "zeros")
     if rng.random() < 0.3:
