@@ -112,8 +112,11 @@ def generate(seed):
     if rng.random() < 0.3:
         lines.append("  h = h * 2 - 1")
     width = 784
-    for _ in range(rng.choice([1, 1, 2, 3])):
+    saved = []  # (name, width) of earlier layers' outputs
+    for layer in range(rng.choice([1, 1, 2, 3])):
         units = rng.choice(WIDTHS)
+        if saved and rng.random() < 0.4:
+            units = rng.choice(saved)[1]
         style = rng.choice(["dense", "plain", "plain", "transposed", "row_bias"])
         if style == "dense":
             act = rng.choice(["relu", "tanh", "sigmoid", "none"])
@@ -149,6 +152,13 @@ def generate(seed):
             lines.append("  h = h - reduce_mean(h, axes=0, keepdims=true)")
         if rng.random() < 0.35:
             units = mix(rng, lines, param, units)
+        # A skip connection from an earlier layer of the same width: the
+        # graph becomes a DAG whose branches fusion must not tie in a cycle.
+        earlier = [name for name, w in saved if w == units]
+        if earlier and rng.random() < 0.5:
+            lines.append(f"  h = h + {rng.choice(earlier)} * 0.5")
+        lines.append(f"  s{layer} = h")
+        saved.append((f"s{layer}", units))
         width = units
     bias = param("[10]", "zeros")
     if rng.random() < 0.3:
