@@ -281,18 +281,26 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
   return report;
 }
 
+/// JSON has no infinities or NaN (LLVM's writer prints `inf`, which no
+/// reader accepts): a loss that overflowed is null.
+static llvm::json::Value number(double v) {
+  if (std::isfinite(v))
+    return v;
+  return nullptr;
+}
+
 llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
                          double compileSeconds, const TrainingReport &report) {
   llvm::json::Array epochs;
   for (const EpochMetrics &m : report.epochs) {
     llvm::json::Object e{{"epoch", m.epoch},
-                         {"train_loss", m.trainLoss},
-                         {"train_accuracy", m.trainAccuracy},
+                         {"train_loss", number(m.trainLoss)},
+                         {"train_accuracy", number(m.trainAccuracy)},
                          {"seconds", m.seconds},
                          {"steps", m.steps}};
     if (m.test) {
-      e["test_loss"] = m.test->loss;
-      e["test_accuracy"] = m.test->accuracy;
+      e["test_loss"] = number(m.test->loss);
+      e["test_accuracy"] = number(m.test->accuracy);
     }
     epochs.push_back(std::move(e));
   }
@@ -302,8 +310,8 @@ llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
                           {"train_seconds", report.trainSeconds},
                           {"epochs", std::move(epochs)}};
   if (report.test) {
-    root["test_loss"] = report.test->loss;
-    root["test_accuracy"] = report.test->accuracy;
+    root["test_loss"] = number(report.test->loss);
+    root["test_accuracy"] = number(report.test->accuracy);
   }
   std::string text;
   llvm::raw_string_ostream os(text);
