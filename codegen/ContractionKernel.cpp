@@ -435,18 +435,17 @@ void ContractionEmitter::emitEpilogue(Value *c, Value *row, Value *col,
       return e;
     if (Value *s = scalars->lookup(v))
       return b.CreateVectorSplat(vw, s);
-    // A side input, broadcast to [m, n].
+    // A side input, broadcast to [m, n] by the element-wise kernels' rule
+    // (a bias of [1] on a product of one column is one value, not one per
+    // row): one value, one per row, a row vector, or C's shape.
     const TensorRef &in = inputs[argIndex.lookup(v)];
-    llvm::ArrayRef<int64_t> s = v->type().shape();
+    Shape strides = broadcastStrides(v->type().shape(), {m, n});
     ElementType e = v->type().element();
     Value *x;
-    // One element ([], [1], [1, 1]) before the rank: a bias of [1] on a
-    // product of one column is one value, not one per row.
-    if (v->type().numElements() == 1)
-      x = b.CreateVectorSplat(vw, in.load(kb, kb.index(0)));
-    else if (s.size() == 2 && s[1] == 1) // [m, 1]: one value per row
-      x = b.CreateVectorSplat(vw, in.load(kb, row));
-    else if (s.size() == 1 || s[0] == 1) // [n] or [1, n]
+    if (strides[1] == 0)
+      x = b.CreateVectorSplat(vw,
+                              in.load(kb, kb.linearIndex({row, col}, strides)));
+    else if (strides[0] == 0)
       x = loadVector(in.ptr, e, col, mask);
     else
       x = loadVector(in.ptr, e, cIndex(row, col), mask);
