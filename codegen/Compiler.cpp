@@ -53,8 +53,8 @@ llvm::CodeGenOptLevel codeGenOptLevel(unsigned level) {
 /// The host CPU with every feature it has, so AVX-512 is used where present.
 llvm::orc::JITTargetMachineBuilder hostMachine(codegen::TargetInfo &info,
                                                unsigned optLevel) {
-  llvm::orc::JITTargetMachineBuilder jtmb(
-      llvm::Triple(llvm::sys::getProcessTriple()));
+  llvm::orc::JITTargetMachineBuilder jtmb{
+      llvm::Triple(llvm::sys::getProcessTriple())};
   info.cpu = llvm::sys::getHostCPUName().str();
   llvm::SubtargetFeatures features;
   for (const auto &f : llvm::sys::getHostCPUFeatures())

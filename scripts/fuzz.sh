@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the readers of untrusted text with libFuzzer:
+# model files (through the whole graph pipeline and the LLVM IR of both
+# steps) and graph IR files (through the passes). Builds the targets with
+# clang, AddressSanitizer and UBSan in their own build directory, seeds them
+# with the examples and the lit tests' inputs, and runs each in turn.
+#
+#   scripts/fuzz.sh                  every target, 300 s each
+#   scripts/fuzz.sh --seconds 60 model-text
+#
+# Exits non-zero when a target finds an input that crashes, trips an
+# assertion or a sanitizer, or breaks a property the target checks; the
+# input is in $build/fuzz/findings/. Corpora persist between runs in
+# $build/fuzz/corpus-<target>. Not part of scripts/check.sh: a finding
+# becomes a test of its own (tests/fuzz/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${NNC_FUZZ_BUILD_DIR:-build-fuzz}
+seconds=300
+targets=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    model-text|graph-text) targets+=("$1"); shift ;;
+    *) echo "usage: scripts/fuzz.sh [--seconds N] [model-text] [graph-text]" >&2; exit 2 ;;
+  esac
+done
+[[ ${#targets[@]} -gt 0 ]] || targets=(model-text graph-text)
+
+scripts/bootstrap.sh --fuzz
+if [[ ! -f "$build/build.ninja" ]]; then
+  CC=clang-19 CXX=clang++-19 cmake -S . -B "$build" -G Ninja \
+    -DCMAKE_BUILD_TYPE=Release -DNNC_FUZZERS=ON
+fi
+cmake --build "$build" --target "${targets[@]/#/fuzz-}"
+
+# Seeds: every example and lit input, one file per `-----` chunk,
+python3 - "$build/fuzz" <<'PY'
+import pathlib, re, sys
+out = pathlib.Path(sys.argv[1])
+for target, suffix, sep in (("model-text", ".nn", "#"), ("graph-text", ".nnir", "//")):
+    seeds = out / f"seeds-{target}"
+    seeds.mkdir(parents=True, exist_ok=True)
+    for path in sorted(pathlib.Path("examples").glob(f"*{suffix}")) + \
+                sorted(pathlib.Path("tests/lit").rglob(f"*{suffix}")):
+        chunks = re.split(rf"^{re.escape(sep)} -----.*$", path.read_text(), flags=re.M)
+        for i, chunk in enumerate(c for c in chunks if c.strip()):
+            name = "-".join(path.parts[-2:]) + f".{i}"
+            (seeds / name).write_text(chunk)
+PY
+# and random models in the model language, valid and deep, to mutate.
+python3 tests/fuzz/fuzz_models.py --write-models "$build/fuzz/seeds-model-text" \
+  --seeds 1-300
+
+status=0
+mkdir -p "$build/fuzz/findings"
+for t in "${targets[@]}"; do
+  corpus="$build/fuzz/corpus-$t"
+  mkdir -p "$corpus"
+  echo "fuzz: $t for $seconds s (corpus $corpus)" >&2
+  if ! "$build/bin/fuzz-$t" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=4096 -print_final_stats=1 -dict="tests/fuzz/$t.dict" \
+      -artifact_prefix="$build/fuzz/findings/$t-" \
+      "$corpus" "$build/fuzz/seeds-$t" 2>"$build/fuzz/$t.log"; then
+    echo "fuzz: $t found an input; see $build/fuzz/$t.log and $build/fuzz/findings/" >&2
+    grep -E "^(==[0-9]+==ERROR|fuzz-|.*Assertion|.*runtime error)" "$build/fuzz/$t.log" | head -5 >&2 || true
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|stat::new_units_added" "$build/fuzz/$t.log" | sed "s/^/fuzz: $t: /" >&2
+  fi
+done
+exit $status
