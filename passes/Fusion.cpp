@@ -94,6 +94,8 @@ private:
   /// come back: a user outside the set reaches a member. Another group runs
   /// as one kernel, so reaching one of its ops reaches all of them: two
   /// groups that each read the other are a cycle though no op path is.
+  /// A path through ops alone cannot come back from past the set's last
+  /// op, but one through a group can: the group may hold ops before it.
   bool createsCycle(const llvm::SetVector<Op *> &members,
                     llvm::ArrayRef<Op *> extra) const {
     llvm::DenseSet<const Op *> set(members.begin(), members.end());
@@ -106,7 +108,8 @@ private:
     auto pushUsers = [&](const Op *op) {
       for (Value *r : op->results())
         for (const Use &u : r->uses())
-          if (!set.contains(u.user) && position.lookup(u.user) < last &&
+          if (!set.contains(u.user) &&
+              (position.lookup(u.user) < last || groupOf.count(u.user)) &&
               seen.insert(u.user).second)
             stack.push_back(u.user);
     };
