@@ -5,6 +5,9 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
+#include <limits>
+
 namespace nnc {
 
 namespace {
@@ -54,6 +57,10 @@ llvm::Expected<Initializer> parseInitializer(llvm::StringRef text) {
       double d;
       if (p.trim().getAsDouble(d))
         return fail("'" + p.trim() + "' is not a number");
+      // Every initializer's values are floats: an argument a float cannot
+      // hold would make the weights infinite or NaN before the first step.
+      if (!(std::abs(d) <= std::numeric_limits<float>::max()))
+        return fail("'" + p.trim() + "' is out of the range of f32");
       args.push_back(d);
     }
   }
@@ -91,7 +98,7 @@ std::string Initializer::str() const {
   llvm::raw_string_ostream os(s);
   os << name;
   auto num = [&](double d) {
-    if (d == double(int64_t(d)) && std::abs(d) < 1e15)
+    if (std::abs(d) < 1e15 && d == std::trunc(d))
       os << int64_t(d);
     else
       printFloat(os, d);
