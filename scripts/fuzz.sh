@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the readers of untrusted text with libFuzzer:
+# Coverage-guided fuzzing of the readers of untrusted input with libFuzzer:
 # model files (through the whole graph pipeline and the LLVM IR of both
-# steps) and graph IR files (through the passes). Builds the targets with
+# steps), graph IR files (through the passes), checkpoints and IDX data
+# files. Builds the targets with
 # clang, AddressSanitizer and UBSan in their own build directory, seeds them
 # with the examples and the lit tests' inputs, and runs each in turn.
 #
-#   scripts/fuzz.sh                  every target, 300 s each
+#   scripts/fuzz.sh                  every target, 300 s each (20 minutes)
 #   scripts/fuzz.sh --seconds 60 model-text
 #
 # Exits non-zero when a target finds an input that crashes, trips an
@@ -21,11 +22,12 @@ targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
-    model-text|graph-text) targets+=("$1"); shift ;;
-    *) echo "usage: scripts/fuzz.sh [--seconds N] [model-text] [graph-text]" >&2; exit 2 ;;
+    model-text|graph-text|checkpoint|idx) targets+=("$1"); shift ;;
+    *) echo "usage: scripts/fuzz.sh [--seconds N] [model-text|graph-text|checkpoint|idx]..." >&2
+       exit 2 ;;
   esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(model-text graph-text)
+[[ ${#targets[@]} -gt 0 ]] || targets=(model-text graph-text checkpoint idx)
 
 scripts/bootstrap.sh --fuzz
 if [[ ! -f "$build/build.ninja" ]]; then
@@ -47,6 +49,34 @@ for target, suffix, sep in (("model-text", ".nn", "#"), ("graph-text", ".nnir", 
         for i, chunk in enumerate(c for c in chunks if c.strip()):
             name = "-".join(path.parts[-2:]) + f".{i}"
             (seeds / name).write_text(chunk)
+
+# Checkpoints and IDX files, well-formed, for the binary readers.
+import gzip, json, struct
+seeds = out / "seeds-checkpoint"
+seeds.mkdir(exist_ok=True)
+def safetensors(tensors, metadata=None):
+    header, data = {}, b""
+    for name, (dtype, shape, payload) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(data), len(data) + len(payload)]}
+        data += payload
+    if metadata:
+        header["__metadata__"] = metadata
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+(seeds / "two.safetensors").write_bytes(safetensors({
+    "w": ("F32", [2, 3], struct.pack("<6f", *range(6))),
+    "b": ("F32", [3], struct.pack("<3f", 1, 2, 3))}, {"step": "7"}))
+(seeds / "ints.safetensors").write_bytes(safetensors({
+    "t": ("I64", [], struct.pack("<q", 5)),
+    "m": ("U8", [4], bytes(4))}))
+seeds = out / "seeds-idx"
+seeds.mkdir(exist_ok=True)
+images = bytes([0, 0, 8, 3]) + struct.pack(">3I", 2, 4, 4) + bytes(range(32))
+labels = bytes([0, 0, 8, 1]) + struct.pack(">I", 2) + bytes([3, 7])
+(seeds / "images.idx").write_bytes(images)
+(seeds / "labels.idx").write_bytes(labels)
+(seeds / "images.idx.gz").write_bytes(gzip.compress(images))
 PY
 # and random models in the model language, valid and deep, to mutate.
 python3 tests/fuzz/fuzz_models.py --write-models "$build/fuzz/seeds-model-text" \
@@ -58,8 +88,11 @@ for t in "${targets[@]}"; do
   corpus="$build/fuzz/corpus-$t"
   mkdir -p "$corpus"
   echo "fuzz: $t for $seconds s (corpus $corpus)" >&2
+  dict=()
+  [[ -f "tests/fuzz/$t.dict" ]] && dict=(-dict="tests/fuzz/$t.dict")
+  # An IDX header may promise up to 4 GiB, which the reader then allocates.
   if ! "$build/bin/fuzz-$t" -max_total_time="$seconds" -timeout=10 \
-      -rss_limit_mb=4096 -print_final_stats=1 -dict="tests/fuzz/$t.dict" \
+      -rss_limit_mb=6144 -malloc_limit_mb=4200 -print_final_stats=1 "${dict[@]}" \
       -artifact_prefix="$build/fuzz/findings/$t-" \
       "$corpus" "$build/fuzz/seeds-$t" 2>"$build/fuzz/$t.log"; then
     echo "fuzz: $t found an input; see $build/fuzz/$t.log and $build/fuzz/findings/" >&2

@@ -68,8 +68,9 @@ void checkRoundTrip(const Graph &g) {
 
 /// Writes the step's LLVM IR, as the JIT would before optimizing it, and
 /// verifies every module. Errors the generator reports are fine (it
-/// rejects what it cannot compile); invalid IR is a finding.
-void checkCodegen(const Graph &g, const MemoryPlan &plan) {
+/// rejects what it cannot compile); invalid IR is a finding. `variant`
+/// picks the options, so that the corpus covers them all.
+void checkCodegen(const Graph &g, const MemoryPlan &plan, unsigned variant) {
   llvm::LLVMContext context;
   std::vector<std::unique_ptr<llvm::Module>> modules;
   auto newModule = [&](llvm::StringRef name) -> llvm::Module & {
@@ -80,6 +81,10 @@ void checkCodegen(const Graph &g, const MemoryPlan &plan) {
                              "+avx,+avx2,+fma,+f16c,+avx512f,+avx512vl,"
                              "+avx512bw,+avx512dq,+avx512cd"};
   CodegenOptions options;
+  options.preferVectorWidth = variant & 1 ? 256 : 0;
+  options.fastUpdates = variant & 2;
+  options.skipZeros = !(variant & 4);
+  options.blockArgumentsByOwner = !(variant & 8);
   CompiledStep step;
   llvm::Module &stepModule = newModule(g.name());
   auto fn =
@@ -135,7 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       llvm::consumeError(plan.takeError());
       continue;
     }
-    checkCodegen(g, *plan);
+    checkCodegen(g, *plan, unsigned(size));
   }
   return 0;
 }
