@@ -22,11 +22,13 @@ public:
 
     for (const Op &op : g.ops()) {
       verifyOperandsDefined(op, g, defined);
-      verifySignature(op);
+      // The checks of particular ops read their operands and attributes,
+      // which only a valid signature guarantees.
+      bool signatureValid = verifySignature(op);
       verifyPlacement(op, g, isBody);
-      if (isVariable(op))
+      if (signatureValid && isVariable(op))
         verifyVariable(op, variables);
-      if (op.is(OpKind::Assign))
+      if (signatureValid && op.is(OpKind::Assign))
         verifyAssign(op, assigned);
       if (op.is(OpKind::Kernel))
         verifyKernel(op);
@@ -68,7 +70,9 @@ private:
     }
   }
 
-  void verifySignature(const Op &op) {
+  /// Checks the op's operand and result types and its attributes against
+  /// its definition; false if anything is wrong.
+  bool verifySignature(const Op &op) {
     const OpDef &def = op.def();
     llvm::SmallVector<TensorType, 4> operandTypes, resultTypes;
     for (Value *v : op.operands())
@@ -78,19 +82,23 @@ private:
     if (def.numResults != kVariadic && op.numResults() != def.numResults) {
       opError(op, "has " + llvm::Twine(op.numResults()) +
                       " results, expected " + llvm::Twine(def.numResults));
-      return;
+      return false;
     }
     AttrDict attrs = op.attrs();
     auto inferred = checkSignature(def, operandTypes, attrs, resultTypes);
     if (!inferred) {
       opError(op, llvm::toString(inferred.takeError()));
-      return;
+      return false;
     }
+    bool valid = true;
     for (unsigned i = 0; i < op.numResults(); ++i)
-      if ((*inferred)[i] != resultTypes[i])
+      if ((*inferred)[i] != resultTypes[i]) {
         opError(op, "result #" + llvm::Twine(i) + " has type " +
                         resultTypes[i].str() + " but the op produces " +
                         (*inferred)[i].str());
+        valid = false;
+      }
+    return valid;
   }
 
   void verifyPlacement(const Op &op, const Graph &g, bool isBody) {
