@@ -8,21 +8,19 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/Checkpoint.h"
+#include "tests/fuzz/FuzzSupport.h"
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace nnc;
 
 namespace {
 
-[[noreturn]] void finding(const char *what, llvm::StringRef tensor,
-                          uint64_t begin, uint64_t end) {
-  std::fprintf(stderr, "fuzz-checkpoint: %s: tensor '%s' [%llu, %llu)\n", what,
-               tensor.str().c_str(), (unsigned long long)begin,
-               (unsigned long long)end);
-  std::abort();
+[[noreturn]] void badTensor(const char *what, llvm::StringRef tensor,
+                            uint64_t begin, uint64_t end) {
+  fuzz::finding(what, "tensor '" + tensor.str() + "' [" +
+                          std::to_string(begin) + ", " + std::to_string(end) +
+                          ")");
 }
 
 } // namespace
@@ -37,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint64_t covered = 0;
   for (const CheckpointEntry &e : index->tensors) {
     if (e.begin > e.end || e.end > dataBytes)
-      finding("accepted a tensor outside the file", e.name, e.begin, e.end);
+      badTensor("accepted a tensor outside the file", e.name, e.begin, e.end);
     covered += e.end - e.begin;
     if (!e.element)
       continue;
@@ -45,11 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int64_t d : e.shape)
       elements *= uint64_t(d);
     if (elements * elementByteSize(*e.element) != e.end - e.begin)
-      finding("accepted a tensor whose bytes do not match its shape", e.name,
-              e.begin, e.end);
+      badTensor("accepted a tensor whose bytes do not match its shape", e.name,
+                e.begin, e.end);
   }
   if (covered != dataBytes)
-    finding("accepted tensors that do not tile the data section", "(all)",
-            covered, dataBytes);
+    badTensor("accepted tensors that do not tile the data section", "(all)",
+              covered, dataBytes);
   return 0;
 }

@@ -2,52 +2,37 @@
 //
 // Feeds arbitrary bytes to the graph IR parser, as nnc-opt reads them, and
 // runs the passes on every module that parses and verifies: the cleanup
-// passes with fusion, and the training pipeline (autodiff, Adam, cleanup,
-// fusion). Malformed input must end in diagnostics, never in a crash, an
-// assertion or undefined behaviour (the fuzz build runs under
-// AddressSanitizer and UBSan). A module that verified must print to text
-// that parses back and verifies, before and after the passes.
+// passes with fusion, the evaluation step's pipeline (per-example results,
+// cleanup, fusion) and the training pipeline with Adam and with SGD. Malformed
+// input must end in diagnostics, never in a crash, an assertion or undefined
+// behaviour (the fuzz build runs under AddressSanitizer and UBSan). A module
+// that verified must print to text that parses back and verifies, before and
+// after the passes.
 //
 //===----------------------------------------------------------------------===//
-#include "ir/Parser.h"
 #include "ir/Printer.h"
-#include "ir/Verifier.h"
 #include "passes/PassManager.h"
-
-#include "llvm/Support/raw_ostream.h"
+#include "tests/fuzz/FuzzSupport.h"
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace nnc;
+using namespace nnc::fuzz;
 
 namespace {
 
-[[noreturn]] void finding(const char *what, const std::string &detail) {
-  std::fprintf(stderr, "fuzz-graph-text: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
-
-void checkRoundTrip(const Module &m) {
+std::string printed(const Module &m) {
   std::string text;
-  llvm::raw_string_ostream printed(text);
-  printModule(printed, m);
-  DiagnosticEngine diag;
-  std::string messages;
-  llvm::raw_string_ostream os(messages);
-  diag.setHandler([&](const Diagnostic &d) { diag.print(os, d); });
-  auto module = parseModule(text, "printed.nnir", diag);
-  if (!module || llvm::failed(verify(*module, diag)))
-    finding("the printed module does not read back", text + "\n" + messages);
+  llvm::raw_string_ostream os(text);
+  printModule(os, m);
+  return text;
 }
 
 /// Parses `text` afresh and runs `pipeline` on it with verification after
 /// every pass.
 void runPipeline(llvm::StringRef text, llvm::StringRef pipeline) {
   DiagnosticEngine diag;
-  diag.setHandler(
-      [&diag](const Diagnostic &d) { diag.print(llvm::nulls(), d); });
+  discardDiagnostics(diag);
   auto module = parseModule(text, "fuzz.nnir", diag);
   if (!module)
     return;
@@ -59,7 +44,7 @@ void runPipeline(llvm::StringRef text, llvm::StringRef pipeline) {
   pm.instrumentation().verifyEach = true;
   if (llvm::succeeded(pm.run(*module)) &&
       llvm::succeeded(verify(*module, diag)))
-    checkRoundTrip(*module);
+    checkReadsBack(printed(*module));
 }
 
 } // namespace
@@ -68,15 +53,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   llvm::StringRef text(reinterpret_cast<const char *>(data), size);
   {
     DiagnosticEngine diag;
-    diag.setHandler(
-        [&diag](const Diagnostic &d) { diag.print(llvm::nulls(), d); });
+    discardDiagnostics(diag);
     auto module = parseModule(text, "fuzz.nnir", diag);
     if (!module || llvm::failed(verify(*module, diag)))
       return 0;
-    checkRoundTrip(*module);
+    checkReadsBack(printed(*module));
   }
   runPipeline(text, "canonicalize,cse,dce,fusion");
+  runPipeline(text, "per-example-results,canonicalize,cse,dce,fusion");
   runPipeline(text, "autodiff,canonicalize,cse,dce,adam,canonicalize,cse,dce,"
                     "fusion");
+  runPipeline(text, "autodiff,canonicalize,cse,dce,sgd{momentum=0.9},"
+                    "canonicalize,cse,dce,fusion");
   return 0;
 }

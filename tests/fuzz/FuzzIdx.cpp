@@ -8,10 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/IdxFile.h"
+#include "tests/fuzz/FuzzSupport.h"
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace nnc;
 
@@ -23,16 +22,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   uint64_t elements = 1;
   for (int64_t d : array->dims) {
-    if (d < 0) {
-      std::fprintf(stderr, "fuzz-idx: accepted a negative dimension\n");
-      std::abort();
-    }
+    if (d < 0)
+      fuzz::finding("accepted a negative dimension", "");
     elements *= uint64_t(d);
   }
-  if (array->dims.size() > kMaxIdxRank || elements != array->data.size()) {
-    std::fprintf(stderr, "fuzz-idx: accepted %zu bytes for %llu elements\n",
-                 array->data.size(), (unsigned long long)elements);
-    std::abort();
-  }
+  if (array->dims.size() > kMaxIdxRank || elements != array->data.size())
+    fuzz::finding("accepted data that does not match its dimensions",
+                  std::to_string(array->data.size()) + " bytes for " +
+                      std::to_string(elements) + " elements in rank " +
+                      std::to_string(array->dims.size()));
   return 0;
 }

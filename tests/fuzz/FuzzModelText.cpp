@@ -15,10 +15,9 @@
 #include "codegen/StepCodegen.h"
 #include "frontend/Frontend.h"
 #include "frontend/TrainingConfig.h"
-#include "ir/Parser.h"
 #include "ir/Printer.h"
-#include "ir/Verifier.h"
 #include "passes/MemoryPlanning.h"
+#include "tests/fuzz/FuzzSupport.h"
 #include "tools/common/TrainingPipeline.h"
 
 #include "llvm/IR/LLVMContext.h"
@@ -28,42 +27,17 @@
 #include <fmt/format.h>
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 using namespace nnc;
+using namespace nnc::fuzz;
 
 namespace {
-
-/// Prints diagnostics to nowhere, so that the printing of every message
-/// with its source line and caret runs too.
-void discardDiagnostics(DiagnosticEngine &diag) {
-  diag.setHandler(
-      [&diag](const Diagnostic &d) { diag.print(llvm::nulls(), d); });
-}
-
-[[noreturn]] void finding(const char *what, const std::string &detail) {
-  std::fprintf(stderr, "fuzz-model-text: %s\n%s\n", what, detail.c_str());
-  std::abort();
-}
 
 std::string optimizerPass(const OptimizerConfig &o) {
   if (o.kind == OptimizerConfig::Kind::SGD)
     return fmt::format("sgd{{lr={},momentum={}}}", o.learningRate, o.momentum);
   return fmt::format("adam{{lr={},beta1={},beta2={},eps={}}}", o.learningRate,
                      o.beta1, o.beta2, o.epsilon);
-}
-
-/// The printer's text of an accepted graph must read back as a valid graph.
-void checkRoundTrip(const Graph &g) {
-  std::string text = toString(g);
-  DiagnosticEngine diag;
-  std::string messages;
-  llvm::raw_string_ostream os(messages);
-  diag.setHandler([&](const Diagnostic &d) { diag.print(os, d); });
-  auto module = parseModule(text, "printed.nnir", diag);
-  if (!module || llvm::failed(verify(*module, diag)))
-    finding("the printed graph does not read back", text + "\n" + messages);
 }
 
 /// Writes the step's LLVM IR, as the JIT would before optimizing it, and
@@ -123,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (llvm::failed(verify(*forward, diag)))
     finding("the frontend built a graph that does not verify",
             toString(*forward));
-  checkRoundTrip(*forward);
+  checkReadsBack(toString(*forward));
 
   PipelineOptions options;
   options.batch = batch;
@@ -134,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!program)
     return 0;
   for (const Graph &g : program->module.graphs()) {
-    checkRoundTrip(g);
+    checkReadsBack(toString(g));
     auto plan = planMemory(g, program->layout);
     if (!plan) {
       llvm::consumeError(plan.takeError());
