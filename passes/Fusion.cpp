@@ -94,23 +94,19 @@ private:
   /// come back: a user outside the set reaches a member. Another group runs
   /// as one kernel, so reaching one of its ops reaches all of them: two
   /// groups that each read the other are a cycle though no op path is.
-  /// A path through ops alone cannot come back from past the set's last
-  /// op, but one through a group can: the group may hold ops before it.
+  /// The search cannot stop at the set's last op, as a search through ops
+  /// alone could: past it, a path may still reach a group that holds ops
+  /// before it.
   bool createsCycle(const llvm::SetVector<Op *> &members,
                     llvm::ArrayRef<Op *> extra) const {
     llvm::DenseSet<const Op *> set(members.begin(), members.end());
     set.insert(extra.begin(), extra.end());
-    size_t last = 0;
-    for (const Op *op : set)
-      last = std::max(last, position.lookup(op));
     std::vector<const Op *> stack;
     llvm::DenseSet<const Op *> seen;
     auto pushUsers = [&](const Op *op) {
       for (Value *r : op->results())
         for (const Use &u : r->uses())
-          if (!set.contains(u.user) &&
-              (position.lookup(u.user) < last || groupOf.count(u.user)) &&
-              seen.insert(u.user).second)
+          if (!set.contains(u.user) && seen.insert(u.user).second)
             stack.push_back(u.user);
     };
     for (const Op *op : set)
