@@ -2,9 +2,9 @@
 # Coverage-guided fuzzing of the readers of untrusted input with libFuzzer:
 # model files (through the whole graph pipeline and the LLVM IR of both
 # steps), graph IR files (through the passes), checkpoints and IDX data
-# files. Builds the targets with
-# clang, AddressSanitizer and UBSan in their own build directory, seeds them
-# with the examples and the lit tests' inputs, and runs each in turn.
+# files. Builds the targets with clang, AddressSanitizer and UBSan in their
+# own build directory, seeds them (the examples, the lit tests' inputs,
+# random models, small well-formed files) and runs each in turn.
 #
 #   scripts/fuzz.sh                  every target, 300 s each (20 minutes)
 #   scripts/fuzz.sh --seconds 60 model-text
@@ -96,7 +96,7 @@ for t in "${targets[@]}"; do
       -artifact_prefix="$build/fuzz/findings/$t-" \
       "$corpus" "$build/fuzz/seeds-$t" 2>"$build/fuzz/$t.log"; then
     echo "fuzz: $t found an input; see $build/fuzz/$t.log and $build/fuzz/findings/" >&2
-    grep -E "^(==[0-9]+==ERROR|fuzz-|.*Assertion|.*runtime error)" "$build/fuzz/$t.log" | head -5 >&2 || true
+    grep -E "^(==[0-9]+==ERROR|fuzz finding|.*Assertion|.*runtime error)" "$build/fuzz/$t.log" | head -5 >&2 || true
     status=1
   else
     grep -E "stat::number_of_executed_units|stat::new_units_added" "$build/fuzz/$t.log" | sed "s/^/fuzz: $t: /" >&2
