@@ -36,51 +36,7 @@ if [[ ! -f "$build/build.ninja" ]]; then
 fi
 cmake --build "$build" --target "${targets[@]/#/fuzz-}"
 
-# Seeds: every example and lit input, one file per `-----` chunk,
-python3 - "$build/fuzz" <<'PY'
-import pathlib, re, sys
-out = pathlib.Path(sys.argv[1])
-for target, suffix, sep in (("model-text", ".nn", "#"), ("graph-text", ".nnir", "//")):
-    seeds = out / f"seeds-{target}"
-    seeds.mkdir(parents=True, exist_ok=True)
-    for path in sorted(pathlib.Path("examples").glob(f"*{suffix}")) + \
-                sorted(pathlib.Path("tests/lit").rglob(f"*{suffix}")):
-        chunks = re.split(rf"^{re.escape(sep)} -----.*$", path.read_text(), flags=re.M)
-        for i, chunk in enumerate(c for c in chunks if c.strip()):
-            name = "-".join(path.parts[-2:]) + f".{i}"
-            (seeds / name).write_text(chunk)
-
-# Checkpoints and IDX files, well-formed, for the binary readers.
-import gzip, json, struct
-seeds = out / "seeds-checkpoint"
-seeds.mkdir(exist_ok=True)
-def safetensors(tensors, metadata=None):
-    header, data = {}, b""
-    for name, (dtype, shape, payload) in tensors.items():
-        header[name] = {"dtype": dtype, "shape": shape,
-                        "data_offsets": [len(data), len(data) + len(payload)]}
-        data += payload
-    if metadata:
-        header["__metadata__"] = metadata
-    text = json.dumps(header).encode()
-    return struct.pack("<Q", len(text)) + text + data
-(seeds / "two.safetensors").write_bytes(safetensors({
-    "w": ("F32", [2, 3], struct.pack("<6f", *range(6))),
-    "b": ("F32", [3], struct.pack("<3f", 1, 2, 3))}, {"step": "7"}))
-(seeds / "ints.safetensors").write_bytes(safetensors({
-    "t": ("I64", [], struct.pack("<q", 5)),
-    "m": ("U8", [4], bytes(4))}))
-seeds = out / "seeds-idx"
-seeds.mkdir(exist_ok=True)
-images = bytes([0, 0, 8, 3]) + struct.pack(">3I", 2, 4, 4) + bytes(range(32))
-labels = bytes([0, 0, 8, 1]) + struct.pack(">I", 2) + bytes([3, 7])
-(seeds / "images.idx").write_bytes(images)
-(seeds / "labels.idx").write_bytes(labels)
-(seeds / "images.idx.gz").write_bytes(gzip.compress(images))
-PY
-# and random models in the model language, valid and deep, to mutate.
-python3 tests/fuzz/fuzz_models.py --write-models "$build/fuzz/seeds-model-text" \
-  --seeds 1-300
+python3 tests/fuzz/write_seeds.py "$build/fuzz"
 
 status=0
 mkdir -p "$build/fuzz/findings"

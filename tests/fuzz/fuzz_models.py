@@ -20,7 +20,6 @@ or a loss outside the tolerance. Models the interpreter itself sees diverge
 are skipped. The models of findings are kept for reproduction.
 
   fuzz_models.py --nnc build/bin/nnc --mnist data/mnist --seeds 1-200
-  fuzz_models.py --write-models DIR --seeds 1-200   (only write the models)
 """
 import argparse
 import json
@@ -301,28 +300,15 @@ def parse_seeds(text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--nnc", help="the nnc binary")
-    parser.add_argument("--mnist",
+    parser.add_argument("--nnc", required=True, help="the nnc binary")
+    parser.add_argument("--mnist", required=True,
                         help="the directory of MNIST's IDX files")
     parser.add_argument("--seeds", default="1-20", help="e.g. 1-20,40")
     parser.add_argument("--steps", type=int, default=3,
                         help="training steps per run")
     parser.add_argument("--work", help="where models and traces go "
                         "(default: a temporary directory)")
-    parser.add_argument("--write-models", metavar="DIR",
-                        help="write the seeds' models to DIR and stop "
-                        "(a corpus for scripts/fuzz.sh)")
     args = parser.parse_args()
-
-    if args.write_models:
-        os.makedirs(args.write_models, exist_ok=True)
-        for seed in parse_seeds(args.seeds):
-            path = os.path.join(args.write_models, f"fuzz-{seed}.nn")
-            with open(path, "w") as f:
-                f.write(generate(seed))
-        return 0
-    if not args.nnc or not args.mnist:
-        parser.error("--nnc and --mnist are needed to run the models")
 
     work = args.work or tempfile.mkdtemp(prefix="nnc-fuzz-")
     os.makedirs(work, exist_ok=True)

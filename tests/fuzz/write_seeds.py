@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed inputs, one folder per target.
+
+  write_seeds.py OUT [--models N]
+
+OUT/seeds-model-text: every model file of examples/ and tests/lit/, one
+file per `# -----` chunk, and N random models of fuzz_models.py (300 by
+default). OUT/seeds-graph-text: the same for graph IR (`// -----`).
+OUT/seeds-checkpoint and OUT/seeds-idx: small well-formed safetensors
+checkpoints and IDX files, plain and gzip. scripts/fuzz.sh starts its
+corpora from them; tests/lit/tools/fuzz-seeds.test replays them through
+the targets in every ctest.
+"""
+import argparse
+import gzip
+import json
+import pathlib
+import re
+import struct
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True  # nothing written into the source tree
+import fuzz_models  # noqa: E402
+
+
+def write_chunks(out, suffix, separator):
+    out.mkdir(parents=True, exist_ok=True)
+    paths = sorted((ROOT / "examples").glob(f"*{suffix}")) + \
+        sorted((ROOT / "tests" / "lit").rglob(f"*{suffix}"))
+    for path in paths:
+        text = path.read_text()
+        chunks = re.split(rf"^{re.escape(separator)} -----.*$", text,
+                          flags=re.M)
+        for i, chunk in enumerate(c for c in chunks if c.strip()):
+            (out / ("-".join(path.parts[-2:]) + f".{i}")).write_text(chunk)
+
+
+def safetensors(tensors, metadata=None):
+    header, data = {}, b""
+    for name, (dtype, shape, payload) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(data), len(data) + len(payload)]}
+        data += payload
+    if metadata:
+        header["__metadata__"] = metadata
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text + data
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=pathlib.Path)
+    parser.add_argument("--models", type=int, default=300,
+                        help="random models among the model-text seeds")
+    args = parser.parse_args()
+
+    models = args.out / "seeds-model-text"
+    write_chunks(models, ".nn", "#")
+    for seed in range(1, args.models + 1):
+        (models / f"fuzz-{seed}.nn").write_text(fuzz_models.generate(seed))
+    write_chunks(args.out / "seeds-graph-text", ".nnir", "//")
+
+    checkpoints = args.out / "seeds-checkpoint"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    (checkpoints / "two.safetensors").write_bytes(safetensors({
+        "w": ("F32", [2, 3], struct.pack("<6f", *range(6))),
+        "b": ("F32", [3], struct.pack("<3f", 1, 2, 3))}, {"step": "7"}))
+    (checkpoints / "ints.safetensors").write_bytes(safetensors({
+        "t": ("I64", [], struct.pack("<q", 5)),
+        "m": ("U8", [4], bytes(4))}))
+
+    idx = args.out / "seeds-idx"
+    idx.mkdir(parents=True, exist_ok=True)
+    images = bytes([0, 0, 8, 3]) + struct.pack(">3I", 2, 4, 4) + \
+        bytes(range(32))
+    labels = bytes([0, 0, 8, 1]) + struct.pack(">I", 2) + bytes([3, 7])
+    (idx / "images.idx").write_bytes(images)
+    (idx / "labels.idx").write_bytes(labels)
+    (idx / "images.idx.gz").write_bytes(gzip.compress(images))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
