@@ -24,21 +24,12 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <fmt/format.h>
-
 #include <cstdint>
 
 using namespace nnc;
 using namespace nnc::fuzz;
 
 namespace {
-
-std::string optimizerPass(const OptimizerConfig &o) {
-  if (o.kind == OptimizerConfig::Kind::SGD)
-    return fmt::format("sgd{{lr={},momentum={}}}", o.learningRate, o.momentum);
-  return fmt::format("adam{{lr={},beta1={},beta2={},eps={}}}", o.learningRate,
-                     o.beta1, o.beta2, o.epsilon);
-}
 
 /// Writes the step's LLVM IR, as the JIT would before optimizing it, and
 /// verifies every module. Errors the generator reports are fine (it

@@ -3,6 +3,8 @@
 
 #include "passes/MemoryPlanning.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 
 namespace nnc {
@@ -37,6 +39,13 @@ std::unique_ptr<Graph> runPasses(std::unique_ptr<Graph> g,
 }
 
 } // namespace
+
+std::string optimizerPass(const OptimizerConfig &o) {
+  if (o.kind == OptimizerConfig::Kind::SGD)
+    return fmt::format("sgd{{lr={},momentum={}}}", o.learningRate, o.momentum);
+  return fmt::format("adam{{lr={},beta1={},beta2={},eps={}}}", o.learningRate,
+                     o.beta1, o.beta2, o.epsilon);
+}
 
 std::unique_ptr<TrainingProgram>
 buildTrainingProgram(const ForwardBuilder &forward,

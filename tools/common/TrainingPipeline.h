@@ -17,6 +17,7 @@
 #define NNC_TOOLS_TRAININGPIPELINE_H
 
 #include "codegen/Compiler.h"
+#include "frontend/TrainingConfig.h"
 #include "ir/Diagnostics.h"
 #include "ir/MemoryPlan.h"
 #include "passes/PassManager.h"
@@ -24,6 +25,10 @@
 #include <functional>
 
 namespace nnc {
+
+/// The train block's optimizer as a pass with its options, for
+/// PipelineOptions::optimizer: "adam{lr=0.001,beta1=0.9,...}".
+std::string optimizerPass(const OptimizerConfig &optimizer);
 
 /// Builds the forward graph for a batch size; null after reporting errors.
 using ForwardBuilder = std::function<std::unique_ptr<Graph>(int64_t batch)>;

@@ -21,14 +21,6 @@ int fail(const llvm::Twine &msg) {
   return 1;
 }
 
-/// The optimizer of the train block as a pass with its options.
-std::string optimizerPass(const OptimizerConfig &o) {
-  if (o.kind == OptimizerConfig::Kind::SGD)
-    return fmt::format("sgd{{lr={},momentum={}}}", o.learningRate, o.momentum);
-  return fmt::format("adam{{lr={},beta1={},beta2={},eps={}}}", o.learningRate,
-                     o.beta1, o.beta2, o.epsilon);
-}
-
 /// Where `mnist` lives when NNC_DATA_DIR is not set: the data/ folder of
 /// the source tree the binary was built in (build/bin/nnc -> data/).
 std::string defaultDataRoot() {
