@@ -1,6 +1,10 @@
 //===- ThreadPool.cpp - Persistent threads that run compiled steps --------===//
 #include "runtime/ThreadPool.h"
 
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <system_error>
 #include <xmmintrin.h>
 
 namespace nnc {
@@ -23,9 +27,25 @@ FlushDenormals::FlushDenormals() : saved(_mm_getcsr()) {
 }
 FlushDenormals::~FlushDenormals() { _mm_setcsr(saved); }
 
-ThreadPool::ThreadPool(unsigned n) : numThreads(n ? n : 1) {
-  for (unsigned i = 1; i < numThreads; ++i)
-    workers.emplace_back([this, i] { workerLoop(i); });
+llvm::Expected<std::unique_ptr<ThreadPool>>
+ThreadPool::create(unsigned numThreads) {
+  std::unique_ptr<ThreadPool> pool(new ThreadPool(std::max(numThreads, 1u)));
+  pool->workers.reserve(pool->numThreads - 1);
+  for (unsigned i = 1; i < pool->numThreads; ++i) {
+    // std::thread reports the system's refusal as an exception; the pool's
+    // destructor stops and joins the workers started before it.
+    try {
+      ThreadPool *self = pool.get();
+      pool->workers.emplace_back([self, i] { self->workerLoop(i); });
+    } catch (const std::system_error &e) {
+      return llvm::createStringError(
+          e.code(), llvm::formatv("cannot start {0} threads: the system "
+                                  "refused thread {1} ({2})",
+                                  numThreads, i + 1, e.code().message())
+                        .str());
+    }
+  }
+  return pool;
 }
 
 ThreadPool::~ThreadPool() {

@@ -12,9 +12,11 @@
 #define NNC_RUNTIME_THREADPOOL_H
 
 #include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/Error.h"
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -22,8 +24,11 @@ namespace nnc {
 
 class ThreadPool {
 public:
-  /// `numThreads` counts the calling thread, which runs index 0.
-  explicit ThreadPool(unsigned numThreads);
+  /// Starts the workers. `numThreads` counts the calling thread, which runs
+  /// index 0. Fails, with no thread left running, when the system refuses
+  /// a thread (its limits on threads, memory maps or address space).
+  static llvm::Expected<std::unique_ptr<ThreadPool>>
+  create(unsigned numThreads);
   ~ThreadPool();
   ThreadPool(const ThreadPool &) = delete;
 
@@ -37,6 +42,7 @@ public:
   static void barrier(void *pool);
 
 private:
+  explicit ThreadPool(unsigned numThreads) : numThreads(numThreads) {}
   void workerLoop(unsigned index);
   void arriveAndWait();
 

@@ -115,7 +115,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
 
   // Compile, or prepare the interpreter.
   std::unique_ptr<CompiledProgram> code;
-  ThreadPool pool(options.interpret ? 1 : options.threads);
+  std::unique_ptr<ThreadPool> pool;
   std::vector<std::unique_ptr<GraphExecutor>> executors;
   bool needCode = needData || options.emit;
   if (needCode && !options.interpret) {
@@ -145,9 +145,13 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
         p.machineCodeThreadSeconds, p.link);
     if (options.emit)
       return 0;
+    auto started = ThreadPool::create(options.threads);
+    if (!started)
+      return fail(llvm::toString(started.takeError()));
+    pool = std::move(*started);
     for (Graph &g : program->module.graphs())
-      executors.push_back(
-          std::make_unique<JitExecutor>(g, *code->step(g.name()), state, pool));
+      executors.push_back(std::make_unique<JitExecutor>(
+          g, *code->step(g.name()), state, *pool));
   } else if (needCode) {
     for (Graph &g : program->module.graphs())
       executors.push_back(std::make_unique<InterpreterExecutor>(g, state));

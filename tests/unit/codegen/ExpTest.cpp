@@ -41,9 +41,9 @@ CompiledExp compileExp(int64_t n) {
 
 std::vector<float> runExp(const CompiledExp &c, llvm::ArrayRef<float> xs) {
   const Graph &g = *c.module->graph(0);
-  ThreadPool pool(1);
+  auto pool = llvm::cantFail(ThreadPool::create(1));
   ModelState state(StateLayout{});
-  JitExecutor jit(g, *c.program->step("exp"), state, pool);
+  JitExecutor jit(g, *c.program->step("exp"), state, *pool);
   std::copy(xs.begin(), xs.end(), static_cast<float *>(jit.argument(0)));
   EXPECT_FALSE(bool(jit.run()));
   HostTensor y = jit.result(0);

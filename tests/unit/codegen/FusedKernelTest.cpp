@@ -417,9 +417,9 @@ TEST_P(FusedKernels, AgreeWithTheInterpreter) {
     auto program = CompiledProgram::compile({&g}, {&*plan}, options);
     ASSERT_TRUE(bool(program)) << llvm::toString(program.takeError());
     for (unsigned threads : {1u, 2u, 3u}) {
-      ThreadPool pool(threads);
+      auto pool = llvm::cantFail(ThreadPool::create(threads));
       ModelState state(StateLayout{});
-      JitExecutor jit(g, *(*program)->step("case"), state, pool);
+      JitExecutor jit(g, *(*program)->step("case"), state, *pool);
       std::vector<HostTensor> got = run(jit, args);
       ASSERT_EQ(got.size(), want.size());
       for (size_t r = 0; r < got.size(); ++r)

@@ -109,8 +109,8 @@ HostTensor runJit(const Module &m, llvm::ArrayRef<HostTensor> args,
     return HostTensor();
   }
   ModelState state(*layout);
-  ThreadPool pool(threads);
-  JitExecutor exec(g, *(*program)->step("case"), state, pool);
+  auto pool = llvm::cantFail(ThreadPool::create(threads));
+  JitExecutor exec(g, *(*program)->step("case"), state, *pool);
   writeArguments(exec, args);
   llvm::Error err = exec.run();
   EXPECT_FALSE(bool(err));

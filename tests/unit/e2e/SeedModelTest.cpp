@@ -149,8 +149,8 @@ TEST(SeedModel, JitTrainingStepsMatchTheInterpreter) {
   ModelState jitState(c.program->layout), refState(c.program->layout);
   ASSERT_FALSE(bool(jitState.initialize(7)));
   ASSERT_FALSE(bool(refState.initialize(7)));
-  ThreadPool pool(2);
-  JitExecutor jit(*c.program->train(), *c.code->step("train"), jitState, pool);
+  auto pool = llvm::cantFail(ThreadPool::create(2));
+  JitExecutor jit(*c.program->train(), *c.code->step("train"), jitState, *pool);
   InterpreterExecutor ref(*c.program->train(), refState);
   runInLockstep(data, {&jit, &ref}, 20, [&](int64_t s) {
     // Per-step losses agree to float rounding noise.
@@ -178,11 +178,11 @@ TEST(SeedModel, FusedAndUnfusedStepsAgreeForAHundredSteps) {
   ModelState a(fused.program->layout), b(plain.program->layout);
   ASSERT_FALSE(bool(a.initialize(11)));
   ASSERT_FALSE(bool(b.initialize(11)));
-  ThreadPool pool(2);
+  auto pool = llvm::cantFail(ThreadPool::create(2));
   JitExecutor fusedStep(*fused.program->train(), *fused.code->step("train"), a,
-                        pool);
+                        *pool);
   JitExecutor plainStep(*plain.program->train(), *plain.code->step("train"), b,
-                        pool);
+                        *pool);
   double worstLoss = 0;
   runInLockstep(data, {&fusedStep, &plainStep}, 100, [&](int64_t) {
     double la = fusedStep.result(0)[0], lb = plainStep.result(0)[0];
@@ -212,8 +212,8 @@ TEST(SeedModel, AfterStepTasksRunOnEachThreadAfterItsShare) {
     Compiled c = compileSeed(32, true, codegen);
     ModelState state(c.program->layout);
     ASSERT_FALSE(bool(state.initialize(3)));
-    ThreadPool pool(2);
-    JitExecutor step(*c.program->train(), *c.code->step("train"), state, pool);
+    auto pool = llvm::cantFail(ThreadPool::create(2));
+    JitExecutor step(*c.program->train(), *c.code->step("train"), state, *pool);
     std::atomic<int> writes[2] = {0, 0}, after[2] = {0, 0};
     std::atomic<int> afterBeforeWrite{0};
     for (int run = 1; run <= 3; ++run) {
@@ -262,7 +262,7 @@ TEST(SeedModel, BatchBlockedByOwnerTrainsBitForBitAsRowMajor) {
   EXPECT_TRUE(blocked.code->step("eval")->argumentsBlockedByOwner[0]);
   EXPECT_FALSE(plain.code->step("train")->argumentsBlockedByOwner[0]);
 
-  ThreadPool pool(2);
+  auto pool = llvm::cantFail(ThreadPool::create(2));
   TrainingOptions topts;
   topts.epochs = 1;
   topts.maxSteps = 60;
@@ -270,9 +270,9 @@ TEST(SeedModel, BatchBlockedByOwnerTrainsBitForBitAsRowMajor) {
   auto trainWith = [&](Compiled &c, ModelState &state) {
     EXPECT_FALSE(bool(state.initialize(3)));
     JitExecutor trainStep(*c.program->train(), *c.code->step("train"), state,
-                          pool);
+                          *pool);
     JitExecutor evalStep(*c.program->eval(), *c.code->step("eval"), state,
-                         pool);
+                         *pool);
     auto report = train({&trainStep, &evalStep}, data, topts);
     EXPECT_TRUE(bool(report)) << llvm::toString(report.takeError());
     return std::move(*report);
@@ -297,8 +297,8 @@ TEST(SeedModel, UnfusedJitStepsMatchTheInterpreter) {
   ModelState jitState(c.program->layout), refState(c.program->layout);
   ASSERT_FALSE(bool(jitState.initialize(5)));
   ASSERT_FALSE(bool(refState.initialize(5)));
-  ThreadPool pool(2);
-  JitExecutor jit(*c.program->train(), *c.code->step("train"), jitState, pool);
+  auto pool = llvm::cantFail(ThreadPool::create(2));
+  JitExecutor jit(*c.program->train(), *c.code->step("train"), jitState, *pool);
   InterpreterExecutor ref(*c.program->train(), refState);
   runInLockstep(data, {&jit, &ref}, 10, [&](int64_t s) {
     EXPECT_NEAR(jit.result(0)[0], ref.result(0)[0],
@@ -315,10 +315,10 @@ TEST(SeedModel, JitTrainsOneEpochToNinetyFivePercent) {
   Compiled c = compileSeed(32);
   ModelState state(c.program->layout);
   ASSERT_FALSE(bool(state.initialize(0)));
-  ThreadPool pool(2);
+  auto pool = llvm::cantFail(ThreadPool::create(2));
   JitExecutor trainStep(*c.program->train(), *c.code->step("train"), state,
-                        pool);
-  JitExecutor evalStep(*c.program->eval(), *c.code->step("eval"), state, pool);
+                        *pool);
+  JitExecutor evalStep(*c.program->eval(), *c.code->step("eval"), state, *pool);
   TrainingOptions topts;
   topts.epochs = 1;
   auto report = train({&trainStep, &evalStep}, data, topts);
@@ -336,7 +336,7 @@ TEST(SeedModel, PaddedLastTestBatchCountsItsExamplesOnly) {
   ImageDataset data = loadData();
   ASSERT_NE(data.size(Split::Test) % 32, 0);
   ASSERT_EQ(data.size(Split::Test) % 8, 0);
-  ThreadPool pool(2);
+  auto pool = llvm::cantFail(ThreadPool::create(2));
   std::optional<Evaluation> at[2];
   int64_t batches[2] = {32, 8};
   for (int i = 0; i < 2; ++i) {
@@ -344,7 +344,7 @@ TEST(SeedModel, PaddedLastTestBatchCountsItsExamplesOnly) {
     ModelState state(c.program->layout);
     ASSERT_FALSE(bool(state.initialize(3)));
     JitExecutor evalStep(*c.program->eval(), *c.code->step("eval"), state,
-                         pool);
+                         *pool);
     auto result = evaluate({nullptr, &evalStep}, data);
     ASSERT_TRUE(bool(result)) << llvm::toString(result.takeError());
     at[i] = *result;
@@ -371,9 +371,10 @@ TEST(WideModel, JitStepsMatchTheInterpreterOnOneAndTwoThreads) {
       refState(c.program->layout);
   for (ModelState *s : {&one, &two, &refState})
     ASSERT_FALSE(bool(s->initialize(9)));
-  ThreadPool pool1(1), pool2(2);
-  JitExecutor jit1(*c.program->train(), *c.code->step("train"), one, pool1);
-  JitExecutor jit2(*c.program->train(), *c.code->step("train"), two, pool2);
+  auto pool1 = llvm::cantFail(ThreadPool::create(1));
+  auto pool2 = llvm::cantFail(ThreadPool::create(2));
+  JitExecutor jit1(*c.program->train(), *c.code->step("train"), one, *pool1);
+  JitExecutor jit2(*c.program->train(), *c.code->step("train"), two, *pool2);
   InterpreterExecutor ref(*c.program->train(), refState);
   runInLockstep(
       data, {&jit1, &jit2, &ref}, 3,
@@ -417,9 +418,9 @@ TEST(DeepModel, LayersInTheBatchsFreedBytesMatchTheInterpreter) {
   ModelState jitState(c.program->layout), refState(c.program->layout);
   for (ModelState *s : {&jitState, &refState})
     ASSERT_FALSE(bool(s->initialize(5)));
-  ThreadPool pool(2);
+  auto pool = llvm::cantFail(ThreadPool::create(2));
   JitExecutor jitTrain(*c.program->train(), *c.code->step("train"), jitState,
-                       pool);
+                       *pool);
   InterpreterExecutor refTrain(*c.program->train(), refState);
   runInLockstep(data, {&jitTrain, &refTrain}, 3, [&](int64_t s) {
     double want = refTrain.result(0)[0];
@@ -427,7 +428,7 @@ TEST(DeepModel, LayersInTheBatchsFreedBytesMatchTheInterpreter) {
         << "step " << s;
   });
   JitExecutor jitEval(*c.program->eval(), *c.code->step("eval"), jitState,
-                      pool);
+                      *pool);
   InterpreterExecutor refEval(*c.program->eval(), refState);
   auto got = evaluate({nullptr, &jitEval}, data);
   auto want = evaluate({nullptr, &refEval}, data);
