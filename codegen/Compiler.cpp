@@ -21,6 +21,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace nnc {
@@ -244,13 +245,20 @@ llvm::Error compileUnits(std::vector<CompilationUnit> &units,
   };
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
-  for (unsigned w = 1; w < workers; ++w)
-    threads.emplace_back(compileShare, w);
+  for (unsigned w = 1; w < workers; ++w) {
+    // Compiling on several threads only saves time: when the system refuses
+    // a thread, the threads already running take the units it would have.
+    try {
+      threads.emplace_back(compileShare, w);
+    } catch (const std::system_error &) {
+      break;
+    }
+  }
   compileShare(0);
   for (std::thread &t : threads)
     t.join();
   phases.compile = secondsSince(start);
-  phases.threads = workers;
+  phases.threads = unsigned(threads.size()) + 1;
   for (unsigned w = 0; w < workers; ++w) {
     phases.optimizeThreadSeconds += optimizeSeconds[w];
     phases.machineCodeThreadSeconds += machineSeconds[w];
