@@ -79,6 +79,12 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     data.emplace(std::move(*loaded));
     if (llvm::Error err = checkGraphFitsData(*probe, *data))
       return fail(llvm::toString(std::move(err)));
+    if (options.train) {
+      auto batches =
+          trainingBatches(data->size(Split::Train), config.batchSize);
+      if (!batches)
+        return fail(llvm::toString(batches.takeError()));
+    }
   }
 
   PipelineOptions popts;
