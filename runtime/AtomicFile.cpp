@@ -26,12 +26,44 @@ std::error_code writeAll(int fd, const void *data, size_t size) {
   return {};
 }
 
+namespace {
+llvm::Error fail(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+/// Writes straight to a target that is not a regular file (a terminal, a
+/// pipe, /dev/stdout, /dev/null), which a rename would replace instead.
+llvm::Error writeInPlace(llvm::StringRef path,
+                         llvm::function_ref<std::error_code(int fd)> write) {
+  int fd = ::open(path.str().c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail("cannot open it: " +
+                std::error_code(errno, std::generic_category()).message());
+  std::error_code ec = write(fd);
+  if (::close(fd) != 0 && !ec)
+    ec = std::error_code(errno, std::generic_category());
+  if (ec)
+    return fail(ec.message());
+  return llvm::Error::success();
+}
+} // namespace
+
 llvm::Error
-writeFileAtomically(llvm::StringRef path,
+writeFileAtomically(llvm::StringRef requested,
                     llvm::function_ref<std::error_code(int fd)> write) {
-  auto fail = [](const llvm::Twine &msg) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
-  };
+  // An existing target is written where it really is: renaming over a
+  // symbolic link would replace the link, and over a device or a pipe
+  // would replace the device or pipe with a regular file.
+  llvm::SmallString<256> path(requested);
+  llvm::sys::fs::file_status target;
+  if (!llvm::sys::fs::status(requested, target)) {
+    if (llvm::sys::fs::is_directory(target))
+      return fail(requested + " is a directory");
+    if (!llvm::sys::fs::is_regular_file(target))
+      return writeInPlace(requested, write);
+    if (llvm::sys::fs::real_path(requested, path))
+      path = requested;
+  }
   llvm::SmallString<256> dir(llvm::sys::path::parent_path(path));
   if (dir.empty())
     dir = ".";

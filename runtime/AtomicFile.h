@@ -3,7 +3,9 @@
 // Checkpoints, metrics and loss traces are written to a unique temporary
 // file beside their target, synced, and renamed over it, so that a reader,
 // or a crash, never sees half a file: the target holds either its old
-// contents or all of the new ones.
+// contents or all of the new ones. A target that exists and is not a
+// regular file (a terminal, a pipe, /dev/stdout) is written in place; one
+// reached through symbolic links is replaced where the links lead.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_RUNTIME_ATOMICFILE_H
