@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - Saving and loading named tensors ------------------===//
 #include "runtime/Checkpoint.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/InputFile.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
@@ -297,11 +298,10 @@ llvm::Expected<CheckpointIndex> parseCheckpoint(llvm::ArrayRef<uint8_t> bytes,
 }
 
 llvm::Expected<CheckpointIndex> readCheckpointIndex(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readRegularFile(path);
   if (!buffer)
-    return makeError(
-        path + ": cannot read checkpoint: " + buffer.getError().message());
+    return makeError(path + ": cannot read checkpoint: " +
+                     llvm::toString(buffer.takeError()));
   return parseCheckpoint(
       llvm::ArrayRef<uint8_t>(
           reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
@@ -328,11 +328,10 @@ llvm::Error loadCheckpoint(llvm::StringRef path,
                                      view.type.byteSize(), view.byteSize));
   }
 
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readRegularFile(path);
   if (!buffer)
-    return makeError(
-        path + ": cannot read checkpoint: " + buffer.getError().message());
+    return makeError(path + ": cannot read checkpoint: " +
+                     llvm::toString(buffer.takeError()));
   llvm::ArrayRef<uint8_t> bytes(
       reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
       (*buffer)->getBufferSize());

@@ -1,5 +1,6 @@
 //===- IdxFile.cpp - Reading IDX files, plain or gzip-compressed ----------===//
 #include "runtime/IdxFile.h"
+#include "runtime/InputFile.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -291,10 +292,10 @@ llvm::Expected<IdxArray> parseIdx(llvm::ArrayRef<uint8_t> bytes,
 }
 
 llvm::Expected<IdxArray> readIdxFile(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  auto buffer = readRegularFile(path);
   if (!buffer)
-    return fileError(path, "cannot read: " + buffer.getError().message());
+    return fileError(path,
+                     "cannot read: " + llvm::toString(buffer.takeError()));
   llvm::ArrayRef<uint8_t> bytes(
       reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
       (*buffer)->getBufferSize());
