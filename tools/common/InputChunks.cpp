@@ -1,21 +1,66 @@
 //===- InputChunks.cpp - Reading an input file, split or whole ------------===//
 #include "tools/common/InputChunks.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
 namespace nnc {
+
+namespace {
+/// Model and IR files are text of kilobytes. Reading stops past this, so
+/// that an input without an end (/dev/zero) or a data file named by
+/// mistake is an error rather than a hang or an exhausted memory.
+constexpr size_t kMaxInputBytes = size_t(64) << 20;
+
+/// The whole of `path`, or of standard input for "-".
+llvm::Expected<std::string> readInput(llvm::StringRef path) {
+  auto fail = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot read '" + path + "': " + why);
+  };
+  llvm::sys::fs::file_t file = llvm::sys::fs::getStdinHandle();
+  if (path != "-") {
+    auto opened = llvm::sys::fs::openNativeFileForRead(path);
+    if (!opened)
+      return fail(llvm::toString(opened.takeError()));
+    file = *opened;
+  }
+  std::string text;
+  llvm::Error error = llvm::Error::success();
+  char chunk[1 << 16];
+  for (;;) {
+    auto n = llvm::sys::fs::readNativeFile(file, chunk);
+    if (!n) {
+      error = fail(llvm::toString(n.takeError()));
+      break;
+    }
+    if (*n == 0)
+      break;
+    if (text.size() + *n > kMaxInputBytes) {
+      error =
+          fail(llvm::Twine("more than ") + llvm::Twine(kMaxInputBytes >> 20) +
+               " MiB, which no model or IR file is");
+      break;
+    }
+    text.append(chunk, *n);
+  }
+  if (path != "-")
+    llvm::sys::fs::closeFile(file);
+  if (error)
+    return error;
+  return text;
+}
+} // namespace
 
 llvm::Expected<std::vector<unsigned>> readInputChunks(llvm::StringRef path,
                                                       bool split,
                                                       llvm::StringRef separator,
                                                       DiagnosticEngine &diag) {
-  auto file = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
-  if (!file)
-    return llvm::createStringError(file.getError(),
-                                   "cannot read '" + path +
-                                       "': " + file.getError().message());
+  auto contents = readInput(path);
+  if (!contents)
+    return contents.takeError();
   std::string name = path == "-" ? "<stdin>" : path.str();
-  llvm::StringRef text = (*file)->getBuffer();
+  llvm::StringRef text = *contents;
   if (!split)
     return std::vector<unsigned>{
         diag.addBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, name))};
