@@ -230,16 +230,19 @@ DatasetSource resolveDataset(llvm::StringRef nameOrPath,
 
 namespace {
 
-/// The path of `file` in `dir`: as is if present, else with `.gz` if that is
-/// present, else nothing.
+/// The path of `file` in `dir`: as is if a regular file, else with `.gz`
+/// if that is one. Failing both, whichever of them exists, so that reading
+/// it says what it is instead (a directory, a device); else nothing.
 std::optional<std::string> findDataFile(llvm::StringRef dir,
                                         llvm::StringRef file) {
-  for (llvm::StringRef suffix : {"", ".gz"}) {
-    llvm::SmallString<256> path(dir);
-    llvm::sys::path::append(path, file + suffix);
-    if (llvm::sys::fs::is_regular_file(path))
-      return path.str().str();
-  }
+  for (bool regularOnly : {true, false})
+    for (llvm::StringRef suffix : {"", ".gz"}) {
+      llvm::SmallString<256> path(dir);
+      llvm::sys::path::append(path, file + suffix);
+      if (regularOnly ? llvm::sys::fs::is_regular_file(path)
+                      : llvm::sys::fs::exists(path))
+        return path.str().str();
+    }
   return std::nullopt;
 }
 
