@@ -62,7 +62,7 @@ void DiagnosticEngine::print(llvm::raw_ostream &os, const Diagnostic &d) {
     return;
   }
   // No source text to show: still say where.
-  llvm::SMDiagnostic diag(d.loc.isUnknown() ? "nnc" : d.loc.str(), kind,
+  llvm::SMDiagnostic diag(d.loc.isUnknown() ? programName : d.loc.str(), kind,
                           d.message);
   diag.print(nullptr, os, os.has_colors());
 }

@@ -61,6 +61,9 @@ public:
   /// Prints a diagnostic with its source line and caret.
   void print(llvm::raw_ostream &os, const Diagnostic &d);
 
+  /// What a diagnostic without a location names instead: the tool.
+  void setProgramName(llvm::StringRef name) { programName = name.str(); }
+
   /// Location of a pointer into a registered buffer.
   Location locationOf(llvm::SMLoc loc);
 
@@ -71,6 +74,7 @@ private:
   llvm::SourceMgr srcMgr;
   std::function<void(const Diagnostic &)> handler;
   unsigned errors = 0;
+  std::string programName = "nnc";
 };
 
 } // namespace nnc

@@ -129,6 +129,7 @@ int main(int argc, char **argv) {
   }
 
   DiagnosticEngine diag;
+  diag.setProgramName("nnc-opt");
   std::unique_ptr<DiagnosticVerifier> verifier;
   if (verifyDiagnostics)
     verifier = std::make_unique<DiagnosticVerifier>(diag);
