@@ -25,30 +25,25 @@ llvm::Expected<std::string> readInput(llvm::StringRef path) {
       return fail(llvm::toString(opened.takeError()));
     file = *opened;
   }
+  auto finish = [&](llvm::Expected<std::string> result) {
+    if (path != "-")
+      llvm::sys::fs::closeFile(file);
+    return result;
+  };
   std::string text;
-  llvm::Error error = llvm::Error::success();
   char chunk[1 << 16];
   for (;;) {
     auto n = llvm::sys::fs::readNativeFile(file, chunk);
-    if (!n) {
-      error = fail(llvm::toString(n.takeError()));
-      break;
-    }
+    if (!n)
+      return finish(fail(llvm::toString(n.takeError())));
     if (*n == 0)
-      break;
-    if (text.size() + *n > kMaxInputBytes) {
-      error =
-          fail(llvm::Twine("more than ") + llvm::Twine(kMaxInputBytes >> 20) +
-               " MiB, which no model or IR file is");
-      break;
-    }
+      return finish(std::move(text));
+    if (text.size() + *n > kMaxInputBytes)
+      return finish(fail(llvm::Twine("more than ") +
+                         llvm::Twine(kMaxInputBytes >> 20) +
+                         " MiB, which no model or IR file is"));
     text.append(chunk, *n);
   }
-  if (path != "-")
-    llvm::sys::fs::closeFile(file);
-  if (error)
-    return error;
-  return text;
 }
 } // namespace
 
