@@ -33,4 +33,16 @@ std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
   return nn::ModelLowering(*file.model, batchSize, diag).lower();
 }
 
+std::unique_ptr<Graph> lowerInferenceModel(const ast::ModelFile &file,
+                                           int64_t batchSize,
+                                           DiagnosticEngine &diag,
+                                           OutputKind *kind) {
+  assert(file.model && "a parsed file has a model block");
+  if (llvm::Error err = checkBatchSize(batchSize)) {
+    diag.error(file.model->loc, llvm::toString(std::move(err)));
+    return nullptr;
+  }
+  return nn::ModelLowering(*file.model, batchSize, diag).lowerInference(kind);
+}
+
 } // namespace nnc

@@ -20,6 +20,13 @@
 // (`accuracy`). Parameters (`param` ops) come first, named as in checkpoints
 // (`dense_1.weight`).
 //
+// lowerInferenceModel builds what predictions and exports run:
+//
+//   graph @<model>(%<input>...) -> (<output>)
+//
+// the model's `output` alone: no label argument, no loss, no metrics, and
+// only the parameters the output reads.
+//
 //===----------------------------------------------------------------------===//
 #ifndef NNC_FRONTEND_FRONTEND_H
 #define NNC_FRONTEND_FRONTEND_H
@@ -47,6 +54,25 @@ std::unique_ptr<ast::ModelFile> parseModelFile(llvm::StringRef text,
 /// dimension fixed to `batchSize`. The result passes ir/Verifier.
 std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
                                   DiagnosticEngine &diag);
+
+/// What a model's output holds, as its loss reads it.
+enum class OutputKind {
+  /// Plain values (a regression's predictions, an embedding).
+  Values,
+  /// A classifier's logits: the loss takes the softmax cross-entropy of the
+  /// output, so its last axis scores the classes and its softmax gives their
+  /// probabilities.
+  Logits,
+};
+
+/// Checks the model and lowers its inference graph (above) with the batch
+/// dimension fixed to `batchSize`; null after reporting errors, among them
+/// a model without `output` and an output computed from the label. Sets
+/// `kind`, when given, to what the output holds.
+std::unique_ptr<Graph> lowerInferenceModel(const ast::ModelFile &file,
+                                           int64_t batchSize,
+                                           DiagnosticEngine &diag,
+                                           OutputKind *kind = nullptr);
 
 } // namespace nnc
 

@@ -19,7 +19,7 @@ ModelLowering::ModelLowering(const ModelDecl &model, int64_t batchSize,
       errorsAtStart(diag.numErrors()), constReader(diag, batchSize),
       graph(std::make_unique<Graph>(model.name)), builder(*graph) {}
 
-std::unique_ptr<Graph> ModelLowering::lower() {
+bool ModelLowering::lowerBody() {
   for (const StmtPtr &stmt : model.body) {
     if (auto *assign = llvm::dyn_cast<AssignStmt>(stmt.get()))
       definitions.try_emplace(assign->getName(), assign->loc());
@@ -34,7 +34,11 @@ std::unique_ptr<Graph> ModelLowering::lower() {
     diagnostics.error(model.loc, "model '" + model.name +
                                      "' has no loss; add one such as 'loss "
                                      "softmax_cross_entropy(logits, labels)'");
-  if (failed())
+  return !failed();
+}
+
+std::unique_ptr<Graph> ModelLowering::lower() {
+  if (!lowerBody())
     return nullptr;
 
   llvm::SmallVector<Value *, 4> values = {loss->value};
@@ -51,6 +55,60 @@ std::unique_ptr<Graph> ModelLowering::lower() {
   if (llvm::failed(verify(*graph, diagnostics)))
     return nullptr;
   return std::move(graph);
+}
+
+std::unique_ptr<Graph> ModelLowering::lowerInference(OutputKind *kind) {
+  // The whole model is lowered, loss and metrics too, so that a model
+  // reports the same errors whichever graph is asked for.
+  if (!lowerBody())
+    return nullptr;
+  if (outputLoc.isUnknown()) {
+    diagnostics.error(model.loc,
+                      "model '" + model.name +
+                          "' has no output to predict with; add one such as "
+                          "'output logits'");
+    return nullptr;
+  }
+  if (kind) {
+    *kind = OutputKind::Values;
+    for (const Use &use : outputValue->uses())
+      if (use.user->is(OpKind::SoftmaxCrossEntropy) && use.operandIndex == 0)
+        *kind = OutputKind::Logits;
+  }
+  builder.setInsertionPointToEnd(*graph);
+  builder.setLoc(outputLoc);
+  builder.ret({outputValue}, {outputName});
+  if (!pruneToOutput())
+    return nullptr;
+  if (llvm::failed(verify(*graph, diagnostics)))
+    return nullptr;
+  return std::move(graph);
+}
+
+bool ModelLowering::pruneToOutput() {
+  // Uses follow definitions, so one pass from the end finds every op that
+  // nothing live reads: the loss, the metrics, parameters only they read.
+  std::vector<Op *> ops;
+  for (Op &op : graph->ops())
+    ops.push_back(&op);
+  for (Op *op : llvm::reverse(ops))
+    if (op != graph->terminator() && !op->hasUses())
+      op->erase();
+  if (!label)
+    return true;
+  Value *labelArg = arguments.lookup(label);
+  if (!labelArg)
+    return true;
+  if (labelArg->hasUses()) {
+    diagnostics.error(
+        outputLoc, "output '" + outputName + "' is computed from the label '" +
+                       label->getName() + "', which predictions do not have");
+    diagnostics.note(label->getNameLoc(),
+                     "'" + label->getName() + "' is declared here");
+    return false;
+  }
+  graph->eraseArgument(labelArg->index());
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -134,8 +192,10 @@ void ModelLowering::declareArguments() {
   };
   for (const InputStmt *decl : inputs)
     declare(*decl);
-  if (!labels.empty())
+  if (!labels.empty()) {
     declare(*labels[0]);
+    label = labels[0];
+  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -186,8 +246,10 @@ void ModelLowering::lowerOutput(const OutputStmt &stmt) {
     return;
   }
   outputLoc = stmt.loc();
+  outputName = stmt.getName();
   NameExpr name(stmt.getNameLoc(), stmt.getName());
-  lowerName(name);
+  if (auto value = lowerName(name))
+    outputValue = value->value;
 }
 
 void ModelLowering::lowerObjective(const ObjectiveStmt &stmt) {

@@ -18,6 +18,7 @@
 #ifndef NNC_FRONTEND_LOWERING_H
 #define NNC_FRONTEND_LOWERING_H
 
+#include "frontend/Frontend.h"
 #include "frontend/Layers.h"
 #include "frontend/LoweringContext.h"
 #include "ir/Builder.h"
@@ -34,6 +35,9 @@ public:
 
   /// Lowers the model; null after reporting errors. The graph verifies.
   std::unique_ptr<Graph> lower();
+  /// Lowers the model's inference graph (Frontend.h), reporting the same
+  /// errors as lower() and those of the output; null after errors.
+  std::unique_ptr<Graph> lowerInference(OutputKind *kind);
 
   // LoweringContext.
   DiagnosticEngine &diag() override { return diagnostics; }
@@ -72,7 +76,13 @@ private:
     Location loc;
   };
 
+  /// Lowers every statement and reports what the model lacks; false after
+  /// errors.
+  bool lowerBody();
   void declareArguments();
+  /// Keeps only the ops the terminator's operands need, and drops the
+  /// label argument; false when the output needs the label.
+  bool pruneToOutput();
   void lowerStatement(const ast::Stmt &stmt);
   void lowerAssign(const ast::AssignStmt &stmt);
   void lowerOutput(const ast::OutputStmt &stmt);
@@ -110,6 +120,9 @@ private:
   Location lossLoc; ///< Set by a loss statement even if it failed.
   std::vector<Result> metrics;
   Location outputLoc;
+  std::string outputName;
+  Value *outputValue = nullptr;
+  const ast::InputStmt *label = nullptr;
 };
 
 } // namespace nnc::nn

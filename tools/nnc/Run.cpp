@@ -2,6 +2,7 @@
 #include "tools/nnc/Run.h"
 
 #include "ir/Printer.h"
+#include "runtime/Prediction.h"
 #include "runtime/Profile.h"
 #include "runtime/Training.h"
 #include "tools/common/TrainingPipeline.h"
@@ -54,7 +55,35 @@ unsigned classesOf(const Graph &forward) {
   return 256;
 }
 
+/// Prints the graphs of `m` that `names` lists (all when empty).
+void printSelected(llvm::raw_ostream &out, const Module &m,
+                   llvm::ArrayRef<std::string> names) {
+  bool first = true;
+  for (const Graph &g : m.graphs()) {
+    if (!names.empty() && !llvm::is_contained(names, g.name()))
+      continue;
+    if (!first)
+      out << "\n";
+    printGraph(out, g);
+    first = false;
+  }
+}
+
 } // namespace
+
+std::vector<std::string> selectedGraphs(GraphSelection selection) {
+  switch (selection) {
+  case GraphSelection::Training:
+    return {"train", "eval"};
+  case GraphSelection::Train:
+    return {"train"};
+  case GraphSelection::Eval:
+    return {"eval"};
+  case GraphSelection::Infer:
+    return {"infer"};
+  }
+  return {};
+}
 
 int runModel(const ast::ModelFile &file, const TrainingConfig &config,
              const RunOptions &options, DiagnosticEngine &diag,
@@ -64,6 +93,14 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   };
   std::unique_ptr<Graph> probe = forward(config.batchSize);
   if (!probe)
+    return 1;
+  bool predicting = !options.predict.empty();
+  bool inference = predicting || options.graphs == GraphSelection::Infer;
+  OutputKind outputKind = OutputKind::Values;
+  ForwardBuilder inferenceGraph = [&](int64_t batch) {
+    return lowerInferenceModel(file, batch, diag, &outputKind);
+  };
+  if (inference && !inferenceGraph(config.batchSize))
     return 1;
 
   // The data is loaded and checked against the model first, and
@@ -94,6 +131,8 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   popts.instrumentation = options.instrumentation;
   popts.instrumentation.timePasses = options.timePasses;
   popts.instrumentation.statistics = options.statistics;
+  if (inference)
+    popts.inference = inferenceGraph;
   if (options.emit == Stage::Grad)
     popts.stopAfter = "grad";
   else if (options.emit == Stage::Train)
@@ -105,11 +144,28 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     for (const auto &pm : program->passManagers)
       pm->printReports(llvm::errs());
   };
-  if (options.emit == Stage::Grad || options.emit == Stage::Train ||
-      options.emit == Stage::Fused) {
+  std::vector<std::string> shown = selectedGraphs(options.graphs);
+  if (options.emit == Stage::Grad || options.emit == Stage::Train) {
     printModule(out, program->module);
     reportPasses();
     return 0;
+  }
+  if (options.emit == Stage::Fused) {
+    printSelected(out, program->module, shown);
+    reportPasses();
+    return 0;
+  }
+
+  // The examples to predict are read and checked before compiling.
+  std::optional<PredictionInput> predictInput;
+  if (predicting) {
+    auto loaded = loadPredictionInput(options.predict, defaultDataRoot(),
+                                      classesOf(*probe));
+    if (!loaded)
+      return fail(llvm::toString(loaded.takeError()));
+    if (llvm::Error err = checkGraphFitsInput(*program->infer(), *loaded))
+      return fail(llvm::toString(std::move(err)));
+    predictInput.emplace(std::move(*loaded));
   }
 
   ModelState state(program->layout);
@@ -123,7 +179,17 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   std::unique_ptr<CompiledProgram> code;
   std::unique_ptr<ThreadPool> pool;
   std::vector<std::unique_ptr<GraphExecutor>> executors;
-  bool needCode = needData || options.emit;
+  bool needCode = needData || options.emit || predicting;
+  // The graphs to compile: what runs, or what is printed.
+  std::vector<std::string> compiled;
+  if (options.emit) {
+    compiled = shown;
+  } else {
+    if (needData)
+      compiled = {"train", "eval"};
+    if (predicting)
+      compiled.push_back("infer");
+  }
   if (needCode && !options.interpret) {
     CodegenOptions copts;
     copts.profile = options.profile;
@@ -136,19 +202,19 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       copts.printOptimizedLLVM = &out;
     if (options.emit == Stage::Assembly)
       copts.printAssembly = &out;
-    auto compiled = compileTrainingProgram(*program, copts);
-    if (!compiled)
-      return fail(llvm::toString(compiled.takeError()));
-    code = std::move(*compiled);
+    auto built = compileTrainingProgram(*program, copts, compiled);
+    if (!built)
+      return fail(llvm::toString(built.takeError()));
+    code = std::move(*built);
     const CompiledProgram::Phases &p = code->phases();
     llvm::errs() << fmt::format(
-        "compiled {} graphs for {} in {:.3f} s (graph passes {:.3f} s, LLVM "
+        "compiled {} graph{} for {} in {:.3f} s (graph passes {:.3f} s, LLVM "
         "IR {:.3f} s, optimization and machine code {:.3f} s on {} threads "
         "[{:.3f} s + {:.3f} s of thread time], linking {:.3f} s)\n",
-        program->module.numGraphs(), code->cpuName(),
-        program->passSeconds + code->compileSeconds(), program->passSeconds,
-        p.emit, p.compile, p.threads, p.optimizeThreadSeconds,
-        p.machineCodeThreadSeconds, p.link);
+        code->steps().size(), code->steps().size() == 1 ? "" : "s",
+        code->cpuName(), program->passSeconds + code->compileSeconds(),
+        program->passSeconds, p.emit, p.compile, p.threads,
+        p.optimizeThreadSeconds, p.machineCodeThreadSeconds, p.link);
     if (options.emit)
       return 0;
     auto started = ThreadPool::create(options.threads);
@@ -156,11 +222,13 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       return fail(llvm::toString(started.takeError()));
     pool = std::move(*started);
     for (Graph &g : program->module.graphs())
-      executors.push_back(std::make_unique<JitExecutor>(
-          g, *code->step(g.name()), state, *pool));
+      if (const CompiledStep *step = code->step(g.name()))
+        executors.push_back(
+            std::make_unique<JitExecutor>(g, *step, state, *pool));
   } else if (needCode) {
     for (Graph &g : program->module.graphs())
-      executors.push_back(std::make_unique<InterpreterExecutor>(g, state));
+      if (llvm::is_contained(compiled, g.name()))
+        executors.push_back(std::make_unique<InterpreterExecutor>(g, state));
   }
   reportPasses();
   if (options.statistics && code)
@@ -180,12 +248,15 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     }
 
   TrainingExecutors exec;
+  GraphExecutor *infer = nullptr;
   for (auto &e : executors) {
     const std::string &name = e->graph().name();
     if (name == "train")
       exec.train = e.get();
     else if (name == "eval")
       exec.eval = e.get();
+    else if (name == "infer")
+      infer = e.get();
   }
 
   TrainingReport report;
@@ -219,6 +290,27 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     llvm::errs() << fmt::format("{}: test accuracy {:.2f}% (loss {:.4f})\n",
                                 probe->name(), 100 * report.test->accuracy,
                                 report.test->loss);
+  if (predicting) {
+    auto predictions = predict(*infer, *predictInput);
+    if (!predictions)
+      return fail(llvm::toString(predictions.takeError()));
+    bool classifier = outputKind == OutputKind::Logits &&
+                      predictions->exampleType.rank() == 1;
+    if (!predictInput->conversion.empty())
+      llvm::WithColor::note(llvm::errs(), "nnc")
+          << predictInput->name << ": " << predictInput->conversion << "\n";
+    if (predictions->count == 1 && classifier) {
+      ClassScore c = classify(predictions->row(0));
+      llvm::errs() << fmt::format("{}: class {} (probability {:.4f})\n",
+                                  predictInput->name, c.label, c.probability);
+    } else {
+      llvm::errs() << fmt::format("predicted {} examples of {}\n",
+                                  predictions->count, predictInput->name);
+    }
+    if (llvm::Error err =
+            writePredictions(options.predictOutput, *predictions, classifier))
+      return fail(llvm::toString(std::move(err)));
+  }
   if (options.profile && code)
     for (auto &e : executors)
       if (auto *jit = dynamic_cast<JitExecutor *>(e.get()))

@@ -19,11 +19,20 @@ namespace nnc {
 
 enum class Stage { Grad, Train, Fused, LLVM, OptimizedLLVM, Assembly };
 
+/// Which graphs the printed stages show.
+enum class GraphSelection {
+  Training, ///< @train and @eval (the default)
+  Train,    ///< @train alone
+  Eval,     ///< @eval alone
+  Infer,    ///< @infer, the inference graph
+};
+
 struct RunOptions {
   bool interpret = false; ///< the reference interpreter instead of the JIT
   bool train = false;
   bool evaluate = false;
   std::optional<Stage> emit;
+  GraphSelection graphs = GraphSelection::Training;
   std::optional<int64_t> steps;
   unsigned threads = 1;
   bool fusion = true;
@@ -32,6 +41,8 @@ struct RunOptions {
   unsigned preferVectorWidth = 0;
   unsigned machineOptLevel = 3; ///< -O0 to -O3
   std::string load, save, metrics, lossTrace;
+  /// --predict INPUT, written to predictOutput (CSV, or .npy).
+  std::string predict, predictOutput = "-";
   bool progressBar = false;
   bool timePasses = false;
   bool statistics = false;
@@ -40,6 +51,9 @@ struct RunOptions {
 
 /// Runs the model; reports problems through `diag` or on stderr and
 /// returns the process's exit status.
+/// The names of the graphs `selection` shows.
+std::vector<std::string> selectedGraphs(GraphSelection selection);
+
 int runModel(const ast::ModelFile &file, const TrainingConfig &config,
              const RunOptions &options, DiagnosticEngine &diag,
              llvm::raw_ostream &out);

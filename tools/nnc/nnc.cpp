@@ -69,6 +69,19 @@ cl::opt<Emit> emit(
                           "the LLVM IR of the steps, optimized"),
                clEnumValN(Emit::Assembly, "asm", "the steps' machine code")),
     cl::cat(category));
+cl::opt<GraphSelection> graphSelection(
+    "graph", cl::desc("Which graphs --emit shows"),
+    cl::init(GraphSelection::Training),
+    cl::values(
+        clEnumValN(GraphSelection::Train, "train",
+                   "the training step (--emit=ir: the forward graph it is "
+                   "made from)"),
+        clEnumValN(GraphSelection::Eval, "eval",
+                   "the evaluation step (--emit=ir: the forward graph)"),
+        clEnumValN(GraphSelection::Infer, "infer",
+                   "the inference graph: the model's output, no label, no "
+                   "loss")),
+    cl::cat(category));
 cl::opt<int64_t> batchSize("batch",
                            cl::desc("Batch size (overrides the train block)"),
                            cl::value_desc("N"), cl::cat(category));
@@ -122,6 +135,15 @@ cl::opt<std::string>
     lossTracePath("loss-trace",
                   cl::desc("Write each training step's loss, one a line"),
                   cl::value_desc("FILE"), cl::cat(trainCategory));
+
+// Using a trained model.
+cl::OptionCategory shipCategory("nnc prediction and export options");
+cl::opt<std::string> predictInput(
+    "predict",
+    cl::desc("Run the inference graph over an image (PNG, PGM), an IDX file "
+             "of images or a data set's test split (mnist, fashion_mnist, a "
+             "directory), writing one row per example to -o (CSV, or .npy)"),
+    cl::value_desc("INPUT"), cl::cat(shipCategory));
 
 cl::OptionCategory engineCategory("nnc engine options");
 cl::opt<bool> jit("jit", cl::desc("Compile the steps with LLVM (the default)"),
@@ -227,6 +249,9 @@ RunOptions runOptions() {
   o.save = savePath;
   o.metrics = metricsPath;
   o.lossTrace = lossTracePath;
+  o.graphs = graphSelection;
+  o.predict = predictInput;
+  o.predictOutput = outputFile;
   o.progressBar = llvm::sys::Process::StandardErrIsDisplayed();
   ReportFlags reports = takeLLVMReportFlags();
   o.timePasses = reports.timePasses;
@@ -258,10 +283,22 @@ std::string checkOptions() {
       vectorWidth != 512)
     return "--prefer-vector-width must be 256 or 512";
   bool printing = emit != Emit::Nothing;
-  if (!printing && !train && !evaluateOnly && !savePath.getNumOccurrences())
-    return "nothing to do: train with --train, evaluate with --eval, or print "
-           "a stage with --emit (ast, config, ir, grad, train, fused, llvm, "
-           "llvm-opt, asm)";
+  bool predicting = predictInput.getNumOccurrences();
+  if (!printing && !train && !evaluateOnly && !savePath.getNumOccurrences() &&
+      !predicting)
+    return "nothing to do: train with --train, evaluate with --eval, predict "
+           "with --predict, or print a stage with --emit (ast, config, ir, "
+           "grad, train, fused, llvm, llvm-opt, asm)";
+  if (printing && predicting)
+    return "--emit and --predict both write to -o: use one";
+  if (predicting && splitInput)
+    return "--predict runs one model: --split-input-file does not apply";
+  if (graphSelection.getNumOccurrences() && !printing)
+    return "--graph selects what --emit prints";
+  if (graphSelection == GraphSelection::Infer &&
+      (emit == Emit::Grad || emit == Emit::Train))
+    return "the inference graph has no gradients and no training step: "
+           "--graph=infer prints with --emit=ir, fused, llvm, llvm-opt or asm";
   return "";
 }
 
@@ -292,7 +329,9 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
                   : batchSize.getNumOccurrences() ? int64_t(batchSize)
                                                   : TrainingConfig().batchSize;
   if (emit == Emit::IR) {
-    auto graph = lowerModel(*file, batch, diag);
+    auto graph = graphSelection == GraphSelection::Infer
+                     ? lowerInferenceModel(*file, batch, diag)
+                     : lowerModel(*file, batch, diag);
     if (!graph || !config)
       return false;
     PrintOptions opts;
@@ -315,13 +354,16 @@ int main(int argc, char **argv) {
   adoptLLVMReportFlags(engineCategory);
   adoptLLVMThreadsFlag(engineCategory,
                        "Threads that run the steps (default: every core)");
-  cl::HideUnrelatedOptions({&category, &trainCategory, &engineCategory});
+  cl::HideUnrelatedOptions(
+      {&category, &trainCategory, &shipCategory, &engineCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "nnc: the model compiler\n\n"
       "  nnc model.nn --train          train with the JIT, then evaluate\n"
       "  nnc model.nn --emit=ir        print a stage (ast, config, ir, grad,\n"
-      "                                train, fused, llvm, llvm-opt, asm)\n");
+      "                                train, fused, llvm, llvm-opt, asm)\n"
+      "  nnc model.nn --load ckpt.safetensors --predict digit.png\n"
+      "                                predict with a trained model\n");
 
   std::string problem = checkOptions();
   if (!problem.empty()) {
@@ -350,10 +392,13 @@ int main(int argc, char **argv) {
     toolError(llvm::toString(chunks.takeError()));
     return 1;
   }
+  // Predictions write -o themselves, whole or not at all.
+  std::string textOutput =
+      predictInput.getNumOccurrences() ? std::string("-") : outputFile;
   std::error_code ec;
-  llvm::ToolOutputFile out(outputFile, ec, llvm::sys::fs::OF_Text);
+  llvm::ToolOutputFile out(textOutput, ec, llvm::sys::fs::OF_Text);
   if (ec) {
-    toolError("cannot write '" + outputFile + "': " + ec.message());
+    toolError("cannot write '" + textOutput + "': " + ec.message());
     return 1;
   }
 
