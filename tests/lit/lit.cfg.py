@@ -31,3 +31,44 @@ else:
 
     if os.path.exists(os.path.join(config.nnc_mnist_dir, "train-images-idx3-ubyte")):
         config.available_features.add("mnist")
+
+    # Optional tools (scripts/bootstrap.sh installs them): tests that need
+    # one say REQUIRES and are reported as unsupported without it.
+    import shutil
+    import subprocess
+    if shutil.which("dot"):
+        config.available_features.add("graphviz")
+    if getattr(config, "nnc_have_png", "") in ("1", "ON", "TRUE"):
+        config.available_features.add("libpng")
+    if getattr(config, "nnc_have_onnx", "") in ("1", "ON", "TRUE"):
+        config.available_features.add("nnc-onnx")
+
+    def runs(*command):
+        try:
+            return subprocess.run(command, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            return False
+
+    # ONNX's checker: Debian's python3-onnx, for Debian's Python (the
+    # python3 first on PATH may be another one).
+    for python in ("/usr/bin/python3", shutil.which("python3")):
+        if python and runs(python, "-c", "import onnx"):
+            config.available_features.add("onnx-checker")
+            config.substitutions.append(("%onnx_python", python))
+            break
+    # ONNX Runtime: onnxruntime-node, installed beside the test script.
+    onnx_tests = os.path.join(os.path.dirname(__file__), "..", "onnx")
+    config.substitutions.append(("%onnx_tests", os.path.abspath(onnx_tests)))
+    if shutil.which("node") and runs(
+            "node", "-e", "require(process.argv[1])",
+            os.path.join(onnx_tests, "node_modules", "onnxruntime-node")):
+        config.available_features.add("onnxruntime")
+    # matplotlib for scripts/plot-metrics.py, which runs Debian's Python.
+    config.substitutions.append(("%scripts", os.path.abspath(
+        os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))))
+    if runs("/usr/bin/python3", "-c", "import matplotlib"):
+        config.available_features.add("matplotlib")
+    # A C compiler for the ahead-of-time library's test program.
+    if shutil.which("cc"):
+        config.available_features.add("cc")

@@ -103,14 +103,15 @@ buildTrainingProgram(const ForwardBuilder &forward,
 }
 
 std::unique_ptr<Graph> buildInferenceGraph(const ForwardBuilder &inference,
-                                           int64_t batch,
+                                           int64_t batch, bool fusion,
                                            DiagnosticEngine &diag) {
   std::unique_ptr<Graph> g = inference(batch);
   if (!g)
     return nullptr;
   TrainingProgram scratch;
-  g = runPasses(std::move(g), "canonicalize,cse,dce", PipelineOptions(), diag,
-                scratch);
+  g = runPasses(std::move(g),
+                fusion ? "canonicalize,cse,dce,fusion" : "canonicalize,cse,dce",
+                PipelineOptions(), diag, scratch);
   if (g)
     g->setName("infer");
   return g;

@@ -70,10 +70,11 @@ std::unique_ptr<TrainingProgram>
 buildTrainingProgram(const ForwardBuilder &forward,
                      const PipelineOptions &options, DiagnosticEngine &diag);
 
-/// The inference graph simplified for export (canonicalize, cse, dce, no
-/// fusion), named @infer; null after reporting errors.
+/// The inference graph simplified (canonicalize, cse, dce) and, with
+/// `fusion`, fused, named @infer; null after reporting errors. Exports take
+/// it unfused, the ahead-of-time library fused.
 std::unique_ptr<Graph> buildInferenceGraph(const ForwardBuilder &inference,
-                                           int64_t batch,
+                                           int64_t batch, bool fusion,
                                            DiagnosticEngine &diag);
 
 /// Plans memory for every graph of the program and compiles those named in

@@ -4,6 +4,7 @@
 // runs the passes named by --passes, verifies again and prints the result.
 //
 //===----------------------------------------------------------------------===//
+#include "ir/DotPrinter.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
@@ -41,6 +42,14 @@ static cl::opt<bool> verifyDiagnostics(
 static cl::opt<bool> printLocations("print-locations",
                                     cl::desc("Print op locations"),
                                     cl::cat(category));
+enum class OutputFormat { IR, Dot };
+static cl::opt<OutputFormat>
+    emit("emit", cl::desc("What to print after the passes"),
+         cl::init(OutputFormat::IR),
+         cl::values(clEnumValN(OutputFormat::IR, "ir", "the graphs as .nnir"),
+                    clEnumValN(OutputFormat::Dot, "dot",
+                               "the graphs as a Graphviz picture (dot -Tsvg)")),
+         cl::cat(category));
 static cl::opt<bool> listPasses("list-passes",
                                 cl::desc("List the passes and exit"),
                                 cl::cat(category));
@@ -108,7 +117,9 @@ static bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
   bool ok = llvm::succeeded(pm.run(*module)) &&
             llvm::succeeded(verify(*module, diag));
   pm.printReports(llvm::errs());
-  if (ok)
+  if (ok && emit == OutputFormat::Dot)
+    printModuleDot(os, *module);
+  else if (ok)
     printModule(os, *module, instr.printOptions);
   return ok;
 }
@@ -150,7 +161,7 @@ int main(int argc, char **argv) {
 
   bool allOk = true;
   for (size_t i = 0; i < chunks->size(); ++i) {
-    if (i)
+    if (i && emit == OutputFormat::IR)
       out.os() << "// -----\n";
     if (verifier)
       verifier->addExpectations((*chunks)[i]);

@@ -1,7 +1,12 @@
 //===- Run.cpp - Compiling and running a model from the command line ------===//
 #include "tools/nnc/Run.h"
 
+#include "codegen/ObjectEmission.h"
+#include "codegen/OnnxExport.h"
+#include "ir/DotPrinter.h"
 #include "ir/Printer.h"
+#include "passes/MemoryPlanning.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/Prediction.h"
 #include "runtime/Profile.h"
 #include "runtime/Training.h"
@@ -55,6 +60,104 @@ unsigned classesOf(const Graph &forward) {
   return 256;
 }
 
+/// Writes the inference graph, without fusion, as an ONNX model with the
+/// weights of `state`; false after reporting why not.
+bool exportModel(const ForwardBuilder &inference, int64_t batch,
+                 const std::string &modelName, const ModelState &state,
+                 const std::string &path, DiagnosticEngine &diag) {
+  std::unique_ptr<Graph> g =
+      buildInferenceGraph(inference, batch, /*fusion=*/false, diag);
+  if (!g)
+    return false;
+  OnnxExportOptions options;
+  options.modelName = modelName;
+  options.producerVersion = "0.1";
+  bool symbolic = false;
+  std::optional<std::string> bytes =
+      exportOnnx(*g, state.layout(), state.data(), options, diag, &symbolic);
+  if (!bytes)
+    return false;
+  if (llvm::Error err = writeFileAtomically(path, *bytes)) {
+    fail("cannot write " + path + ": " + llvm::toString(std::move(err)));
+    return false;
+  }
+  llvm::errs() << fmt::format(
+      "exported @{} to {} (ONNX opset {}, {} nodes, batch {})\n", modelName,
+      path, options.opset,
+      std::count_if(g->ops().begin(), g->ops().end(),
+                    [](const Op &op) {
+                      return !isVariable(op) && !op.is(OpKind::Constant) &&
+                             !op.is(OpKind::Return);
+                    }),
+      symbolic ? std::string("symbolic") : "fixed at " + std::to_string(batch));
+  return true;
+}
+
+/// Compiles the fused inference graph ahead of time into DIR/<model>.o with
+/// the weights of `state`, and writes DIR/<model>.h; false after reporting
+/// why not.
+bool emitLibrary(const ForwardBuilder &inference, int64_t batch, bool fusion,
+                 const std::string &modelName, const std::string &source,
+                 const ModelState &state, const RunOptions &options,
+                 DiagnosticEngine &diag) {
+  Module m;
+  std::unique_ptr<Graph> infer =
+      buildInferenceGraph(inference, batch, fusion, diag);
+  if (!infer)
+    return false;
+  const Graph &g = *m.addGraph(std::move(infer));
+  // The library holds the parameters the output reads, nothing else.
+  auto layout = StateLayout::fromModule(m);
+  if (!layout) {
+    fail(llvm::toString(layout.takeError()));
+    return false;
+  }
+  std::vector<char> weights(size_t(layout->byteSize()));
+  for (const StateLayout::Entry &e : layout->entries()) {
+    const StateLayout::Entry *from = state.layout().lookup(e.name);
+    assert(from && "the inference graph's params are the model's");
+    std::memcpy(weights.data() + e.offset, state.data(*from),
+                size_t(e.type.byteSize()));
+  }
+  auto plan = planMemory(g, *layout);
+  if (!plan) {
+    fail(llvm::toString(plan.takeError()));
+    return false;
+  }
+  LibraryOptions lopts;
+  lopts.name = modelName;
+  lopts.source = source;
+  lopts.triple = options.target;
+  lopts.cpu = options.cpu;
+  lopts.features = options.features;
+  lopts.machineOptLevel = options.machineOptLevel;
+  auto lib = emitInferenceLibrary(g, *plan, *layout, weights.data(), lopts);
+  if (!lib) {
+    fail(llvm::toString(lib.takeError()));
+    return false;
+  }
+  const std::string &dir = options.libDir;
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    fail("cannot create " + dir + ": " + ec.message());
+    return false;
+  }
+  std::string prefix = cIdentifier(modelName);
+  for (auto [ext, bytes] :
+       {std::pair{".o", &lib->object}, std::pair{".h", &lib->header}}) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, prefix + ext);
+    if (llvm::Error err = writeFileAtomically(path, *bytes)) {
+      fail("cannot write " + path + ": " + llvm::toString(std::move(err)));
+      return false;
+    }
+  }
+  llvm::errs() << fmt::format(
+      "wrote {0}/{1}.o and {0}/{1}.h for {2} ({3}): int {1}_predict(...), "
+      "{4} bytes of weights\n",
+      dir, prefix, lib->triple, lib->cpu, layout->byteSize());
+  return true;
+}
+
 /// Prints the graphs of `m` that `names` lists (all when empty).
 void printSelected(llvm::raw_ostream &out, const Module &m,
                    llvm::ArrayRef<std::string> names) {
@@ -95,7 +198,10 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   if (!probe)
     return 1;
   bool predicting = !options.predict.empty();
-  bool inference = predicting || options.graphs == GraphSelection::Infer;
+  bool exporting = !options.exportPath.empty();
+  bool library = !options.libDir.empty();
+  bool inference = predicting || exporting || library ||
+                   options.graphs == GraphSelection::Infer;
   OutputKind outputKind = OutputKind::Values;
   ForwardBuilder inferenceGraph = [&](int64_t batch) {
     return lowerInferenceModel(file, batch, diag, &outputKind);
@@ -145,13 +251,15 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       pm->printReports(llvm::errs());
   };
   std::vector<std::string> shown = selectedGraphs(options.graphs);
-  if (options.emit == Stage::Grad || options.emit == Stage::Train) {
-    printModule(out, program->module);
-    reportPasses();
-    return 0;
-  }
-  if (options.emit == Stage::Fused) {
-    printSelected(out, program->module, shown);
+  if (options.emit == Stage::Grad || options.emit == Stage::Train ||
+      options.emit == Stage::Fused) {
+    // Before fusion the module holds the training step alone.
+    if (options.emit != Stage::Fused)
+      shown.clear();
+    if (options.dot)
+      printModuleDot(out, program->module, shown);
+    else
+      printSelected(out, program->module, shown);
     reportPasses();
     return 0;
   }
@@ -311,6 +419,13 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
             writePredictions(options.predictOutput, *predictions, classifier))
       return fail(llvm::toString(std::move(err)));
   }
+  if (exporting && !exportModel(inferenceGraph, config.batchSize, probe->name(),
+                                state, options.exportPath, diag))
+    return 1;
+  if (library &&
+      !emitLibrary(inferenceGraph, config.batchSize, options.fusion,
+                   probe->name(), options.source, state, options, diag))
+    return 1;
   if (options.profile && code)
     for (auto &e : executors)
       if (auto *jit = dynamic_cast<JitExecutor *>(e.get()))

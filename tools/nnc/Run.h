@@ -33,6 +33,8 @@ struct RunOptions {
   bool evaluate = false;
   std::optional<Stage> emit;
   GraphSelection graphs = GraphSelection::Training;
+  /// Print graph stages as Graphviz DOT rather than .nnir.
+  bool dot = false;
   std::optional<int64_t> steps;
   unsigned threads = 1;
   bool fusion = true;
@@ -43,6 +45,13 @@ struct RunOptions {
   std::string load, save, metrics, lossTrace;
   /// --predict INPUT, written to predictOutput (CSV, or .npy).
   std::string predict, predictOutput = "-";
+  /// --export FILE: the inference graph as an ONNX model.
+  std::string exportPath;
+  /// --emit-lib DIR: the inference graph compiled ahead of time, for
+  /// `target` (empty: the host) and `cpu`, `features`.
+  std::string libDir, target, cpu, features;
+  /// The model file, for the library's header.
+  std::string source;
   bool progressBar = false;
   bool timePasses = false;
   bool statistics = false;

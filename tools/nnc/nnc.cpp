@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "frontend/Frontend.h"
+#include "ir/DotPrinter.h"
 #include "ir/Printer.h"
 #include "ir/VerifyDiagnostics.h"
 #include "tools/common/InputChunks.h"
@@ -37,6 +38,7 @@ enum class Emit {
   Grad,
   Train,
   Fused,
+  Dot,
   LLVM,
   OptimizedLLVM,
   Assembly
@@ -63,6 +65,9 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Fused, "fused",
                           "the training and evaluation steps as fused "
                           "kernels"),
+               clEnumValN(Emit::Dot, "dot",
+                          "the fused steps as a Graphviz picture (same as "
+                          "--emit=fused --format=dot)"),
                clEnumValN(Emit::LLVM, "llvm",
                           "the LLVM IR of the steps, before optimization"),
                clEnumValN(Emit::OptimizedLLVM, "llvm-opt",
@@ -81,6 +86,14 @@ cl::opt<GraphSelection> graphSelection(
         clEnumValN(GraphSelection::Infer, "infer",
                    "the inference graph: the model's output, no label, no "
                    "loss")),
+    cl::cat(category));
+enum class Format { Text, Dot };
+cl::opt<Format> format(
+    "format", cl::desc("How --emit=ir, grad, train and fused print graphs"),
+    cl::init(Format::Text),
+    cl::values(clEnumValN(Format::Text, "text", "as .nnir (the default)"),
+               clEnumValN(Format::Dot, "dot",
+                          "as a Graphviz picture: dot -Tsvg draws it")),
     cl::cat(category));
 cl::opt<int64_t> batchSize("batch",
                            cl::desc("Batch size (overrides the train block)"),
@@ -144,6 +157,31 @@ cl::opt<std::string> predictInput(
              "of images or a data set's test split (mnist, fashion_mnist, a "
              "directory), writing one row per example to -o (CSV, or .npy)"),
     cl::value_desc("INPUT"), cl::cat(shipCategory));
+
+cl::opt<std::string> exportPath(
+    "export",
+    cl::desc("Write the inference graph with the weights as an ONNX model "
+             "(opset 13)"),
+    cl::value_desc("model.onnx"), cl::cat(shipCategory));
+cl::opt<std::string> libDir(
+    "emit-lib",
+    cl::desc("Compile the inference graph with the weights into DIR/<model>.o "
+             "and write DIR/<model>.h, a C library needing only libc and "
+             "libm"),
+    cl::value_desc("DIR"), cl::cat(shipCategory));
+cl::opt<std::string>
+    targetTriple("target",
+                 cl::desc("Target triple of --emit-lib (default: the host)"),
+                 cl::value_desc("triple"), cl::cat(shipCategory));
+cl::opt<std::string>
+    targetCpu("mcpu",
+              cl::desc("CPU of --emit-lib (default: the host's, or generic "
+                       "for another --target)"),
+              cl::value_desc("cpu"), cl::cat(shipCategory));
+cl::opt<std::string> targetFeatures("mattr",
+                                    cl::desc("Target features of --emit-lib"),
+                                    cl::value_desc("+a,-b"),
+                                    cl::cat(shipCategory));
 
 cl::OptionCategory engineCategory("nnc engine options");
 cl::opt<bool> jit("jit", cl::desc("Compile the steps with LLVM (the default)"),
@@ -221,6 +259,7 @@ RunOptions runOptions() {
     o.emit = Stage::Train;
     break;
   case Emit::Fused:
+  case Emit::Dot:
     o.emit = Stage::Fused;
     break;
   case Emit::LLVM:
@@ -250,8 +289,15 @@ RunOptions runOptions() {
   o.metrics = metricsPath;
   o.lossTrace = lossTracePath;
   o.graphs = graphSelection;
+  o.dot = format == Format::Dot || emit == Emit::Dot;
   o.predict = predictInput;
   o.predictOutput = outputFile;
+  o.exportPath = exportPath;
+  o.libDir = libDir;
+  o.target = targetTriple;
+  o.cpu = targetCpu;
+  o.features = targetFeatures;
+  o.source = inputFile;
   o.progressBar = llvm::sys::Process::StandardErrIsDisplayed();
   ReportFlags reports = takeLLVMReportFlags();
   o.timePasses = reports.timePasses;
@@ -284,15 +330,27 @@ std::string checkOptions() {
     return "--prefer-vector-width must be 256 or 512";
   bool printing = emit != Emit::Nothing;
   bool predicting = predictInput.getNumOccurrences();
+  bool exporting = exportPath.getNumOccurrences() || libDir.getNumOccurrences();
   if (!printing && !train && !evaluateOnly && !savePath.getNumOccurrences() &&
-      !predicting)
+      !predicting && !exporting)
     return "nothing to do: train with --train, evaluate with --eval, predict "
-           "with --predict, or print a stage with --emit (ast, config, ir, "
-           "grad, train, fused, llvm, llvm-opt, asm)";
+           "with --predict, export with --export or --emit-lib, or print a "
+           "stage with --emit (ast, config, ir, grad, train, fused, llvm, "
+           "llvm-opt, asm)";
+  if (printing && exporting)
+    return "--emit prints and stops: export without it";
+  if ((targetTriple.getNumOccurrences() || targetCpu.getNumOccurrences() ||
+       targetFeatures.getNumOccurrences()) &&
+      !libDir.getNumOccurrences())
+    return "--target, --mcpu and --mattr choose the code of --emit-lib";
   if (printing && predicting)
     return "--emit and --predict both write to -o: use one";
   if (predicting && splitInput)
     return "--predict runs one model: --split-input-file does not apply";
+  if (format == Format::Dot && emit != Emit::IR && emit != Emit::Grad &&
+      emit != Emit::Train && emit != Emit::Fused && emit != Emit::Dot)
+    return "--format=dot draws graphs: use it with --emit=ir, grad, train or "
+           "fused";
   if (graphSelection.getNumOccurrences() && !printing)
     return "--graph selects what --emit prints";
   if (graphSelection == GraphSelection::Infer &&
@@ -334,6 +392,10 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
                      : lowerModel(*file, batch, diag);
     if (!graph || !config)
       return false;
+    if (format == Format::Dot) {
+      printGraphDot(os, *graph);
+      return true;
+    }
     PrintOptions opts;
     opts.printLocations = printLocations;
     printGraph(os, *graph, opts);
@@ -405,7 +467,7 @@ int main(int argc, char **argv) {
   bool allOk = true;
   for (size_t i = 0; i < chunks->size(); ++i) {
     // IR output splits as nnc-opt reads it; the rest as model files do.
-    if (i)
+    if (i && format != Format::Dot && emit != Emit::Dot)
       out.os() << (emit == Emit::IR ? "// -----\n" : "# -----\n");
     if (verifier)
       verifier->addExpectations((*chunks)[i]);

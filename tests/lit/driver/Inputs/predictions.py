@@ -4,11 +4,14 @@
     predictions.py summary P.csv
         "N examples, accuracy A%": the share of rows whose class is their
         label, as --eval prints it.
-    predictions.py compare A B
+    predictions.py compare A B [RTOL]
         "N examples, K classes differ, max relative difference D": the
         output columns (every column named like logits_3) of two CSV files,
         or of a CSV file and a .npy file of the outputs; the class of a
-        .npy row is its argmax.
+        .npy row is its argmax. A difference is relative to the largest
+        magnitude in its row (a logit near zero is the sum of terms of the
+        row's size, and differs by their rounding, not its own); with RTOL,
+        exits 1 when one exceeds it.
 """
 import ast
 import csv
@@ -69,11 +72,14 @@ def main():
         worst = 0.0
         for ra, rb in zip(a, b):
             assert len(ra) == len(rb), f"{len(ra)} columns against {len(rb)}"
+            scale = max([abs(v) for v in ra + rb] + [1e-30])
             for x, y in zip(ra, rb):
-                worst = max(worst, abs(x - y) / max(abs(x), abs(y), 1e-30))
+                worst = max(worst, abs(x - y) / scale)
         differ = sum(x != y for x, y in zip(ca, cb))
         print(f"{len(a)} examples, {differ} classes differ, "
               f"max relative difference {worst:.3g}")
+        if len(paths) > 2 and worst > float(paths[2]):
+            sys.exit(f"error: outputs differ by {worst:.3g}, more than {paths[2]}")
     else:
         sys.exit(f"unknown command {command}")
 
