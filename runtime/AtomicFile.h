@@ -7,6 +7,11 @@
 // regular file (a terminal, a pipe, /dev/stdout) is written in place; one
 // reached through symbolic links is replaced where the links lead.
 //
+// A replaced file keeps its mode (and its owner, where the process may set
+// it). Each write holds the target's OutputLock, the run's if it has taken
+// it, else its own for the write; under it, the temporary files that a
+// killed writer of the same target left behind are removed first.
+//
 //===----------------------------------------------------------------------===//
 #ifndef NNC_RUNTIME_ATOMICFILE_H
 #define NNC_RUNTIME_ATOMICFILE_H
@@ -32,6 +37,18 @@ llvm::Error writeFileAtomically(llvm::StringRef path, llvm::StringRef contents);
 
 /// Writes all of `size` bytes to `fd`, resuming after short writes.
 std::error_code writeAll(int fd, const void *data, size_t size);
+
+/// Removes the temporary file of the write in progress, if any. Safe in a
+/// signal handler: a process that must exit at once (a second Ctrl-C) calls
+/// it so as to leave nothing behind. Writes are made by one thread at a
+/// time, normally the main thread.
+void removeUnfinishedTemporaryFile();
+
+/// For tests of interrupted saves: called with the temporary file's path
+/// once its contents are written, before they are synced and renamed into
+/// place. Null (the default) for none.
+using BeforeCommitHook = void (*)(const char *temporaryPath);
+void setBeforeCommitHookForTesting(BeforeCommitHook hook);
 
 } // namespace nnc
 
