@@ -2,8 +2,13 @@
 #ifndef NNC_RUNTIME_ALIGNEDBUFFER_H
 #define NNC_RUNTIME_ALIGNEDBUFFER_H
 
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/Error.h"
+
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <string>
 
 namespace nnc {
 
@@ -17,6 +22,18 @@ namespace nnc {
 class AlignedBuffer {
 public:
   AlignedBuffer() = default;
+
+  /// A buffer of `bytes`, or an error naming `what` it was for and how much
+  /// it needed ("cannot allocate 1.9 GiB (2040109465 bytes) for the arena
+  /// of @train: out of memory") when the system refuses it. Every buffer
+  /// whose size comes from the user's input (a batch, a data set) is
+  /// allocated so.
+  static llvm::Expected<AlignedBuffer> allocate(size_t bytes,
+                                                const llvm::Twine &what);
+
+  /// A buffer of `bytes` that the caller knows to be small; failing to get
+  /// it is reported as running out of memory (llvm::report_bad_alloc_error),
+  /// as a failed `new` is.
   explicit AlignedBuffer(size_t bytes);
 
   char *data() { return ptr.get(); }
@@ -30,6 +47,10 @@ private:
   std::unique_ptr<char, Free> ptr;
   size_t bytes = 0;
 };
+
+/// A byte count as people read it, with the exact figure: "1.9 GiB
+/// (2040109465 bytes)", "512 bytes".
+std::string formatByteSize(uint64_t bytes);
 
 } // namespace nnc
 

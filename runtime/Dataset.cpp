@@ -91,7 +91,13 @@ ImageDataset::create(llvm::StringRef name, int64_t height, int64_t width,
     ImageSplit &s = split == Split::Train ? ds.train : ds.test;
     AlignedBuffer &pixels =
         split == Split::Train ? ds.trainPixels : ds.testPixels;
-    pixels = AlignedBuffer(s.images.size());
+    auto buffer = AlignedBuffer::allocate(
+        s.images.size(), llvm::formatv("the {0} {1} images of data set '{2}'",
+                                       s.count, splitName(split), name)
+                             .str());
+    if (!buffer)
+      return buffer.takeError();
+    pixels = std::move(*buffer);
     std::memcpy(pixels.data(), s.images.data(), s.images.size());
     // Frees the bytes: assigning {} would keep the vector's capacity, 47 MB
     // for MNIST's training images.

@@ -10,11 +10,36 @@
 
 namespace nnc {
 
+llvm::Expected<std::unique_ptr<JitExecutor>>
+JitExecutor::create(const Graph &g, const CompiledStep &step, ModelState &state,
+                    ThreadPool &pool) {
+  std::string batch;
+  if (g.numArguments() && g.argument(0)->type().rank())
+    batch = " at batch " + std::to_string(g.argument(0)->type().dim(0));
+  auto arena = AlignedBuffer::allocate(
+      size_t(step.plan->arenaBytes), "the arena of step @" + g.name() + batch);
+  if (!arena)
+    return arena.takeError();
+  auto scratch = AlignedBuffer::allocate(
+      size_t(step.threadScratchBytes) * pool.size(),
+      "the per-thread scratch memory of step @" + g.name());
+  if (!scratch)
+    return scratch.takeError();
+  return std::unique_ptr<JitExecutor>(new JitExecutor(
+      g, step, state, pool, std::move(*arena), std::move(*scratch)));
+}
+
 JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
                          ModelState &state, ThreadPool &pool)
+    : JitExecutor(
+          g, step, state, pool, AlignedBuffer(step.plan->arenaBytes),
+          AlignedBuffer(size_t(step.threadScratchBytes) * pool.size())) {}
+
+JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
+                         ModelState &state, ThreadPool &pool,
+                         AlignedBuffer arena, AlignedBuffer threadScratch)
     : GraphExecutor(g), step(step), state(state), pool(pool),
-      arena(step.plan->arenaBytes),
-      threadScratch(size_t(step.threadScratchBytes) * pool.size()),
+      arena(std::move(arena)), threadScratch(std::move(threadScratch)),
       cyclesStride(llvm::alignTo(2 * step.kernelNames.size(), 8)),
       cycles(cyclesStride * pool.size(), 0) {
   if (step.profiled) {

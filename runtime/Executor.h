@@ -73,6 +73,13 @@ protected:
 /// Runs a compiled step over its planned arena on a thread pool.
 class JitExecutor : public GraphExecutor {
 public:
+  /// An executor whose arena and per-thread scratch memory the system
+  /// refused is an error naming the graph and the bytes it needed.
+  static llvm::Expected<std::unique_ptr<JitExecutor>>
+  create(const Graph &g, const CompiledStep &step, ModelState &state,
+         ThreadPool &pool);
+  /// For steps known to be small (tests): running out of memory is
+  /// reported as a failed `new` is.
   JitExecutor(const Graph &g, const CompiledStep &step, ModelState &state,
               ThreadPool &pool);
 
@@ -109,6 +116,9 @@ public:
   const CompiledStep &compiledStep() const { return step; }
 
 private:
+  JitExecutor(const Graph &g, const CompiledStep &step, ModelState &state,
+              ThreadPool &pool, AlignedBuffer arena,
+              AlignedBuffer threadScratch);
   const void *bufferOf(const Value *v) const;
   void recordBestCycles();
   /// Whether argument `i` is stored blocked by owner on this pool.

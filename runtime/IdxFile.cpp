@@ -1,5 +1,6 @@
 //===- IdxFile.cpp - Reading IDX files, plain or gzip-compressed ----------===//
 #include "runtime/IdxFile.h"
+#include "runtime/AlignedBuffer.h"
 #include "runtime/InputFile.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -248,8 +249,17 @@ llvm::Expected<IdxArray> parseFrom(ByteSource &src, llvm::StringRef name) {
                                      dimsStr(result.dims), kMaxIdxDataBytes));
   }
 
-  // Grow the buffer with the data actually present, so a lying header in a
-  // small compressed file costs no more than the file holds.
+  // The buffer grows with the data actually present, so that a lying header
+  // in a small compressed file costs no more than the file holds. That the
+  // whole would fit is checked first, so that a data set too large for the
+  // process's memory is an error saying so rather than a failure of `new`
+  // part way (the trial allocation is address space only: nothing touches
+  // it).
+  if (void *trial = std::malloc(total))
+    std::free(trial);
+  else
+    return fileError(name, "cannot allocate " + formatByteSize(total) +
+                               " for its data: out of memory");
   std::vector<uint8_t> &data = result.data;
   data.reserve(std::min<uint64_t>(total, uint64_t(64) << 20));
   while (data.size() < total) {

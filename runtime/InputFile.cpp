@@ -1,5 +1,6 @@
 //===- InputFile.cpp - Reading the runtime's input files whole ------------===//
 #include "runtime/InputFile.h"
+#include "runtime/AlignedBuffer.h"
 
 #include "llvm/Support/FileSystem.h"
 
@@ -36,9 +37,14 @@ readRegularFile(llvm::StringRef path) {
         llvm::Twine("not a regular file but ") + describe(status.type()));
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return llvm::createStringError(buffer.getError(),
-                                   buffer.getError().message());
+  if (!buffer) {
+    std::error_code ec = buffer.getError();
+    if (ec == std::errc::not_enough_memory)
+      return llvm::createStringError(ec, "cannot map its " +
+                                             formatByteSize(status.getSize()) +
+                                             " into memory: out of memory");
+    return llvm::createStringError(ec, ec.message());
+  }
   return std::move(*buffer);
 }
 

@@ -57,6 +57,15 @@ void storeElement(void *base, ElementType e, int64_t i, double v) {
   }
 }
 
+llvm::Expected<ModelState> ModelState::create(StateLayout layout) {
+  auto block = AlignedBuffer::allocate(
+      size_t(layout.byteSize()),
+      "the model's variables (parameters and optimizer state)");
+  if (!block)
+    return block.takeError();
+  return ModelState(std::move(layout), std::move(*block));
+}
+
 ModelState::ModelState(StateLayout layout)
     : stateLayout(std::move(layout)), block(stateLayout.byteSize()) {}
 

@@ -18,6 +18,11 @@ namespace nnc {
 
 class ModelState {
 public:
+  /// The block for `layout`, zeroed; an error naming its size when the
+  /// system refuses it.
+  static llvm::Expected<ModelState> create(StateLayout layout);
+  /// For layouts known to be small (tests): running out of memory is
+  /// reported as a failed `new` is.
   explicit ModelState(StateLayout layout);
 
   const StateLayout &layout() const { return stateLayout; }
@@ -40,6 +45,8 @@ public:
   void write(const StateLayout::Entry &e, const HostTensor &t);
 
 private:
+  ModelState(StateLayout layout, AlignedBuffer block)
+      : stateLayout(std::move(layout)), block(std::move(block)) {}
   StateLayout stateLayout;
   AlignedBuffer block;
 };

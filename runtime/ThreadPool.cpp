@@ -1,9 +1,11 @@
 //===- ThreadPool.cpp - Persistent threads that run compiled steps --------===//
 #include "runtime/ThreadPool.h"
+#include "runtime/AlignedBuffer.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
+#include <sys/resource.h>
 #include <system_error>
 #include <xmmintrin.h>
 
@@ -38,10 +40,20 @@ ThreadPool::create(unsigned numThreads) {
       ThreadPool *self = pool.get();
       pool->workers.emplace_back([self, i] { self->workerLoop(i); });
     } catch (const std::system_error &e) {
+      std::string why = e.code().message();
+      // EAGAIN is either limit: on threads, or on the address space that
+      // the new thread's stack must be mapped into.
+      struct rlimit stack;
+      if (e.code() == std::errc::resource_unavailable_try_again &&
+          ::getrlimit(RLIMIT_STACK, &stack) == 0 &&
+          stack.rlim_cur != RLIM_INFINITY)
+        why += ": each thread's stack takes " + formatByteSize(stack.rlim_cur) +
+               " of address space, and the system limits both the address "
+               "space (ulimit -v) and the number of threads (ulimit -u)";
       return llvm::createStringError(
           e.code(), llvm::formatv("cannot start {0} threads: the system "
                                   "refused thread {1} ({2})",
-                                  numThreads, i + 1, e.code().message())
+                                  numThreads, i + 1, why)
                         .str());
     }
   }

@@ -23,6 +23,7 @@ else:
 
     config.substitutions.append(("%examples", config.nnc_examples_dir))
     config.substitutions.append(("%mnist_dir", config.nnc_mnist_dir))
+    config.substitutions.append(("%python", config.python_executable))
 
     # nnc's tools first, then FileCheck and not from LLVM 19.
     llvm_config.with_environment("PATH", config.nnc_tools_dir, append_path=True)

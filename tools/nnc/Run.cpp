@@ -10,6 +10,7 @@
 #include "runtime/Prediction.h"
 #include "runtime/Profile.h"
 #include "runtime/Training.h"
+#include "tools/common/OutOfMemory.h"
 #include "tools/common/TrainingPipeline.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -172,6 +173,46 @@ void printSelected(llvm::raw_ostream &out, const Module &m,
   }
 }
 
+/// The bytes a data set keeps in memory: images and labels of both splits.
+uint64_t dataBytes(const ImageDataset &data) {
+  uint64_t bytes = 0;
+  for (Split split : {Split::Train, Split::Test})
+    bytes += data.images(split).size() + data.labels(split).size();
+  return bytes;
+}
+
+/// --stats: each compiled step's kernels and memory plan, and the memory
+/// the run will hold in all.
+void printStepStatistics(const TrainingProgram &program,
+                         const CompiledProgram &code, uint64_t dataBytes,
+                         unsigned threads) {
+  for (const CompiledStep &step : code.steps())
+    llvm::errs() << fmt::format("step @{}: {} kernels, {} barriers\n",
+                                step.graphName, step.kernelNames.size(),
+                                step.barriers);
+  uint64_t arenas = 0, scratch = 0;
+  for (size_t i = 0; i < program.plans.size(); ++i) {
+    const MemoryPlan &plan = *program.plans[i];
+    llvm::errs() << fmt::format(
+        "memory of @{}: arena {} bytes ({} without reuse), {} in-place "
+        "updates, {} copies at the end of the step; state {} bytes\n",
+        program.module.graph(i)->name(), plan.arenaBytes,
+        plan.bytesWithoutReuse, plan.inPlaceAssigns, plan.finalCopies.size(),
+        program.layout.byteSize());
+  }
+  for (const CompiledStep &step : code.steps()) {
+    arenas += uint64_t(step.plan->arenaBytes);
+    scratch += uint64_t(step.threadScratchBytes) * threads;
+  }
+  uint64_t state = uint64_t(program.layout.byteSize());
+  llvm::errs() << fmt::format(
+      "memory in all: {} of variables, {} of arenas, {} of per-thread "
+      "scratch, {} of data: {}\n",
+      formatByteSize(state), formatByteSize(arenas), formatByteSize(scratch),
+      formatByteSize(dataBytes),
+      formatByteSize(state + arenas + scratch + dataBytes));
+}
+
 } // namespace
 
 std::vector<std::string> selectedGraphs(GraphSelection selection) {
@@ -215,6 +256,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   std::optional<ImageDataset> data;
   bool needData = options.train || options.evaluate;
   if (needData) {
+    MemoryActivity loading("loading the data set");
     auto loaded = loadDataset(datasetArgument(config.data), defaultDataRoot(),
                               classesOf(*probe));
     if (!loaded)
@@ -243,7 +285,11 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     popts.stopAfter = "grad";
   else if (options.emit == Stage::Train)
     popts.stopAfter = "train";
-  auto program = buildTrainingProgram(forward, popts, diag);
+  std::unique_ptr<TrainingProgram> program;
+  {
+    MemoryActivity building("building the training and evaluation graphs");
+    program = buildTrainingProgram(forward, popts, diag);
+  }
   if (!program)
     return 1;
   auto reportPasses = [&] {
@@ -276,7 +322,10 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     predictInput.emplace(std::move(*loaded));
   }
 
-  ModelState state(program->layout);
+  auto created = ModelState::create(program->layout);
+  if (!created)
+    return fail(llvm::toString(created.takeError()));
+  ModelState &state = *created;
   if (llvm::Error err = state.initialize(config.seed))
     return fail(llvm::toString(std::move(err)));
   if (!options.load.empty())
@@ -310,6 +359,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       copts.printOptimizedLLVM = &out;
     if (options.emit == Stage::Assembly)
       copts.printAssembly = &out;
+    MemoryActivity compiling("compiling the steps");
     auto built = compileTrainingProgram(*program, copts, compiled);
     if (!built)
       return fail(llvm::toString(built.takeError()));
@@ -325,35 +375,33 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
         p.optimizeThreadSeconds, p.machineCodeThreadSeconds, p.link);
     if (options.emit)
       return 0;
+    // Before anything of the run is allocated, so that a run that does
+    // not fit can be sized with --stats.
+    reportPasses();
+    if (options.statistics)
+      printStepStatistics(*program, *code, data ? dataBytes(*data) : 0,
+                          options.threads);
     auto started = ThreadPool::create(options.threads);
     if (!started)
       return fail(llvm::toString(started.takeError()));
     pool = std::move(*started);
-    for (Graph &g : program->module.graphs())
-      if (const CompiledStep *step = code->step(g.name()))
-        executors.push_back(
-            std::make_unique<JitExecutor>(g, *step, state, *pool));
+    for (Graph &g : program->module.graphs()) {
+      const CompiledStep *step = code->step(g.name());
+      if (!step)
+        continue;
+      auto exec = JitExecutor::create(g, *step, state, *pool);
+      if (!exec)
+        return fail(llvm::toString(exec.takeError()) +
+                    "; try a smaller --batch");
+      executors.push_back(std::move(*exec));
+    }
   } else if (needCode) {
     for (Graph &g : program->module.graphs())
       if (llvm::is_contained(compiled, g.name()))
         executors.push_back(std::make_unique<InterpreterExecutor>(g, state));
   }
-  reportPasses();
-  if (options.statistics && code)
-    for (const CompiledStep &step : code->steps())
-      llvm::errs() << fmt::format("step @{}: {} kernels, {} barriers\n",
-                                  step.graphName, step.kernelNames.size(),
-                                  step.barriers);
-  if (options.statistics)
-    for (size_t i = 0; i < program->plans.size(); ++i) {
-      const MemoryPlan &plan = *program->plans[i];
-      llvm::errs() << fmt::format(
-          "memory of @{}: arena {} bytes ({} without reuse), {} in-place "
-          "updates, {} copies at the end of the step; state {} bytes\n",
-          program->module.graph(i)->name(), plan.arenaBytes,
-          plan.bytesWithoutReuse, plan.inPlaceAssigns, plan.finalCopies.size(),
-          program->layout.byteSize());
-    }
+  if (!code)
+    reportPasses();
 
   TrainingExecutors exec;
   GraphExecutor *infer = nullptr;
@@ -376,6 +424,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     topts.seed = config.seed;
     topts.progressBar = options.progressBar;
     topts.recordStepLosses = !options.lossTrace.empty();
+    MemoryActivity training("training");
     auto trained = train(exec, *data, topts);
     if (!trained)
       return fail(llvm::toString(trained.takeError()));

@@ -14,6 +14,7 @@
 #include "ir/VerifyDiagnostics.h"
 #include "tools/common/InputChunks.h"
 #include "tools/common/LLVMFlags.h"
+#include "tools/common/OutOfMemory.h"
 #include "tools/nnc/Run.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -413,6 +414,7 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  installOutOfMemoryHandler("nnc");
   adoptLLVMReportFlags(engineCategory);
   adoptLLVMThreadsFlag(engineCategory,
                        "Threads that run the steps (default: every core)");
