@@ -7,10 +7,11 @@
 // with the generated classes of ONNX's protobuf definitions (Debian's
 // libonnx-dev) and checked by ONNX's own checker before it is returned.
 //
-// Each op maps through one table keyed by the op's name (OnnxExport.cpp):
-// adding an op's mapping is one row there. An op without a row, or one
-// whose element type the chosen opset does not define it for, is reported
-// at the op's location in the model file, naming the op.
+// Each op maps through one table keyed by the op's name
+// (OnnxOpMappings.cpp): adding an op's mapping is one row there. An op
+// without a row, or one whose element type the chosen opset does not
+// define it for, is reported at the op's location in the model file,
+// naming the op.
 //
 // The batch axis becomes a symbolic dimension `batch` when the graph keeps
 // it apart (every example's outputs depend on that example alone, and

@@ -22,12 +22,12 @@ targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
-    model-text|graph-text|checkpoint|idx) targets+=("$1"); shift ;;
-    *) echo "usage: scripts/fuzz.sh [--seconds N] [model-text|graph-text|checkpoint|idx]..." >&2
+    model-text|graph-text|checkpoint|idx|image) targets+=("$1"); shift ;;
+    *) echo "usage: scripts/fuzz.sh [--seconds N] [model-text|graph-text|checkpoint|idx|image]..." >&2
        exit 2 ;;
   esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(model-text graph-text checkpoint idx)
+[[ ${#targets[@]} -gt 0 ]] || targets=(model-text graph-text checkpoint idx image)
 
 scripts/bootstrap.sh --fuzz
 if [[ ! -f "$build/build.ninja" ]]; then

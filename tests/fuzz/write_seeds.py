@@ -7,7 +7,8 @@ OUT/seeds-model-text: every model file of examples/ and tests/lit/, one
 file per `# -----` chunk, and N random models of fuzz_models.py (300 by
 default). OUT/seeds-graph-text: the same for graph IR (`// -----`).
 OUT/seeds-checkpoint and OUT/seeds-idx: small well-formed safetensors
-checkpoints and IDX files, plain and gzip. scripts/fuzz.sh starts its
+checkpoints and IDX files, plain and gzip. OUT/seeds-image: small PGM and
+PNG images. scripts/fuzz.sh starts its
 corpora from them; tests/lit/tools/fuzz-seeds.test replays them through
 the targets in every ctest.
 """
@@ -18,12 +19,23 @@ import pathlib
 import re
 import struct
 import sys
+import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # nothing written into the source tree
 import fuzz_models  # noqa: E402
+
+
+def png(width, height, depth, color, raw):
+    """A PNG of one IDAT chunk holding `raw` (filter bytes included)."""
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body +
+                struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+    return (b"\x89PNG\r\n\x1a\n" +
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def write_chunks(out, suffix, separator):
@@ -80,6 +92,21 @@ def main():
     (idx / "images.idx").write_bytes(images)
     (idx / "labels.idx").write_bytes(labels)
     (idx / "images.idx.gz").write_bytes(gzip.compress(images))
+
+    # Images: PGM binary and plain, 16-bit, and PNG gray, RGB and 16-bit.
+    image = args.out / "seeds-image"
+    image.mkdir(parents=True, exist_ok=True)
+    pixels = bytes(range(0, 256, 16))
+    (image / "gray.pgm").write_bytes(b"P5\n# 4x4\n4 4\n255\n" + pixels)
+    (image / "plain.pgm").write_bytes(
+        b"P2 4 4 15 " + b" ".join(b"%d" % (p // 16) for p in pixels))
+    (image / "wide.pgm").write_bytes(
+        b"P5 2 2 65535\n" + b"".join(struct.pack(">H", p * 257) for p in pixels[:4]))
+    for name, color, depth, row in (("gray.png", 0, 8, pixels[:4]),
+                                    ("rgb.png", 2, 8, pixels[:12]),
+                                    ("deep.png", 0, 16, pixels[:8])):
+        raw = b"".join(b"\x00" + row for _ in range(4))
+        (image / name).write_bytes(png(4, 4, depth, color, raw))
     return 0
 
 
