@@ -29,6 +29,7 @@ struct OpTable {
     registerReductionOps(add);
     registerContractionOps(add);
     registerNeuralNetOps(add);
+    registerCollectiveOps(add);
     for (unsigned k = 0; k < kNumOpKinds; ++k)
       if (!seen[k])
         llvm::report_fatal_error("op kind " + llvm::Twine(k) +

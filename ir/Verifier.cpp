@@ -90,6 +90,13 @@ private:
       opError(op, llvm::toString(inferred.takeError()));
       return false;
     }
+    if (inferred->size() != op.numResults()) {
+      // An op with as many results as it has operands (allreduce).
+      opError(op, "has " + llvm::Twine(op.numResults()) +
+                      (op.numResults() == 1 ? " result" : " results") +
+                      ", but the op produces " + llvm::Twine(inferred->size()));
+      return false;
+    }
     bool valid = true;
     for (unsigned i = 0; i < op.numResults(); ++i)
       if ((*inferred)[i] != resultTypes[i]) {

@@ -21,6 +21,7 @@ void registerDataMovementOps(const OpRegistry &add);
 void registerReductionOps(const OpRegistry &add);
 void registerContractionOps(const OpRegistry &add);
 void registerNeuralNetOps(const OpRegistry &add);
+void registerCollectiveOps(const OpRegistry &add);
 
 } // namespace nnc
 
