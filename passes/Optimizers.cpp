@@ -71,13 +71,6 @@ std::string formatHyper(double v) {
   return s;
 }
 
-bool hasGradients(const Graph &g) {
-  return g.terminator() &&
-         llvm::any_of(g.resultNames(), [](const std::string &n) {
-           return llvm::StringRef(n).starts_with("grad.");
-         });
-}
-
 /// What every optimizer does around its update rule: find the graphs with
 /// gradients, take the gradients off their results, and let the rule append
 /// the updates before the return.
@@ -246,6 +239,13 @@ private:
 };
 
 } // namespace
+
+bool hasGradients(const Graph &g) {
+  return g.terminator() &&
+         llvm::any_of(g.resultNames(), [](const std::string &n) {
+           return llvm::StringRef(n).starts_with("grad.");
+         });
+}
 
 std::unique_ptr<Pass> createAdamPass() { return std::make_unique<Adam>(); }
 std::unique_ptr<Pass> createSGDPass() { return std::make_unique<SGD>(); }

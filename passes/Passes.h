@@ -16,6 +16,11 @@ std::unique_ptr<Pass> createAdamPass();
 std::unique_ptr<Pass> createSGDPass();
 std::unique_ptr<Pass> createFusionPass();
 std::unique_ptr<Pass> createPerExampleResultsPass();
+std::unique_ptr<Pass> createDataParallelPass();
+
+/// Whether the graph returns gradients (results named grad.<param>, which
+/// autodiff adds and an optimizer consumes).
+bool hasGradients(const Graph &g);
 
 /// Erases ops whose results are unused and that have no side effects, in
 /// kernel bodies too. Returns how many it erased.
