@@ -19,6 +19,11 @@
 // instructions and saves a trip through memory and a barrier. Groups stay
 // convex: no path leaves a group and comes back.
 //
+// An exchange in flight (an `allreduce` of a data-parallel step) splits the
+// graph: no group holds both an op that waits for an exchange and one that
+// an exchange waits for. Such a kernel would run where its last op stood,
+// after the first exchange completes, and hold back the start of the second.
+//
 // Each group becomes a `kernel` op whose body holds the group's ops (and
 // copies of the scalar ops and constants it reads); ops that fuse with
 // nothing stay as they are and compile to a kernel of their own.
@@ -99,6 +104,8 @@ private:
   /// before it.
   bool createsCycle(const llvm::SetVector<Op *> &members,
                     llvm::ArrayRef<Op *> extra) const {
+    if (crossesExchange(members, extra))
+      return true;
     llvm::DenseSet<const Op *> set(members.begin(), members.end());
     set.insert(extra.begin(), extra.end());
     std::vector<const Op *> stack;
@@ -129,6 +136,40 @@ private:
       }
     }
     return false;
+  }
+
+  /// Ops that an allreduce reads, directly or not, and ops that read one's
+  /// results: the two sides of the exchanges in flight.
+  llvm::DenseSet<const Op *> feedsExchange, awaitsExchange;
+
+  void findExchangeSides() {
+    feedsExchange.clear();
+    awaitsExchange.clear();
+    for (Op *op : order)
+      for (Value *v : op->operands())
+        if (Op *d = v->definingOp();
+            d && (d->is(OpKind::AllReduce) || awaitsExchange.contains(d)))
+          awaitsExchange.insert(op);
+    for (Op *op : llvm::reverse(order))
+      for (Value *r : op->results())
+        for (const Use &u : r->uses())
+          if (u.user->is(OpKind::AllReduce) || feedsExchange.contains(u.user))
+            feedsExchange.insert(op);
+  }
+
+  /// Whether the set would hold ops on both sides of the exchanges.
+  bool crossesExchange(const llvm::SetVector<Op *> &members,
+                       llvm::ArrayRef<Op *> extra) const {
+    if (feedsExchange.empty())
+      return false;
+    bool feeds = false, awaits = false;
+    auto note = [&](const Op *op) {
+      feeds |= feedsExchange.contains(op);
+      awaits |= awaitsExchange.contains(op);
+    };
+    llvm::for_each(members, note);
+    llvm::for_each(extra, note);
+    return feeds && awaits;
   }
 
   int newGroup(GroupKind kind, Shape space, Op *first) {
@@ -427,6 +468,7 @@ private:
       position[&op] = order.size();
       order.push_back(&op);
     }
+    findExchangeSides();
 
     for (Op *op : llvm::reverse(order))
       if (op->is(OpKind::MatMul) && free(op))
