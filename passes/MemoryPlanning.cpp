@@ -107,6 +107,7 @@ public:
       return err;
     placeAssignsInPlace();
     materializeEscapingConstants();
+    planExchanges();
     computeLastUses();
     allocateArena();
     return std::move(plan);
@@ -159,7 +160,8 @@ private:
   bool canWriteInPlace(const Op &assign, const Value *var, const Value *value) {
     const Op *producer = value->definingOp();
     if (!producer || isVariable(*producer) || producer->is(OpKind::Constant) ||
-        producer->is(OpKind::Reshape) || plan.slots.count(value))
+        producer->is(OpKind::Reshape) || producer->is(OpKind::AllReduce) ||
+        plan.slots.count(value))
       return false;
     if (!readsOnlyInStep(*producer, var))
       return false;
@@ -193,6 +195,60 @@ private:
         materialize(v);
     for (const MemoryPlan::Copy &c : plan.finalCopies)
       materialize(c.value);
+    // An exchange copies its operands from memory.
+    for (const Op *op : order)
+      if (op->is(OpKind::AllReduce))
+        for (const Value *v : op->operands())
+          materialize(v);
+  }
+
+  /// The values an `allreduce` sums lie side by side in one block, which the
+  /// runtime exchanges as one range of floats. A value the allreduce alone
+  /// reads from its position on is summed in place: it is computed into the
+  /// block, and the results are its buffer. Any other (one read later, while
+  /// the exchange is in flight; a variable; an argument) is copied into the
+  /// block by the step before the exchange starts.
+  void planExchanges() {
+    llvm::DenseSet<const Value *> claimed;
+    for (const Op *op : order) {
+      if (!op->is(OpKind::AllReduce))
+        continue;
+      Group group;
+      for (unsigned i = 0; i < op->numOperands(); ++i) {
+        const Value *r = root(op->operand(i));
+        const Value *member = op->result(i);
+        if (r->definingOp() && !plan.slots.count(r) && !claimed.contains(r) &&
+            onlyReadBefore(r, *op)) {
+          aliasOf[op->result(i)] = r;
+          member = r;
+        }
+        claimed.insert(member);
+        groupOf[member] = groups.size();
+        group.members.push_back(member);
+      }
+      group.at = position[op];
+      groups.push_back(std::move(group));
+    }
+    // A reshape of a result now views the value summed in place.
+    for (auto &[alias, target] : aliasOf)
+      target = root(target);
+  }
+
+  /// Whether every reader of `v` (or of a view of it) other than `op` runs
+  /// before it.
+  bool onlyReadBefore(const Value *v, const Op &op) const {
+    size_t at = position.lookup(&op);
+    auto before = [&](const Value *x) {
+      return llvm::all_of(x->uses(), [&](const Use &u) {
+        return u.user == &op || position.lookup(u.user) < at;
+      });
+    };
+    if (!before(v))
+      return false;
+    for (const auto &[alias, target] : aliasOf)
+      if (target == v && !before(alias))
+        return false;
+    return true;
   }
 
   void computeLastUses() {
@@ -208,6 +264,15 @@ private:
     // Values copied into variables at the end of the step live until then.
     for (const MemoryPlan::Copy &c : plan.finalCopies)
       lastUse[root(c.value)] = order.size();
+    // A bucket is one block: it lives until its last member dies, and at
+    // least until its exchange starts.
+    for (const Group &group : groups) {
+      size_t last = group.at;
+      for (const Value *v : group.members)
+        last = std::max(last, lastUse.lookup(v));
+      for (const Value *v : group.members)
+        lastUse[v] = last;
+    }
   }
 
   void allocateArena() {
@@ -215,6 +280,19 @@ private:
     auto place = [&](const Value *v) {
       if (plan.slots.count(v) || aliasOf.count(v))
         return;
+      if (auto it = groupOf.find(v); it != groupOf.end()) {
+        // The whole bucket, when its first member is computed.
+        int64_t bytes = 0;
+        for (const Value *m : groups[it->second].members)
+          bytes += alignTo(m->type().byteSize(), kBufferAlignment);
+        int64_t offset = arena.allocate(bytes);
+        for (const Value *m : groups[it->second].members) {
+          plan.slots[m] = {Storage::Arena, offset};
+          offset += alignTo(m->type().byteSize(), kBufferAlignment);
+        }
+        plan.bytesWithoutReuse += bytes;
+        return;
+      }
       int64_t bytes = v->type().byteSize();
       plan.slots[v] = {Storage::Arena, arena.allocate(bytes)};
       plan.bytesWithoutReuse += alignTo(bytes, kBufferAlignment);
@@ -257,6 +335,13 @@ private:
   llvm::DenseMap<const Value *, const Value *> aliasOf;
   llvm::DenseMap<const Value *, size_t> lastUse;
   std::vector<const Value *> dead;
+  /// The values of each allreduce, in operand order, laid out contiguously.
+  struct Group {
+    std::vector<const Value *> members;
+    size_t at; ///< the allreduce's position
+  };
+  std::vector<Group> groups;
+  llvm::DenseMap<const Value *, size_t> groupOf;
 };
 
 } // namespace

@@ -11,7 +11,9 @@ namespace nnc {
 /// reader of its value has run (first fit, as Glow's MemoryAllocator). An
 /// `assign` whose value is computed element by element after the variable's
 /// last other read writes the variable's storage directly; the others become
-/// copies at the end of the step.
+/// copies at the end of the step. The values an `allreduce` sums lie side by
+/// side, in operand order, each on its own cache lines, so that one range
+/// of the arena holds its bucket; where they can, they are summed in place.
 llvm::Expected<MemoryPlan> planMemory(const Graph &g,
                                       const StateLayout &layout);
 
