@@ -31,6 +31,25 @@ struct StepContext {
   /// kernels that split a sum between threads leave their partial sums
   /// there for the others to add up.
   char *threadScratch;
+  /// The runtime's gradient exchange, which the `allreduce` ops of a
+  /// data-parallel step call on thread 0 (null in a step without them):
+  /// `exchange(exchangeState, request, index, data, count)` with a
+  /// request of ExchangeRequest.
+  void (*exchange)(void *exchangeState, int32_t request, int32_t index,
+                   float *data, int64_t count);
+  void *exchangeState;
+};
+
+/// What a step asks of StepContext::exchange. Exchanges are numbered in
+/// the order the step starts them, from 0; every rank starts the same ones
+/// in the same order.
+enum ExchangeRequest : int32_t {
+  /// Start summing the `count` floats at `data` over the ranks, in place.
+  kExchangeStart = 0,
+  /// Let the exchanges in flight progress (index, data and count unused).
+  kExchangePoll = 1,
+  /// Return once exchange `index` has completed (data and count unused).
+  kExchangeWait = 2,
 };
 
 using StepFunction = void (*)(const StepContext *);

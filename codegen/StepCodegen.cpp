@@ -1,5 +1,6 @@
 //===- StepCodegen.cpp - One graph's step as LLVM IR ----------------------===//
 #include "codegen/StepCodegen.h"
+#include "codegen/ExchangeCalls.h"
 #include "codegen/FusedKernels.h"
 #include "codegen/KernelLowering.h"
 
@@ -41,7 +42,8 @@ public:
     llvm::Type *i32 = llvm::Type::getInt32Ty(ctx);
     // Mirrors StepContext in StepABI.h.
     contextType = llvm::StructType::create(
-        ctx, {ptr, ptr, i32, i32, ptr, ptr, ptr, ptr}, "nnc.StepContext");
+        ctx, {ptr, ptr, i32, i32, ptr, ptr, ptr, ptr, ptr, ptr},
+        "nnc.StepContext");
     llvm::Function *step = llvm::Function::Create(
         llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false),
         llvm::Function::ExternalLinkage, stepFunctionName(g), m);
@@ -61,6 +63,14 @@ public:
     Value *scratch = field(7, ptr, "thread.scratch");
     auto *barrierType =
         llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+    ExchangeCalls exchanges(g, plan);
+    ExchangeCalls::StepValues exchange{};
+    if (exchanges.any())
+      exchange = {field(8, ptr, "exchange"), field(9, ptr, "exchange.state"),
+                  tid, cycles};
+    auto addressOf = [&](llvm::IRBuilder<> &ib, const nnc::Value *v) {
+      return pointerTo(ib, v);
+    };
 
     compiled.argumentsBlockedByOwner.assign(g.numArguments(), false);
     for (unsigned i = 0; i < g.numArguments(); ++i)
@@ -69,8 +79,44 @@ public:
         blockedArguments.insert(g.argument(i));
       }
 
+    auto now = [&] {
+      return b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {});
+    };
+    auto accumulate = [&](unsigned slotIndex, Value *from, Value *to) {
+      Value *slot =
+          b.CreateInBoundsGEP(b.getInt64Ty(), cycles, b.getInt64(slotIndex));
+      b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot),
+                                b.CreateSub(to, from)),
+                    slot);
+    };
     unsigned index = 0;
     for (const Op &op : g.ops()) {
+      // An exchange completes just before the first op that reads it; then
+      // its thread-0 write of the block must be seen by the others.
+      for (const Op *done : exchanges.waitBefore(b, exchange, op)) {
+        std::vector<Access> block = accessesOf(*done, true);
+        pending.insert(pending.end(), block.begin(), block.end());
+      }
+      if (op.is(OpKind::AllReduce)) {
+        // Thread 0 reads the bucket once every thread has written its part.
+        std::vector<Access> accesses = accessesOf(op, true);
+        Value *waitStart = cycles ? now() : nullptr;
+        if (conflicts(accesses)) {
+          b.CreateCall(barrierType, barrier, {barrierState});
+          pending.clear();
+          scratchRead = false;
+          ++compiled.barriers;
+        }
+        if (cycles)
+          accumulate(2 * index, waitStart, now());
+        pending.insert(pending.end(), accesses.begin(), accesses.end());
+        exchanges.start(b, exchange, op, index, addressOf);
+        compiled.kernelNames.push_back(g.name() + ".k" + std::to_string(index) +
+                                       ".allreduce");
+        compiled.kernelOps.push_back(&op);
+        ++index;
+        continue;
+      }
       if (!needsKernel(op, plan))
         continue;
       std::string name =
@@ -78,16 +124,6 @@ public:
       auto kernel = emitKernel(op, name);
       if (!kernel)
         return kernel.takeError();
-      auto now = [&] {
-        return b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {});
-      };
-      auto accumulate = [&](unsigned slotIndex, Value *from, Value *to) {
-        Value *slot =
-            b.CreateInBoundsGEP(b.getInt64Ty(), cycles, b.getInt64(slotIndex));
-        b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), slot),
-                                  b.CreateSub(to, from)),
-                      slot);
-      };
       Value *waitStart = cycles ? now() : nullptr;
       // A barrier only where this kernel would otherwise read what another
       // thread may still be writing, or overwrite what it may still read.
@@ -123,7 +159,9 @@ public:
       compiled.kernelNames.push_back(name);
       compiled.kernelOps.push_back(&op);
       ++index;
+      exchanges.poll(b, exchange);
     }
+    exchanges.waitForAll(b, exchange);
     // The copies of assignments not done in place read values that other
     // threads wrote. The runtime waits for every thread after the step, so
     // nothing else needs a barrier at the end.
