@@ -12,7 +12,7 @@ namespace nnc {
 
 llvm::Expected<std::unique_ptr<JitExecutor>>
 JitExecutor::create(const Graph &g, const CompiledStep &step, ModelState &state,
-                    ThreadPool &pool) {
+                    ThreadPool &pool, Communicator *comm) {
   std::string batch;
   if (g.numArguments() && g.argument(0)->type().rank())
     batch = " at batch " + std::to_string(g.argument(0)->type().dim(0));
@@ -26,20 +26,24 @@ JitExecutor::create(const Graph &g, const CompiledStep &step, ModelState &state,
   if (!scratch)
     return scratch.takeError();
   return std::unique_ptr<JitExecutor>(new JitExecutor(
-      g, step, state, pool, std::move(*arena), std::move(*scratch)));
+      g, step, state, pool, comm, std::move(*arena), std::move(*scratch)));
 }
 
 JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
-                         ModelState &state, ThreadPool &pool)
+                         ModelState &state, ThreadPool &pool,
+                         Communicator *comm)
     : JitExecutor(
-          g, step, state, pool, AlignedBuffer(step.plan->arenaBytes),
+          g, step, state, pool, comm, AlignedBuffer(step.plan->arenaBytes),
           AlignedBuffer(size_t(step.threadScratchBytes) * pool.size())) {}
 
 JitExecutor::JitExecutor(const Graph &g, const CompiledStep &step,
                          ModelState &state, ThreadPool &pool,
-                         AlignedBuffer arena, AlignedBuffer threadScratch)
-    : GraphExecutor(g), step(step), state(state), pool(pool),
-      arena(std::move(arena)), threadScratch(std::move(threadScratch)),
+                         Communicator *comm, AlignedBuffer arena,
+                         AlignedBuffer threadScratch)
+    : GraphExecutor(g), step(step), comm(comm),
+      exchange(comm ? comm->stepExchange() : StepExchange{}), state(state),
+      pool(pool), arena(std::move(arena)),
+      threadScratch(std::move(threadScratch)),
       cyclesStride(llvm::alignTo(2 * step.kernelNames.size(), 8)),
       cycles(cyclesStride * pool.size(), 0) {
   if (step.profiled) {
@@ -121,10 +125,30 @@ StepContext JitExecutor::contextOf(unsigned thread) {
           &ThreadPool::barrier,
           &pool,
           cycles.data() + thread * cyclesStride,
-          threadScratch.data()};
+          threadScratch.data(),
+          exchange.function,
+          exchange.state};
+}
+
+llvm::Error JitExecutor::exchangeErrors() {
+  return comm ? comm->takeStepError() : llvm::Error::success();
+}
+
+llvm::Error JitExecutor::checkExchange() const {
+  bool exchanges = llvm::any_of(
+      g.ops(), [](const Op &op) { return op.is(OpKind::AllReduce); });
+  if (exchanges && !exchange.function)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "@" + g.name() +
+            " sums its gradients over the ranks of a data-parallel job, but "
+            "this process is not part of one: start it with mpirun");
+  return llvm::Error::success();
 }
 
 llvm::Error JitExecutor::run() {
+  if (llvm::Error err = checkExchange())
+    return err;
   blockStagedArguments();
   ++runCount;
   StepFunction fn = step.function;
@@ -134,10 +158,12 @@ llvm::Error JitExecutor::run() {
   });
   if (step.profiled)
     recordBestCycles();
-  return llvm::Error::success();
+  return exchangeErrors();
 }
 
 llvm::Error JitExecutor::run(ArgumentWriter write, ThreadTask afterStep) {
+  if (llvm::Error err = checkExchange())
+    return err;
   ++runCount;
   StepFunction fn = step.function;
   unsigned threads = pool.size();
@@ -150,7 +176,7 @@ llvm::Error JitExecutor::run(ArgumentWriter write, ThreadTask afterStep) {
       if (afterStep)
         afterStep(thread, threads);
     });
-    return llvm::Error::success();
+    return exchangeErrors();
   }
   pool.run([&](unsigned thread) {
     uint64_t t0 = __rdtsc();
@@ -179,7 +205,7 @@ llvm::Error JitExecutor::run(ArgumentWriter write, ThreadTask afterStep) {
   writes.best = std::min(writes.best, slowest);
   ++writes.runs;
   recordBestCycles();
-  return llvm::Error::success();
+  return exchangeErrors();
 }
 
 void JitExecutor::recordBestCycles() {
@@ -208,8 +234,9 @@ double JitExecutor::scalarResult(unsigned i) const {
   return loadElement(bufferOf(v), v->type().element(), 0);
 }
 
-InterpreterExecutor::InterpreterExecutor(const Graph &g, ModelState &state)
-    : GraphExecutor(g), state(state) {
+InterpreterExecutor::InterpreterExecutor(const Graph &g, ModelState &state,
+                                         Communicator *comm)
+    : GraphExecutor(g), state(state), comm(comm) {
   for (const Value *arg : g.arguments())
     arguments.emplace_back(arg->type().byteSize());
 }
@@ -226,7 +253,10 @@ llvm::Error InterpreterExecutor::run() {
   VariableValues vars;
   for (const StateLayout::Entry &e : state.layout().entries())
     vars[e.name] = state.read(e);
-  auto out = interpret(g, args, vars, Precision::F32);
+  auto sumOverRanks = [&](llvm::MutableArrayRef<double> values) {
+    return comm ? comm->sum(values) : llvm::Error::success();
+  };
+  auto out = interpret(g, args, vars, Precision::F32, sumOverRanks);
   if (!out)
     return out.takeError();
   results = std::move(*out);

@@ -11,6 +11,7 @@
 
 #include "codegen/Compiler.h"
 #include "runtime/AlignedBuffer.h"
+#include "runtime/Communicator.h"
 #include "runtime/Interpreter.h"
 #include "runtime/ModelState.h"
 #include "runtime/ThreadPool.h"
@@ -70,18 +71,19 @@ protected:
   const Graph &g;
 };
 
-/// Runs a compiled step over its planned arena on a thread pool.
+/// Runs a compiled step over its planned arena on a thread pool. A step
+/// with `allreduce` ops (a data-parallel step) exchanges through `comm`.
 class JitExecutor : public GraphExecutor {
 public:
   /// An executor whose arena and per-thread scratch memory the system
   /// refused is an error naming the graph and the bytes it needed.
   static llvm::Expected<std::unique_ptr<JitExecutor>>
   create(const Graph &g, const CompiledStep &step, ModelState &state,
-         ThreadPool &pool);
+         ThreadPool &pool, Communicator *comm = nullptr);
   /// For steps known to be small (tests): running out of memory is
   /// reported as a failed `new` is.
   JitExecutor(const Graph &g, const CompiledStep &step, ModelState &state,
-              ThreadPool &pool);
+              ThreadPool &pool, Communicator *comm = nullptr);
 
   void *argument(unsigned i) override;
   ArgumentRows argumentRows(unsigned i, unsigned thread,
@@ -117,7 +119,7 @@ public:
 
 private:
   JitExecutor(const Graph &g, const CompiledStep &step, ModelState &state,
-              ThreadPool &pool, AlignedBuffer arena,
+              ThreadPool &pool, Communicator *comm, AlignedBuffer arena,
               AlignedBuffer threadScratch);
   const void *bufferOf(const Value *v) const;
   void recordBestCycles();
@@ -130,8 +132,14 @@ private:
   /// layout the step reads.
   void blockStagedArguments();
   StepContext contextOf(unsigned thread);
+  /// Before a run: whether the step's exchanges have somewhere to go.
+  llvm::Error checkExchange() const;
+  /// After a run: what went wrong in its exchanges.
+  llvm::Error exchangeErrors();
 
   const CompiledStep &step;
+  Communicator *comm;
+  StepExchange exchange;
   ModelState &state;
   ThreadPool &pool;
   AlignedBuffer arena;
@@ -149,10 +157,12 @@ private:
   int64_t runCount = 0;
 };
 
-/// Runs the graph with the reference interpreter, rounding to f32 per op.
+/// Runs the graph with the reference interpreter, rounding to f32 per op;
+/// its `allreduce` ops sum through `comm`.
 class InterpreterExecutor : public GraphExecutor {
 public:
-  InterpreterExecutor(const Graph &g, ModelState &state);
+  InterpreterExecutor(const Graph &g, ModelState &state,
+                      Communicator *comm = nullptr);
 
   void *argument(unsigned i) override { return arguments[i].data(); }
   llvm::Error run() override;
@@ -161,6 +171,7 @@ public:
 
 private:
   ModelState &state;
+  Communicator *comm;
   std::vector<AlignedBuffer> arguments;
   std::vector<HostTensor> results;
 };

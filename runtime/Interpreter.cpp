@@ -15,8 +15,10 @@ llvm::Error errorAt(const Op &op, const llvm::Twine &msg) {
 
 class Interpreter {
 public:
-  Interpreter(VariableValues &variables, Precision precision)
-      : variables(variables), precision(precision) {}
+  Interpreter(VariableValues &variables, Precision precision,
+              SumOverRanks sumOverRanks)
+      : variables(variables), precision(precision), sumOverRanks(sumOverRanks) {
+  }
 
   llvm::Expected<std::vector<HostTensor>>
   run(const Graph &g, llvm::ArrayRef<HostTensor> arguments) {
@@ -75,6 +77,8 @@ private:
       return llvm::Error::success();
     case OpKind::Kernel:
       return runKernel(op);
+    case OpKind::AllReduce:
+      return runAllReduce(op);
     default:
       break;
     }
@@ -97,10 +101,30 @@ private:
     return llvm::Error::success();
   }
 
+  /// The operands end to end, summed over the ranks as one bucket.
+  llvm::Error runAllReduce(const Op &op) {
+    std::vector<double> bucket;
+    for (Value *v : op.operands())
+      llvm::append_range(bucket, values[v].data);
+    if (sumOverRanks)
+      if (llvm::Error err = sumOverRanks(bucket))
+        return errorAt(op, llvm::toString(std::move(err)));
+    size_t at = 0;
+    for (unsigned i = 0; i < op.numResults(); ++i) {
+      HostTensor sum(op.result(i)->type());
+      std::copy_n(bucket.begin() + at, sum.size(), sum.data.begin());
+      at += sum.size();
+      if (precision == Precision::F32)
+        sum.roundToElementType();
+      values[op.result(i)] = std::move(sum);
+    }
+    return llvm::Error::success();
+  }
+
   /// A kernel computes what its body computes.
   llvm::Error runKernel(const Op &op) {
     const Graph &body = *op.body();
-    Interpreter inner(variables, precision);
+    Interpreter inner(variables, precision, sumOverRanks);
     std::vector<HostTensor> args;
     for (Value *v : op.operands())
       args.push_back(values[v]);
@@ -121,6 +145,7 @@ private:
 
   VariableValues &variables;
   Precision precision;
+  SumOverRanks sumOverRanks;
   llvm::DenseMap<const Value *, HostTensor> values;
   std::vector<HostTensor> results;
 };
@@ -129,8 +154,9 @@ private:
 
 llvm::Expected<std::vector<HostTensor>>
 interpret(const Graph &g, llvm::ArrayRef<HostTensor> arguments,
-          VariableValues &variables, Precision precision) {
-  return Interpreter(variables, precision).run(g, arguments);
+          VariableValues &variables, Precision precision,
+          SumOverRanks sumOverRanks) {
+  return Interpreter(variables, precision, sumOverRanks).run(g, arguments);
 }
 
 } // namespace nnc

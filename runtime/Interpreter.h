@@ -15,6 +15,7 @@
 #include "ir/Graph.h"
 #include "ir/HostTensor.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
@@ -31,9 +32,15 @@ enum class Precision { F32, F64 };
 /// must be present with the variable's type) and, for those the graph
 /// assigns, updated after the run. Returns the graph's results in order.
 /// Errors (a label out of range, say) name the op and its location.
+/// An `allreduce` sums its operands, laid end to end, through
+/// `sumOverRanks`; without it the process is the only rank, and the sums
+/// are the operands.
+using SumOverRanks =
+    llvm::function_ref<llvm::Error(llvm::MutableArrayRef<double> values)>;
 llvm::Expected<std::vector<HostTensor>>
 interpret(const Graph &g, llvm::ArrayRef<HostTensor> arguments,
-          VariableValues &variables, Precision precision = Precision::F32);
+          VariableValues &variables, Precision precision = Precision::F32,
+          SumOverRanks sumOverRanks = {});
 
 } // namespace nnc
 

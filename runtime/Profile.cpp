@@ -73,7 +73,27 @@ void printProfile(llvm::raw_ostream &os, const JitExecutor &exec) {
   double flopsTotal = 0;
   for (size_t k = 0; k < numKernels; ++k) {
     double seconds = slowest[k];
-    Cost cost = estimateCost(*step.kernelOps[k]);
+    const Op &op = *step.kernelOps[k];
+    if (op.is(OpKind::AllReduce)) {
+      // An exchange: thread 0's time starting it, polling it and waiting
+      // for it, which the other threads spend at the barrier after; the
+      // bytes are the bucket's, and GB/s what the exchange achieved if
+      // none of it were hidden.
+      double bytes = 0;
+      for (const Value *v : op.operands())
+        bytes += double(v->type().byteSize());
+      double perCall = calls ? seconds / calls : 0;
+      double best = calls ? double(exec.bestKernelCycles()[k]) / hz : 0.0;
+      os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}% {:>8.1f} {:>10} {:>9.1f} "
+                        "{:>8} {:>7.1f} {:>7.0f}%\n",
+                        step.kernelNames[k], 1e3 * seconds,
+                        total > 0 ? 100 * seconds / total : 0.0, 1e6 * best, "",
+                        bytes / 1e3, "",
+                        perCall > 0 ? bytes / perCall / 1e9 : 0.0,
+                        seconds > 0 ? 100 * mean[k] / seconds : 100.0);
+      continue;
+    }
+    Cost cost = estimateCost(op);
     flopsTotal += cost.flops * calls;
     double perCall = calls ? seconds / calls : 0;
     double best = calls ? double(exec.bestKernelCycles()[k]) / hz : 0.0;

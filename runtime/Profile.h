@@ -18,7 +18,9 @@ double cycleCounterFrequency();
 /// The time of a kernel is its slowest thread's; the waits at barriers make
 /// a row of their own, and so does the runtime's writing of the batch when
 /// the runs wrote it (JitExecutor::run(write)), so the shares add up to the
-/// step.
+/// step. An exchange of a data-parallel step (allreduce) is a row too: its
+/// time is thread 0's starting, polling and waiting for it, its bytes the
+/// bucket's.
 void printProfile(llvm::raw_ostream &os, const JitExecutor &exec);
 
 } // namespace nnc

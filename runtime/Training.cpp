@@ -146,7 +146,8 @@ llvm::Error checkGraphFitsData(const Graph &g, const ImageDataset &data) {
 }
 
 llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
-                                    const ImageDataset &data) {
+                                    const ImageDataset &data,
+                                    Communicator *comm) {
   GraphExecutor &e = *exec.eval;
   const Graph &g = e.graph();
   int64_t batch = batchOf(g);
@@ -162,10 +163,15 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
               "' per example, as f32[" + llvm::Twine(batch) + "]");
     at[k] = *i;
   }
-  auto batches = evaluationBatches(data.size(Split::Test), batch);
+  // This rank's slice of the test set.
+  int64_t count = data.size(Split::Test);
+  int64_t ranks = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
+  int64_t first = count * rank / ranks, last = count * (rank + 1) / ranks;
+  auto batches = evaluationBatches(last - first, batch);
   if (!batches)
     return batches.takeError();
-  std::vector<int64_t> order = fileOrder(data.size(Split::Test));
+  std::vector<int64_t> order = fileOrder(count);
+  order.assign(order.begin() + first, order.begin() + last);
   Evaluation result;
   double lossSum = 0, correct = 0;
   std::vector<int64_t> padded;
@@ -196,6 +202,14 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
     }
     result.examples += r.size();
   }
+  if (comm) {
+    double sums[3] = {lossSum, correct, double(result.examples)};
+    if (llvm::Error err = comm->sum(sums))
+      return err;
+    lossSum = sums[0];
+    correct = sums[1];
+    result.examples = int64_t(sums[2]);
+  }
   result.loss = lossSum / result.examples;
   result.accuracy = correct / result.examples;
   return result;
@@ -205,7 +219,15 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
                                      const ImageDataset &data,
                                      const TrainingOptions &options) {
   llvm::raw_ostream &log = *options.log;
-  int64_t batch = batchOf(exec.train->graph());
+  // The global batch, of which this rank computes the slice
+  // [rank * share, (rank + 1) * share).
+  Communicator *comm = options.communicator;
+  int64_t share = batchOf(exec.train->graph());
+  int64_t rank = comm ? comm->rank() : 0;
+  int64_t batch = share * (comm ? comm->size() : 1);
+  auto slice = [&](llvm::ArrayRef<int64_t> examples) {
+    return examples.empty() ? examples : examples.slice(rank * share, share);
+  };
   auto batches = trainingBatches(data.size(Split::Train), batch);
   if (!batches)
     return batches.takeError();
@@ -226,8 +248,8 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
     for (size_t b = 0; b < batches->size(); ++b) {
       if (options.maxSteps && report.steps >= *options.maxSteps)
         break;
-      llvm::ArrayRef<int64_t> examples = examplesOf(order, *batches, b);
-      llvm::ArrayRef<int64_t> next = examplesOf(order, *batches, b + 1);
+      llvm::ArrayRef<int64_t> examples = slice(examplesOf(order, *batches, b));
+      llvm::ArrayRef<int64_t> next = slice(examplesOf(order, *batches, b + 1));
       auto writeBatch = [&](unsigned thread, unsigned threads) {
         writeBatchShare(*exec.train, data, Split::Train, examples, thread,
                         threads);
@@ -261,7 +283,7 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
               ": the loss is " + std::to_string(m.trainLoss) +
               " (try a smaller learning rate)");
     if (options.evaluateEachEpoch && exec.eval) {
-      auto test = evaluate(exec, data);
+      auto test = evaluate(exec, data, comm);
       if (!test)
         return test.takeError();
       m.test = *test;

@@ -15,6 +15,7 @@
 #ifndef NNC_RUNTIME_TRAINING_H
 #define NNC_RUNTIME_TRAINING_H
 
+#include "runtime/Communicator.h"
 #include "runtime/Dataset.h"
 #include "runtime/Executor.h"
 
@@ -37,6 +38,11 @@ struct TrainingOptions {
   /// Keep every step's loss in TrainingReport::stepLosses.
   bool recordStepLosses = false;
   llvm::raw_ostream *log = &llvm::errs();
+  /// In a data-parallel job, the ranks: the graphs' batch is this rank's
+  /// share of the global batch, which is that times the number of ranks.
+  /// Each rank trains on its slice of every global batch and evaluates its
+  /// slice of the test set (see evaluate()).
+  Communicator *communicator = nullptr;
 };
 
 struct Evaluation {
@@ -75,9 +81,12 @@ llvm::Error checkGraphFitsData(const Graph &g, const ImageDataset &data);
 
 /// Runs the evaluation graph over the whole test set, in file order: every
 /// batch at the graph's size, the last one padded, and averages the loss
-/// and accuracy of the examples.
+/// and accuracy of the examples. With `comm`, each rank evaluates a
+/// contiguous 1/N of the test set and the sums are added over the ranks:
+/// every rank returns the whole test set's figures.
 llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
-                                    const ImageDataset &data);
+                                    const ImageDataset &data,
+                                    Communicator *comm = nullptr);
 
 llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
                                      const ImageDataset &data,

@@ -20,6 +20,7 @@ packages=(
   libonnx-dev libprotobuf-dev      # --export: ONNX's protobuf classes, checker
   python3-onnx                     # onnx.checker in the export tests
   python3-matplotlib               # scripts/plot-metrics.py
+  openmpi-bin libopenmpi-dev       # data-parallel training (mpirun -np N nnc)
 )
 case "${1:-}" in
   --bench) packages+=(python3-torch python3-numpy libopenblas-dev hyperfine) ;;
