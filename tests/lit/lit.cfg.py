@@ -73,3 +73,16 @@ else:
     # A C compiler for the ahead-of-time library's test program.
     if shutil.which("cc"):
         config.available_features.add("cc")
+    # Data-parallel runs need nnc built with MPI and mpirun (Open MPI, from
+    # scripts/bootstrap.sh). %mpirun may run as root (as CI does) and start
+    # more ranks than there are cores.
+    mpiexec = getattr(config, "nnc_mpiexec", "")
+    if str(getattr(config, "nnc_have_mpi", "")).upper() in ("TRUE", "ON", "1") and os.path.exists(mpiexec):
+        config.available_features.add("mpi")
+        config.substitutions.append(
+            ("%mpirun", "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+             + mpiexec + " --oversubscribe"))
+    else:
+        lit_config.note("nnc is built without MPI or mpirun is missing: the "
+                        "data-parallel tests (REQUIRES: mpi) are skipped; "
+                        "scripts/bootstrap.sh installs Open MPI")

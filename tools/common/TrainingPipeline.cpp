@@ -58,8 +58,15 @@ buildTrainingProgram(const ForwardBuilder &forward,
   if (!train)
     return nullptr;
   std::string trainPipeline = "autodiff," + std::string(cleanup);
-  if (options.stopAfter != "grad")
+  if (options.stopAfter != "grad") {
+    if (options.ranks > 1)
+      trainPipeline +=
+          fmt::format(",data-parallel{{ranks={}{}}}", options.ranks,
+                      options.bucketBytes
+                          ? fmt::format(",bucket-bytes={}", options.bucketBytes)
+                          : "");
     trainPipeline += "," + options.optimizer + "," + cleanup;
+  }
   if (options.stopAfter.empty())
     trainPipeline += fuse;
   train = runPasses(std::move(train), trainPipeline, options, diag, *program);

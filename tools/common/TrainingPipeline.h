@@ -2,8 +2,9 @@
 //
 // The compiler's pipeline as the driver runs it:
 //
-//   forward graph (batch B) --autodiff,<optimizer>,canonicalize,cse,dce,
-//                              fusion--> training step @train
+//   forward graph (batch B) --autodiff,[data-parallel,]<optimizer>,
+//                              canonicalize,cse,dce,fusion--> training step
+//                              @train
 //   forward graph (batch B) --per-example-results,canonicalize,cse,dce,
 //                              fusion--> evaluation step @eval
 //
@@ -42,6 +43,11 @@ struct PipelineOptions {
   std::string optimizer = "adam";
   /// Group ops into fused kernels (off: every op is its own kernel).
   bool fusion = true;
+  /// The ranks of a data-parallel job: more than one runs `data-parallel`
+  /// after autodiff, and `batch` is then each rank's share of the global
+  /// batch. `bucketBytes` sets the pass's bucket size (0: its default).
+  int64_t ranks = 1;
+  int64_t bucketBytes = 0;
   /// Stop after this stage: "grad", "train" or "" to build everything.
   std::string stopAfter;
   /// When set, the program also holds @infer, made from the inference

@@ -7,6 +7,7 @@
 #include "ir/Printer.h"
 #include "passes/MemoryPlanning.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/DataParallel.h"
 #include "runtime/Prediction.h"
 #include "runtime/Profile.h"
 #include "runtime/Training.h"
@@ -232,10 +233,41 @@ std::vector<std::string> selectedGraphs(GraphSelection selection) {
 int runModel(const ast::ModelFile &file, const TrainingConfig &config,
              const RunOptions &options, DiagnosticEngine &diag,
              llvm::raw_ostream &out) {
+  // In a data-parallel job rank 0 alone reports; a rank that fails alone
+  // says which it is and ends the job, whose other ranks may be waiting
+  // for it.
+  Communicator *comm = options.communicator;
+  bool reports = !comm || comm->rank() == 0;
+  llvm::raw_ostream &log = reports ? llvm::errs() : llvm::nulls();
+  auto fail = [&](const llvm::Twine &msg) {
+    llvm::WithColor::error(llvm::errs(), "nnc")
+        << (comm ? "rank " + llvm::Twine(comm->rank()) + ": " : "") << msg
+        << "\n";
+    if (comm)
+      comm->abortJob(1);
+    return 1;
+  };
+  // A failure every rank meets together (they compared notes): rank 0 says
+  // it, and all exit.
+  auto failTogether = [&](const llvm::Twine &msg) {
+    if (reports)
+      llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
+    return 1;
+  };
+
+  // The model's batch is the global batch; each rank computes its share.
+  int64_t ranks = comm ? comm->size() : options.ranks;
+  if (config.batchSize % ranks != 0)
+    return failTogether(
+        "the batch of " + llvm::Twine(config.batchSize) +
+        " does not divide among " + llvm::Twine(ranks) +
+        " ranks: each rank computes an equal share of every batch, so the "
+        "batch must be a multiple of the number of ranks (--batch)");
+  int64_t share = config.batchSize / ranks;
   ForwardBuilder forward = [&](int64_t batch) {
     return lowerModel(file, batch, diag);
   };
-  std::unique_ptr<Graph> probe = forward(config.batchSize);
+  std::unique_ptr<Graph> probe = forward(share);
   if (!probe)
     return 1;
   bool predicting = !options.predict.empty();
@@ -273,7 +305,9 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   }
 
   PipelineOptions popts;
-  popts.batch = config.batchSize;
+  popts.batch = share;
+  popts.ranks = ranks;
+  popts.bucketBytes = options.bucketBytes;
   popts.optimizer = optimizerPass(config.optimizer);
   popts.fusion = options.fusion;
   popts.instrumentation = options.instrumentation;
@@ -294,7 +328,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     return 1;
   auto reportPasses = [&] {
     for (const auto &pm : program->passManagers)
-      pm->printReports(llvm::errs());
+      pm->printReports(log);
   };
   std::vector<std::string> shown = selectedGraphs(options.graphs);
   if (options.emit == Stage::Grad || options.emit == Stage::Train ||
@@ -331,6 +365,25 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   if (!options.load.empty())
     if (llvm::Error err = loadModelState(state, options.load))
       return fail(llvm::toString(std::move(err)));
+  // The ranks train the same model on the same data from rank 0's weights,
+  // or not at all.
+  if (comm && !options.emit) {
+    StartingPoint start;
+    start.module = &program->module;
+    start.options =
+        fmt::format("seed {}, {} epochs, {}shuffled, {} steps, {}", config.seed,
+                    config.epochs, config.shuffle ? "" : "not ",
+                    options.steps ? std::to_string(*options.steps) : "all",
+                    options.train ? "training" : "evaluating");
+    start.data = data ? &*data : nullptr;
+    start.state = &state;
+    start.stateOrigin =
+        options.load.empty()
+            ? fmt::format("initialized from seed {}", config.seed)
+            : "loaded from " + options.load;
+    if (llvm::Error err = startTogether(*comm, start, state))
+      return failTogether(llvm::toString(std::move(err)));
+  }
 
   // Compile, or prepare the interpreter.
   std::unique_ptr<CompiledProgram> code;
@@ -365,7 +418,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       return fail(llvm::toString(built.takeError()));
     code = std::move(*built);
     const CompiledProgram::Phases &p = code->phases();
-    llvm::errs() << fmt::format(
+    log << fmt::format(
         "compiled {} graph{} for {} in {:.3f} s (graph passes {:.3f} s, LLVM "
         "IR {:.3f} s, optimization and machine code {:.3f} s on {} threads "
         "[{:.3f} s + {:.3f} s of thread time], linking {:.3f} s)\n",
@@ -378,7 +431,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     // Before anything of the run is allocated, so that a run that does
     // not fit can be sized with --stats.
     reportPasses();
-    if (options.statistics)
+    if (options.statistics && reports)
       printStepStatistics(*program, *code, data ? dataBytes(*data) : 0,
                           options.threads);
     auto started = ThreadPool::create(options.threads);
@@ -389,7 +442,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
       const CompiledStep *step = code->step(g.name());
       if (!step)
         continue;
-      auto exec = JitExecutor::create(g, *step, state, *pool);
+      auto exec = JitExecutor::create(g, *step, state, *pool, comm);
       if (!exec)
         return fail(llvm::toString(exec.takeError()) +
                     "; try a smaller --batch");
@@ -398,7 +451,8 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   } else if (needCode) {
     for (Graph &g : program->module.graphs())
       if (llvm::is_contained(compiled, g.name()))
-        executors.push_back(std::make_unique<InterpreterExecutor>(g, state));
+        executors.push_back(
+            std::make_unique<InterpreterExecutor>(g, state, comm));
   }
   if (!code)
     reportPasses();
@@ -425,29 +479,32 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     topts.progressBar = options.progressBar;
     topts.recordStepLosses = !options.lossTrace.empty();
     MemoryActivity training("training");
+    topts.log = &log;
+    topts.communicator = comm;
     auto trained = train(exec, *data, topts);
     if (!trained)
       return fail(llvm::toString(trained.takeError()));
     report = std::move(*trained);
   } else if (options.evaluate || (options.train && data)) {
-    auto test = evaluate(exec, *data);
+    auto test = evaluate(exec, *data, comm);
     if (!test)
       return fail(llvm::toString(test.takeError()));
     report.test = *test;
   }
 
   if (report.test && report.steps)
-    llvm::errs() << fmt::format(
+    log << fmt::format(
         "{}: test accuracy {:.2f}% (loss {:.4f}) after {} steps; training "
         "{:.2f} s ({:.3f} s/epoch)\n",
         probe->name(), 100 * report.test->accuracy, report.test->loss,
         report.steps, report.trainSeconds,
         report.trainSeconds / std::max<size_t>(1, report.epochs.size()));
   else if (report.test)
-    llvm::errs() << fmt::format("{}: test accuracy {:.2f}% (loss {:.4f})\n",
-                                probe->name(), 100 * report.test->accuracy,
-                                report.test->loss);
-  if (predicting) {
+    log << fmt::format("{}: test accuracy {:.2f}% (loss {:.4f})\n",
+                       probe->name(), 100 * report.test->accuracy,
+                       report.test->loss);
+  // Predictions read no other rank: rank 0 makes and writes them.
+  if (predicting && reports) {
     auto predictions = predict(*infer, *predictInput);
     if (!predictions)
       return fail(llvm::toString(predictions.takeError()));
@@ -468,10 +525,12 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
             writePredictions(options.predictOutput, *predictions, classifier))
       return fail(llvm::toString(std::move(err)));
   }
-  if (exporting && !exportModel(inferenceGraph, config.batchSize, probe->name(),
-                                state, options.exportPath, diag))
+  // Of a job's ranks, rank 0 alone writes what nnc makes of the model.
+  if (exporting && reports &&
+      !exportModel(inferenceGraph, config.batchSize, probe->name(), state,
+                   options.exportPath, diag))
     return 1;
-  if (library &&
+  if (library && reports &&
       !emitLibrary(inferenceGraph, config.batchSize, options.fusion,
                    probe->name(), options.source, state, options, diag))
     return 1;
@@ -479,7 +538,26 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     for (auto &e : executors)
       if (auto *jit = dynamic_cast<JitExecutor *>(e.get()))
         if (jit->runs())
-          printProfile(llvm::errs(), *jit);
+          printProfile(log, *jit);
+  // Every rank applied the same updates to the same weights: they must be
+  // the same to the bit.
+  if (comm && report.steps) {
+    auto hashes = weightsOfEveryRank(*comm, state);
+    if (!hashes)
+      return fail(llvm::toString(hashes.takeError()));
+    std::string each;
+    for (uint64_t h : *hashes)
+      each += fmt::format("{}{:016x}", each.empty() ? "" : " ", h);
+    if (llvm::any_of(*hashes, [&](uint64_t h) { return h != (*hashes)[0]; }))
+      return failTogether("the ranks' weights differ after training "
+                          "(hashes by rank: " +
+                          each + ")");
+    log << fmt::format("weights identical on {} ranks after training "
+                       "(hashes by rank: {})\n",
+                       comm->size(), each);
+  }
+  if (!reports)
+    return 0;
   if (!options.save.empty())
     if (llvm::Error err = saveModelState(state, options.save))
       return fail(llvm::toString(std::move(err)));

@@ -11,6 +11,7 @@
 #include "codegen/Compiler.h"
 #include "frontend/Frontend.h"
 #include "passes/PassManager.h"
+#include "runtime/Communicator.h"
 
 #include <optional>
 #include <string>
@@ -56,6 +57,14 @@ struct RunOptions {
   bool timePasses = false;
   bool statistics = false;
   PassInstrumentation instrumentation;
+  /// The job this process is a rank of (mpirun), or null when it runs
+  /// alone. Rank 0 alone prints, and writes checkpoints, metrics and loss
+  /// traces.
+  Communicator *communicator = nullptr;
+  /// The ranks to compile for: the job's size, or --ranks to print the
+  /// stages of a data-parallel job from one process.
+  int64_t ranks = 1;
+  int64_t bucketBytes = 0; ///< data-parallel's bucket size; 0: its default
 };
 
 /// Runs the model; reports problems through `diag` or on stderr and

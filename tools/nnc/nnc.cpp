@@ -17,8 +17,10 @@
 #include "tools/common/OutOfMemory.h"
 #include "tools/nnc/Run.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -211,6 +213,16 @@ cl::opt<unsigned> vectorWidth(
     "prefer-vector-width",
     cl::desc("Widest vectors the compiled code uses, in bits (256, 512)"),
     cl::value_desc("bits"), cl::cat(engineCategory));
+cl::opt<int64_t> ranks(
+    "ranks",
+    cl::desc("Compile for a data-parallel job of N ranks, to print its stages "
+             "(--emit) from one process; mpirun -np N runs one"),
+    cl::value_desc("N"), cl::cat(engineCategory));
+cl::opt<int64_t> bucketBytes(
+    "bucket-bytes",
+    cl::desc("Most bytes of gradients one exchange of a data-parallel step "
+             "sums (default 1 MiB)"),
+    cl::value_desc("N"), cl::cat(engineCategory));
 cl::list<std::string> printBefore("print-ir-before",
                                   cl::desc("Print IR before the named pass"),
                                   cl::value_desc("pass"), cl::CommaSeparated,
@@ -228,6 +240,18 @@ cl::opt<bool> verifyEach("verify-each",
 
 void toolError(const llvm::Twine &msg) {
   llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
+}
+
+/// The job mpirun started this process in, if any, and its communicator
+/// once joined.
+std::optional<LaunchedRank> launched;
+std::unique_ptr<Communicator> job;
+
+/// The cores of this machine each rank on it may use.
+unsigned coresPerRank() {
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  unsigned local = launched ? unsigned(std::max(1, launched->localSize)) : 1;
+  return std::max(1u, cores / local);
 }
 
 /// Applies the command-line training settings to `config`.
@@ -278,8 +302,7 @@ RunOptions runOptions() {
   if (steps.getNumOccurrences())
     o.steps = steps;
   std::optional<int> threads = llvmThreadsFlag();
-  o.threads = threads ? unsigned(*threads)
-                      : std::max(1u, std::thread::hardware_concurrency());
+  o.threads = threads ? unsigned(*threads) : coresPerRank();
   o.fusion = !noFusion;
   o.profile = profile;
   o.fastUpdates = fastUpdates;
@@ -309,6 +332,9 @@ RunOptions runOptions() {
     o.instrumentation.printAfter.insert(p);
   o.instrumentation.printAfterAll = printAfterAll;
   o.instrumentation.verifyEach = verifyEach;
+  o.communicator = job.get();
+  o.ranks = job ? job->size() : ranks.getNumOccurrences() ? int64_t(ranks) : 1;
+  o.bucketBytes = bucketBytes;
   return o;
 }
 
@@ -329,6 +355,21 @@ std::string checkOptions() {
   if (vectorWidth.getNumOccurrences() && vectorWidth != 256 &&
       vectorWidth != 512)
     return "--prefer-vector-width must be 256 or 512";
+  if (ranks.getNumOccurrences() && ranks < 1)
+    return "--ranks must be at least 1";
+  if (ranks.getNumOccurrences() && launched && ranks != launched->size)
+    return "--ranks " + std::to_string(ranks) + " in a job of " +
+           std::to_string(launched->size) +
+           " ranks: mpirun's -np sets the ranks";
+  if (ranks.getNumOccurrences() && ranks > 1 && !launched &&
+      emit == Emit::Nothing)
+    return "--ranks " + std::to_string(ranks) +
+           " only prints the stages of a data-parallel job (with --emit); "
+           "to train with " +
+           std::to_string(ranks) + " ranks, run nnc under mpirun -np " +
+           std::to_string(ranks);
+  if (bucketBytes.getNumOccurrences() && bucketBytes < 1)
+    return "--bucket-bytes must be at least 1";
   bool printing = emit != Emit::Nothing;
   bool predicting = predictInput.getNumOccurrences();
   bool exporting = exportPath.getNumOccurrences() || libDir.getNumOccurrences();
@@ -417,7 +458,12 @@ int main(int argc, char **argv) {
   installOutOfMemoryHandler("nnc");
   adoptLLVMReportFlags(engineCategory);
   adoptLLVMThreadsFlag(engineCategory,
-                       "Threads that run the steps (default: every core)");
+                       "Threads that run the steps (default: every core; "
+                       "under mpirun, the cores shared among the machine's "
+                       "ranks)");
+  launched = launchedRank();
+  if (launched && launched->size == 1)
+    launched.reset(); // mpirun -np 1: a process that runs alone
   cl::HideUnrelatedOptions(
       {&category, &trainCategory, &shipCategory, &engineCategory});
   cl::ParseCommandLineOptions(
@@ -439,14 +485,47 @@ int main(int argc, char **argv) {
   // seed model's epoch took 0.98 s with 3 threads on 2 cores, 0.11 s with 2).
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (std::optional<int> threads = llvmThreadsFlag();
-      threads && unsigned(*threads) > cores && !interp)
-    llvm::WithColor::warning(llvm::errs(), "nnc")
-        << "--threads " << *threads << " on " << cores
-        << " cores: the threads wait for each other at every barrier, so "
-           "steps will be several times slower than with --threads "
-        << cores << "\n";
+      threads && unsigned(*threads) > coresPerRank() && !interp &&
+      (!launched || launched->rank == 0)) {
+    if (launched && launched->localSize > 1)
+      llvm::WithColor::warning(llvm::errs(), "nnc")
+          << launched->localSize << " ranks of --threads " << *threads << " on "
+          << cores
+          << " cores: the threads wait for each other at every barrier, so "
+             "steps will be several times slower than with --threads "
+          << coresPerRank() << "\n";
+    else
+      llvm::WithColor::warning(llvm::errs(), "nnc")
+          << "--threads " << *threads << " on " << cores
+          << " cores: the threads wait for each other at every barrier, so "
+             "steps will be several times slower than with --threads "
+          << cores << "\n";
+  }
+
+  // A rank of a data-parallel job joins it before anything else can fail,
+  // so that a failure ends the whole job.
+  if (launched) {
+    auto joined = joinMPIJob();
+    if (!joined) {
+      toolError(llvm::formatv("rank {0} of the {1} mpirun started: {2}",
+                              launched->rank, launched->size,
+                              llvm::toString(joined.takeError()))
+                    .str());
+      return 1;
+    }
+    job = std::move(*joined);
+  }
+  // MPI_Finalize on every way out of main.
+  auto leaveJob = llvm::make_scope_exit([] { job.reset(); });
+  bool reports = !job || job->rank() == 0;
 
   DiagnosticEngine diag;
+  // The ranks compile the same model: rank 0 alone gives its warnings.
+  if (!reports)
+    diag.setHandler([&diag](const Diagnostic &d) {
+      if (d.severity == Severity::Error)
+        diag.print(llvm::errs(), d);
+    });
   std::unique_ptr<DiagnosticVerifier> verifier;
   if (verifyDiagnostics)
     verifier = std::make_unique<DiagnosticVerifier>(diag);
@@ -456,29 +535,35 @@ int main(int argc, char **argv) {
     toolError(llvm::toString(chunks.takeError()));
     return 1;
   }
-  // Predictions write -o themselves, whole or not at all.
+  // Predictions write -o themselves, whole or not at all; of a job's
+  // ranks, rank 0 alone writes the output.
   std::string textOutput =
       predictInput.getNumOccurrences() ? std::string("-") : outputFile;
-  std::error_code ec;
-  llvm::ToolOutputFile out(textOutput, ec, llvm::sys::fs::OF_Text);
-  if (ec) {
-    toolError("cannot write '" + textOutput + "': " + ec.message());
-    return 1;
+  std::optional<llvm::ToolOutputFile> outFile;
+  if (reports) {
+    std::error_code ec;
+    outFile.emplace(textOutput, ec, llvm::sys::fs::OF_Text);
+    if (ec) {
+      toolError("cannot write '" + textOutput + "': " + ec.message());
+      return 1;
+    }
   }
+  llvm::raw_ostream &os = outFile ? outFile->os() : llvm::nulls();
 
   bool allOk = true;
   for (size_t i = 0; i < chunks->size(); ++i) {
     // IR output splits as nnc-opt reads it; the rest as model files do.
     if (i && format != Format::Dot && emit != Emit::Dot)
-      out.os() << (emit == Emit::IR ? "// -----\n" : "# -----\n");
+      os << (emit == Emit::IR ? "// -----\n" : "# -----\n");
     if (verifier)
       verifier->addExpectations((*chunks)[i]);
-    allOk &= processChunk((*chunks)[i], diag, out.os());
+    allOk &= processChunk((*chunks)[i], diag, os);
   }
   if (verifier)
     allOk = llvm::succeeded(verifier->finish());
   if (!allOk)
     return 1;
-  out.keep();
+  if (outFile)
+    outFile->keep();
   return 0;
 }
