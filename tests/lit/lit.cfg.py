@@ -37,12 +37,22 @@ else:
     # one say REQUIRES and are reported as unsupported without it.
     import shutil
     import subprocess
+    def missing(feature, what):
+        lit_config.note(f"{what}: the tests that need it are skipped "
+                        f"(REQUIRES: {feature}); scripts/bootstrap.sh installs it")
+
     if shutil.which("dot"):
         config.available_features.add("graphviz")
+    else:
+        missing("graphviz", "Graphviz's dot not found")
     if getattr(config, "nnc_have_png", "") in ("1", "ON", "TRUE"):
         config.available_features.add("libpng")
+    else:
+        missing("libpng", "nnc was built without libpng")
     if getattr(config, "nnc_have_onnx", "") in ("1", "ON", "TRUE"):
         config.available_features.add("nnc-onnx")
+    else:
+        missing("nnc-onnx", "nnc was built without ONNX (libonnx-dev)")
 
     def runs(*command):
         try:
@@ -58,6 +68,8 @@ else:
             config.available_features.add("onnx-checker")
             config.substitutions.append(("%onnx_python", python))
             break
+    else:
+        missing("onnx-checker", "no Python with the onnx module (python3-onnx)")
     # ONNX Runtime: onnxruntime-node, installed beside the test script.
     onnx_tests = os.path.join(os.path.dirname(__file__), "..", "onnx")
     config.substitutions.append(("%onnx_tests", os.path.abspath(onnx_tests)))
@@ -65,14 +77,20 @@ else:
             "node", "-e", "require(process.argv[1])",
             os.path.join(onnx_tests, "node_modules", "onnxruntime-node")):
         config.available_features.add("onnxruntime")
+    else:
+        missing("onnxruntime", "onnxruntime-node not in tests/onnx/node_modules")
     # matplotlib for scripts/plot-metrics.py, which runs Debian's Python.
     config.substitutions.append(("%scripts", os.path.abspath(
         os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))))
     if runs("/usr/bin/python3", "-c", "import matplotlib"):
         config.available_features.add("matplotlib")
+    else:
+        missing("matplotlib", "/usr/bin/python3 has no matplotlib (python3-matplotlib)")
     # A C compiler for the ahead-of-time library's test program.
     if shutil.which("cc"):
         config.available_features.add("cc")
+    else:
+        missing("cc", "no C compiler (cc)")
     # Data-parallel runs need nnc built with MPI and mpirun (Open MPI, from
     # scripts/bootstrap.sh). %mpirun may run as root (as CI does) and start
     # more ranks than there are cores.
