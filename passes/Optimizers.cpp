@@ -136,11 +136,23 @@ private:
                       "parameters with a zero gradient, left unchanged"};
 };
 
+/// The decoupled weight decay of AdamW (Loshchilov and Hutter), as Keras
+/// and PyTorch apply it, for every optimizer: p - lr * decay * p, before
+/// the rule's own step. The product lr * decay is folded in double and
+/// subtracted as a product with p: multiplying p by 1 - lr * decay rounded
+/// to f32 would lose most of the decay's digits.
+Value *decayed(Builder &b, Value *param, double lr, double decay) {
+  if (decay == 0.0)
+    return param;
+  return b.sub(param, b.mul(b.scalar(lr * decay), param));
+}
+
 /// Adam with Keras's formula (TensorFlow's, with the bias corrections
 /// computed accurately):
 ///   t += 1;  alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
 ///   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
 ///   p -= alpha m / (sqrt(v) + eps)
+/// and with weight_decay, AdamW: p -= lr * weight_decay * p first.
 class Adam : public OptimizerPass {
 public:
   llvm::StringRef name() const override { return "adam"; }
@@ -152,12 +164,17 @@ public:
     return {"lr=" + formatHyper(lr) + "  learning rate",
             "beta1=" + formatHyper(beta1) + "  decay of the first moment",
             "beta2=" + formatHyper(beta2) + "  decay of the second moment",
-            "eps=" + formatHyper(eps) + "  added to sqrt(v)"};
+            "eps=" + formatHyper(eps) + "  added to sqrt(v)",
+            "weight_decay=" + formatHyper(weightDecay) +
+                "  decoupled weight decay (AdamW)"};
   }
   llvm::Error setOption(llvm::StringRef key, llvm::StringRef value) override {
-    return setNumericOption(
-        {{"lr", &lr}, {"beta1", &beta1}, {"beta2", &beta2}, {"eps", &eps}}, key,
-        value);
+    return setNumericOption({{"lr", &lr},
+                             {"beta1", &beta1},
+                             {"beta2", &beta2},
+                             {"eps", &eps},
+                             {"weight_decay", &weightDecay}},
+                            key, value);
   }
 
 private:
@@ -192,7 +209,7 @@ private:
       Value *mNew = b.add(b.mul(b1, m), b.mul(c1, g));
       Value *vNew = b.add(b.mul(b2, v), b.mul(c2, b.mul(g, g)));
       Value *delta = b.div(b.mul(alpha, mNew), b.add(b.sqrt(vNew), epsilon));
-      Value *pNew = b.sub(pg.param, delta);
+      Value *pNew = b.sub(decayed(b, pg.param, lr, weightDecay), delta);
       b.assign(m, mNew);
       b.assign(v, vNew);
       b.assign(pg.param, pNew);
@@ -200,11 +217,13 @@ private:
   }
 
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-7;
+  double weightDecay = 0.0;
 };
 
 /// SGD with momentum as Keras computes it:
 ///   velocity = momentum * velocity - lr * g;  p += velocity
-/// and plain p -= lr * g when momentum is 0.
+/// and plain p -= lr * g when momentum is 0; with weight_decay, p -= lr *
+/// weight_decay * p first (decoupled, as AdamW).
 class SGD : public OptimizerPass {
 public:
   llvm::StringRef name() const override { return "sgd"; }
@@ -213,10 +232,14 @@ public:
   }
   std::vector<std::string> optionHelp() const override {
     return {"lr=" + formatHyper(lr) + "  learning rate",
-            "momentum=" + formatHyper(momentum) + "  0 for plain SGD"};
+            "momentum=" + formatHyper(momentum) + "  0 for plain SGD",
+            "weight_decay=" + formatHyper(weightDecay) +
+                "  decoupled weight decay"};
   }
   llvm::Error setOption(llvm::StringRef key, llvm::StringRef value) override {
-    return setNumericOption({{"lr", &lr}, {"momentum", &momentum}}, key, value);
+    return setNumericOption(
+        {{"lr", &lr}, {"momentum", &momentum}, {"weight_decay", &weightDecay}},
+        key, value);
   }
 
 private:
@@ -224,18 +247,19 @@ private:
     Value *rate = b.scalar(lr);
     for (const ParamGrad &pg : pairs) {
       Value *scaled = b.mul(rate, pg.grad);
+      Value *param = decayed(b, pg.param, lr, weightDecay);
       if (momentum == 0.0) {
-        b.assign(pg.param, b.sub(pg.param, scaled));
+        b.assign(pg.param, b.sub(param, scaled));
         continue;
       }
       Value *vel = b.state("sgd.velocity." + pg.name, pg.param->type());
       Value *velNew = b.sub(b.mul(b.scalar(momentum), vel), scaled);
       b.assign(vel, velNew);
-      b.assign(pg.param, b.add(pg.param, velNew));
+      b.assign(pg.param, b.add(param, velNew));
     }
   }
 
-  double lr = 0.01, momentum = 0.0;
+  double lr = 0.01, momentum = 0.0, weightDecay = 0.0;
 };
 
 } // namespace
