@@ -23,6 +23,13 @@ llvm::StringRef splitName(Split split) {
   return split == Split::Train ? "train" : "test";
 }
 
+int64_t Dataset::featuresPerExample() const {
+  int64_t n = 1;
+  for (int64_t d : featureShape())
+    n *= d;
+  return n;
+}
+
 namespace {
 
 llvm::Error makeError(const llvm::Twine &msg) {
@@ -268,6 +275,12 @@ llvm::Expected<LoadedSplit> loadSplit(const std::string &imagesPath,
   auto images = readIdxFile(imagesPath);
   if (!images)
     return images.takeError();
+  for (const IdxArray *a : {&*images})
+    if (a->type != 0x08)
+      return makeError(imagesPath +
+                       ": an image data set's files hold "
+                       "unsigned bytes, this one " +
+                       idxTypeName(a->type) + "s");
   if (images->dims.size() != 3)
     return makeError(llvm::formatv("{0}: expected images [count, height, "
                                    "width], found rank {1}",
@@ -275,6 +288,11 @@ llvm::Expected<LoadedSplit> loadSplit(const std::string &imagesPath,
   auto labels = readIdxFile(labelsPath);
   if (!labels)
     return labels.takeError();
+  if (labels->type != 0x08)
+    return makeError(labelsPath +
+                     ": an image data set's files hold unsigned "
+                     "bytes, this one " +
+                     idxTypeName(labels->type) + "s");
   if (labels->dims.size() != 1)
     return makeError(llvm::formatv("{0}: expected labels [count], found rank "
                                    "{1}",

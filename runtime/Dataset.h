@@ -14,6 +14,7 @@
 #ifndef NNC_RUNTIME_DATASET_H
 #define NNC_RUNTIME_DATASET_H
 
+#include "ir/Types.h"
 #include "runtime/Random.h"
 
 #include "runtime/AlignedBuffer.h"
@@ -39,6 +40,39 @@ struct BatchRange {
   bool operator==(const BatchRange &) const = default;
 };
 
+/// What the training loop reads: the examples of a training and a test
+/// split, each of them features (written as f32, as the model's input holds
+/// them) and targets (as the model's label holds them: i32 class indices or
+/// f32 values). Implementations: ImageDataset (bytes scaled to [0, 1]) and
+/// ArrayDataset (runtime/ArrayDataset.h: CSV, NumPy and IDX arrays).
+class Dataset {
+public:
+  virtual ~Dataset() = default;
+
+  virtual llvm::StringRef name() const = 0;
+  virtual int64_t size(Split split) const = 0;
+  /// The shape of one example's features and its element count.
+  virtual Shape featureShape() const = 0;
+  int64_t featuresPerExample() const;
+  /// The type of one example's targets: i32 or f32, of any shape.
+  virtual TensorType targetType() const = 0;
+
+  /// Writes the features [begin, end) of the examples `indices` of `split`:
+  /// element e of the b-th example to dst[b * rowStride + e] (rowStride 0:
+  /// featuresPerExample()). Threads that share a batch each write their
+  /// own range. Indices must be below size(split).
+  virtual void fillFeatures(Split split, llvm::ArrayRef<int64_t> indices,
+                            float *dst, int64_t begin, int64_t end,
+                            int64_t rowStride = 0) const = 0;
+  /// Writes the targets of the examples `indices`, one after the other, in
+  /// targetType()'s element type.
+  virtual void fillTargets(Split split, llvm::ArrayRef<int64_t> indices,
+                           void *dst) const = 0;
+  /// Asks for the features [begin, end) of `indices` ahead of fillFeatures.
+  virtual void prefetch(Split /*split*/, llvm::ArrayRef<int64_t> /*indices*/,
+                        int64_t /*begin*/, int64_t /*end*/) const {}
+};
+
 /// One split: `count` images of height x width bytes, and their labels.
 struct ImageSplit {
   int64_t count = 0;
@@ -46,7 +80,7 @@ struct ImageSplit {
   std::vector<uint8_t> labels; ///< [count]
 };
 
-class ImageDataset {
+class ImageDataset final : public Dataset {
 public:
   /// Builds a data set from its parts after checking that they fit together:
   /// sizes agree with the counts and dimensions, and every label is below
@@ -56,12 +90,25 @@ public:
                                              unsigned numClasses,
                                              ImageSplit train, ImageSplit test);
 
-  llvm::StringRef name() const { return datasetName; }
+  llvm::StringRef name() const override { return datasetName; }
   int64_t height() const { return imageHeight; }
   int64_t width() const { return imageWidth; }
   int64_t pixelsPerImage() const { return imageHeight * imageWidth; }
   unsigned numClasses() const { return classes; }
-  int64_t size(Split split) const { return get(split).count; }
+  int64_t size(Split split) const override { return get(split).count; }
+  Shape featureShape() const override { return {imageHeight, imageWidth}; }
+  TensorType targetType() const override {
+    return TensorType(ElementType::I32, {});
+  }
+  void fillFeatures(Split split, llvm::ArrayRef<int64_t> indices, float *dst,
+                    int64_t begin, int64_t end,
+                    int64_t rowStride = 0) const override {
+    fillImages(split, indices, dst, begin, end, rowStride);
+  }
+  void fillTargets(Split split, llvm::ArrayRef<int64_t> indices,
+                   void *dst) const override {
+    fillLabels(split, indices, static_cast<int32_t *>(dst));
+  }
   llvm::ArrayRef<uint8_t> images(Split split) const {
     const AlignedBuffer &pixels = pixelsOf(split);
     return {reinterpret_cast<const uint8_t *>(pixels.data()), pixels.size()};
@@ -92,7 +139,7 @@ public:
   /// randomly ordered images is a few hundred cache lines missed one by
   /// one, which the previous step can hide.
   void prefetch(Split split, llvm::ArrayRef<int64_t> indices,
-                int64_t pixelBegin, int64_t pixelEnd) const;
+                int64_t pixelBegin, int64_t pixelEnd) const override;
   void prefetch(Split split, llvm::ArrayRef<int64_t> indices) const {
     prefetch(split, indices, 0, pixelsPerImage());
   }

@@ -1,16 +1,16 @@
 //===- IdxFile.cpp - Reading IDX files, plain or gzip-compressed ----------===//
 #include "runtime/IdxFile.h"
 #include "runtime/AlignedBuffer.h"
+#include "runtime/Gzip.h"
 #include "runtime/InputFile.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <memory>
 
 namespace nnc {
@@ -22,8 +22,36 @@ int64_t IdxArray::numElements() const {
   return n;
 }
 
-bool isGzip(llvm::ArrayRef<uint8_t> bytes) {
-  return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+bool IdxArray::isInteger() const { return type != 0x0D && type != 0x0E; }
+
+double IdxArray::element(int64_t i) const {
+  unsigned size = idxElementSize(type);
+  const uint8_t *p = data.data() + i * size;
+  uint64_t bits = 0; // big-endian, as IDX stores every multi-byte type
+  for (unsigned k = 0; k < size; ++k)
+    bits = bits << 8 | p[k];
+  switch (type) {
+  case 0x08:
+    return double(uint8_t(bits));
+  case 0x09:
+    return double(int8_t(uint8_t(bits)));
+  case 0x0B:
+    return double(int16_t(uint16_t(bits)));
+  case 0x0C:
+    return double(int32_t(uint32_t(bits)));
+  case 0x0D: {
+    uint32_t word = uint32_t(bits);
+    float f;
+    std::memcpy(&f, &word, 4);
+    return f;
+  }
+  case 0x0E: {
+    double d;
+    std::memcpy(&d, &bits, 8);
+    return d;
+  }
+  }
+  return 0;
 }
 
 namespace {
@@ -60,92 +88,37 @@ private:
   llvm::ArrayRef<uint8_t> rest;
 };
 
-/// Inflates a gzip file, possibly of several concatenated members as gzip(1)
-/// writes them. zlib checks each member's CRC when the member ends, so the
-/// parser drains the stream even when it has all the data it wants.
+/// Inflates a gzip file through GzipStream.
 class GzipSource final : public ByteSource {
 public:
-  GzipSource(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef name)
-      : input(bytes), name(name) {}
-  ~GzipSource() override {
-    if (initialised)
-      inflateEnd(&stream);
-  }
-
-  llvm::Error init() {
-    // 16 + MAX_WBITS: accept the gzip wrapper only.
-    if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK)
-      return fileError(name, "cannot start gzip decompression");
-    initialised = true;
-    return llvm::Error::success();
-  }
-
+  explicit GzipSource(std::unique_ptr<GzipStream> stream)
+      : stream(std::move(stream)) {}
   llvm::Expected<size_t> read(uint8_t *dst, size_t n) override {
-    size_t produced = 0;
-    while (produced < n && !finished) {
-      refill();
-      size_t want = std::min<size_t>(n - produced, UINT_MAX);
-      stream.next_out = dst + produced;
-      stream.avail_out = unsigned(want);
-      int rc = inflate(&stream, Z_NO_FLUSH);
-      produced += want - stream.avail_out;
-      switch (rc) {
-      case Z_OK:
-        break;
-      case Z_STREAM_END: {
-        size_t left = stream.avail_in + (input.size() - consumed);
-        if (left == 0) {
-          finished = true;
-          break;
-        }
-        refill();
-        if (!isGzip(llvm::ArrayRef<uint8_t>(stream.next_in, stream.avail_in)))
-          return fileError(name, llvm::formatv("trailing garbage: {0} bytes "
-                                               "after the gzip data",
-                                               left));
-        inflateReset(&stream);
-        break;
-      }
-      case Z_BUF_ERROR:
-        // No progress was possible: with output space left, input ran out.
-        if (stream.avail_in == 0 && consumed == input.size())
-          return fileError(name, "truncated gzip data: the compressed stream "
-                                 "ends before its end marker");
-        // With input and output space both left, no progress means the
-        // stream is broken; stop rather than spin.
-        if (stream.avail_in != 0)
-          return fileError(name, "corrupt gzip data: decompression stalled");
-        break;
-      case Z_MEM_ERROR:
-        return fileError(name, "out of memory while decompressing");
-      default:
-        return fileError(name,
-                         llvm::Twine("corrupt gzip data: ") +
-                             (stream.msg ? stream.msg : "inflate failed"));
-      }
-    }
-    return produced;
+    return stream->read(dst, n);
   }
   llvm::StringRef kind() const override { return "decompressed file"; }
 
 private:
-  /// zlib counts input in 32-bit unsigned; feed larger files in pieces.
-  void refill() {
-    if (stream.avail_in != 0 || consumed == input.size())
-      return;
-    size_t k = std::min<size_t>(input.size() - consumed, UINT_MAX);
-    stream.next_in = const_cast<Bytef *>(input.data() + consumed);
-    stream.avail_in = unsigned(k);
-    consumed += k;
-  }
-
-  llvm::ArrayRef<uint8_t> input;
-  llvm::StringRef name;
-  z_stream stream{};
-  size_t consumed = 0;
-  bool initialised = false;
-  bool finished = false;
+  std::unique_ptr<GzipStream> stream;
 };
+
+} // namespace
+
+unsigned idxElementSize(uint8_t code) {
+  switch (code) {
+  case 0x08:
+  case 0x09:
+    return 1;
+  case 0x0B:
+    return 2;
+  case 0x0C:
+  case 0x0D:
+    return 4;
+  case 0x0E:
+    return 8;
+  }
+  return 0;
+}
 
 llvm::StringRef idxTypeName(uint8_t code) {
   switch (code) {
@@ -164,6 +137,8 @@ llvm::StringRef idxTypeName(uint8_t code) {
   }
   return "";
 }
+
+namespace {
 
 std::string dimsStr(llvm::ArrayRef<int64_t> dims) {
   std::string s = "[";
@@ -201,15 +176,14 @@ llvm::Expected<IdxArray> parseFrom(ByteSource &src, llvm::StringRef name) {
                                          "0x{0:x-2} 0x{1:x-2}, IDX files start "
                                          "with 0x00 0x00",
                                          head[0], head[1]));
-  if (head[2] != 0x08) {
-    llvm::StringRef known = idxTypeName(head[2]);
+  if (idxElementSize(head[2]) == 0)
     return fileError(
-        name, llvm::formatv("unsupported IDX element type 0x{0:x-2}{1}: nnc "
-                            "reads only unsigned-byte IDX files (type 0x08)",
-                            head[2],
-                            known.empty() ? std::string(" (unknown)")
-                                          : " (" + known.str() + ")"));
-  }
+        name, llvm::formatv("unsupported IDX element type 0x{0:x-2} "
+                            "(unknown): IDX types are 0x08 (unsigned "
+                            "byte), 0x09 (signed byte), 0x0b (16-bit "
+                            "integer), 0x0c (32-bit integer), 0x0d (32-bit "
+                            "float) and 0x0e (64-bit float)",
+                            head[2]));
   unsigned rank = head[3];
   if (rank == 0)
     return fileError(name, "rank 0: an IDX file needs at least one dimension");
@@ -229,7 +203,9 @@ llvm::Expected<IdxArray> parseFrom(ByteSource &src, llvm::StringRef name) {
                                    "{3}",
                                    rank, 4 + 4 * rank, src.kind(), 4 + *got));
   IdxArray result;
-  uint64_t total = 1;
+  result.type = head[2];
+  unsigned elementSize = idxElementSize(head[2]);
+  uint64_t total = elementSize;
   for (unsigned i = 0; i < rank; ++i) {
     const uint8_t *p = dimBytes + 4 * i;
     uint32_t d = uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 |
@@ -292,10 +268,11 @@ llvm::Expected<IdxArray> parseFrom(ByteSource &src, llvm::StringRef name) {
 llvm::Expected<IdxArray> parseIdx(llvm::ArrayRef<uint8_t> bytes,
                                   llvm::StringRef name) {
   if (isGzip(bytes)) {
-    auto gz = std::make_unique<GzipSource>(bytes, name);
-    if (llvm::Error e = gz->init())
-      return e;
-    return parseFrom(*gz, name);
+    auto stream = GzipStream::open(bytes, name);
+    if (!stream)
+      return stream.takeError();
+    GzipSource gz(std::move(*stream));
+    return parseFrom(gz, name);
   }
   PlainSource plain(bytes);
   return parseFrom(plain, name);

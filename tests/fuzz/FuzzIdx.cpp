@@ -26,10 +26,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fuzz::finding("accepted a negative dimension", "");
     elements *= uint64_t(d);
   }
-  if (array->dims.size() > kMaxIdxRank || elements != array->data.size())
+  unsigned elementSize = idxElementSize(array->type);
+  if (elementSize == 0)
+    fuzz::finding("accepted an unknown element type",
+                  std::to_string(array->type));
+  if (array->dims.size() > kMaxIdxRank ||
+      elements * elementSize != array->data.size())
     fuzz::finding("accepted data that does not match its dimensions",
                   std::to_string(array->data.size()) + " bytes for " +
-                      std::to_string(elements) + " elements in rank " +
+                      std::to_string(elements) + " elements of " +
+                      std::to_string(elementSize) + " bytes in rank " +
                       std::to_string(array->dims.size()));
+  // Every element converts, and a float's conversion is exact.
+  for (int64_t i = 0; i < array->numElements(); ++i)
+    (void)array->element(i);
   return 0;
 }

@@ -125,17 +125,14 @@ TEST(IdxFile, WrongMagicTypeRankAndDims) {
   EXPECT_EQ(errorOf(dir, "zip", {'P', 'K', 3, 4, 0, 0, 0, 1, 7}),
             dir.path("zip") + ": not an IDX file: it starts with 0x50 0x4b, "
                               "IDX files start with 0x00 0x00");
-  Bytes floats = encodeIdx({1}, {0, 0, 0, 0});
-  floats[2] = 0x0D;
-  EXPECT_EQ(errorOf(dir, "floats", floats),
-            dir.path("floats") + ": unsupported IDX element type 0x0d "
-                                 "(32-bit float): nnc reads only "
-                                 "unsigned-byte IDX files (type 0x08)");
-  floats[2] = 0x42;
-  EXPECT_EQ(errorOf(dir, "odd", floats),
+  Bytes odd = encodeIdx({1}, {0, 0, 0, 0});
+  odd[2] = 0x42;
+  EXPECT_EQ(errorOf(dir, "odd", odd),
             dir.path("odd") + ": unsupported IDX element type 0x42 "
-                              "(unknown): nnc reads only unsigned-byte IDX "
-                              "files (type 0x08)");
+                              "(unknown): IDX types are 0x08 (unsigned "
+                              "byte), 0x09 (signed byte), 0x0b (16-bit "
+                              "integer), 0x0c (32-bit integer), 0x0d (32-bit "
+                              "float) and 0x0e (64-bit float)");
   EXPECT_EQ(errorOf(dir, "rank0", {0, 0, 8, 0}),
             dir.path("rank0") +
                 ": rank 0: an IDX file needs at least one dimension");
@@ -214,4 +211,50 @@ TEST(IdxFile, FuzzedFilesSucceedOrFailCleanly) {
   // header of either usually do not. Both kinds must have happened.
   EXPECT_GT(successes, 100);
   EXPECT_GT(failures, 100);
+}
+
+// Every element type of the format reads back exactly, big-endian as IDX
+// stores it: the bytes are written here by hand.
+TEST(IdxFile, EveryElementType) {
+  ScratchDir dir;
+  struct Case {
+    uint8_t type;
+    Bytes elements; // two elements, big-endian
+    double first, second;
+  };
+  const Case cases[] = {
+      {0x08, {0xFF, 0x07}, 255, 7},
+      {0x09, {0xFF, 0x07}, -1, 7},
+      {0x0B, {0xFF, 0xFE, 0x01, 0x00}, -2, 256},
+      {0x0C, {0xFF, 0xFF, 0xFF, 0xFD, 0x00, 0x01, 0x00, 0x00}, -3, 65536},
+      // 1.5f = 0x3FC00000, -0.25f = 0xBE800000
+      {0x0D, {0x3F, 0xC0, 0x00, 0x00, 0xBE, 0x80, 0x00, 0x00}, 1.5, -0.25},
+      // 0.1 = 0x3FB999999999999A, -1e300 = 0xFE3E...
+      {0x0E,
+       {0x3F, 0xB9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9A, 0xFE, 0x37, 0xE4, 0x3C,
+        0x88, 0x00, 0x75, 0x9C},
+       0.1,
+       -1e300},
+  };
+  for (const Case &c : cases) {
+    Bytes file = {0, 0, c.type, 1, 0, 0, 0, 2};
+    for (uint8_t byte : c.elements)
+      file.push_back(byte);
+    std::string path = dir.path("t" + std::to_string(c.type));
+    writeFile(path, file);
+    auto idx = readIdxFile(path);
+    ASSERT_TRUE(bool(idx)) << llvm::toString(idx.takeError());
+    EXPECT_EQ(idx->type, c.type);
+    EXPECT_EQ(idx->numElements(), 2);
+    EXPECT_EQ(idx->element(0), c.first) << int(c.type);
+    EXPECT_EQ(idx->element(1), c.second) << int(c.type);
+    EXPECT_EQ(idx->isInteger(), c.type < 0x0D);
+    // One byte short is truncated, counted in bytes of the type.
+    file.pop_back();
+    EXPECT_EQ(errorOf(dir, "short", file),
+              dir.path("short") + ": truncated: header promises " +
+                  std::to_string(c.elements.size()) +
+                  " bytes of data, file has " +
+                  std::to_string(c.elements.size() - 1));
+  }
 }
