@@ -88,7 +88,7 @@ void dumpStmt(const Stmt &stmt, llvm::raw_ostream &os, unsigned indent) {
     os << "Output " << out->getName() << At{stmt.loc()} << "\n";
   } else if (auto *obj = llvm::dyn_cast<ObjectiveStmt>(&stmt)) {
     os << (obj->isMetric() ? "Metric" : "Loss") << At{stmt.loc()} << "\n";
-    dump(obj->getCall(), os, indent + 2);
+    dump(obj->getValue(), os, indent + 2);
   }
 }
 

@@ -276,19 +276,22 @@ private:
   Location nameLoc;
 };
 
-/// `loss softmax_cross_entropy(logits, y)` or `metric accuracy(logits, y)`.
+/// `loss softmax_cross_entropy(logits, y) + 1e-4 * l2(dense_1.weight)` or
+/// `metric accuracy(logits, y)`: a loss is an expression, a metric a call.
 class ObjectiveStmt : public Stmt {
 public:
-  ObjectiveStmt(Location loc, bool isMetric, std::unique_ptr<CallExpr> call)
+  ObjectiveStmt(Location loc, bool isMetric, ExprPtr value)
       : Stmt(Kind::Objective, std::move(loc)), metric(isMetric),
-        call(std::move(call)) {}
+        value(std::move(value)) {}
   bool isMetric() const { return metric; }
-  const CallExpr &getCall() const { return *call; }
+  const Expr &getValue() const { return *value; }
+  /// The call of a metric (always one), or of a loss that is one call.
+  const CallExpr *getCall() const { return llvm::dyn_cast<CallExpr>(&*value); }
   static bool classof(const Stmt *s) { return s->kind() == Kind::Objective; }
 
 private:
   bool metric;
-  std::unique_ptr<CallExpr> call;
+  ExprPtr value;
 };
 
 //===----------------------------------------------------------------------===//

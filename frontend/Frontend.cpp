@@ -25,24 +25,49 @@ std::unique_ptr<ast::ModelFile> parseModelFile(llvm::StringRef text,
 
 std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
                                   DiagnosticEngine &diag) {
+  ModelOptions options;
+  options.batchSize = batchSize;
+  return lowerModel(file, options, diag);
+}
+
+std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file,
+                                  const ModelOptions &options,
+                                  DiagnosticEngine &diag) {
   assert(file.model && "a parsed file has a model block");
-  if (llvm::Error err = checkBatchSize(batchSize)) {
+  if (llvm::Error err = checkBatchSize(options.batchSize)) {
     diag.error(file.model->loc, llvm::toString(std::move(err)));
     return nullptr;
   }
-  return nn::ModelLowering(*file.model, batchSize, diag).lower();
+  nn::ModelLowering lowering(*file.model, options.batchSize, diag);
+  lowering.setStandardizeInputs(options.standardizeInputs);
+  return lowering.lower();
+}
+
+std::string standardizationPrefix(llvm::StringRef input) {
+  return ("standardize." + input + ".").str();
 }
 
 std::unique_ptr<Graph> lowerInferenceModel(const ast::ModelFile &file,
                                            int64_t batchSize,
                                            DiagnosticEngine &diag,
                                            OutputKind *kind) {
+  ModelOptions options;
+  options.batchSize = batchSize;
+  return lowerInferenceModel(file, options, diag, kind);
+}
+
+std::unique_ptr<Graph> lowerInferenceModel(const ast::ModelFile &file,
+                                           const ModelOptions &options,
+                                           DiagnosticEngine &diag,
+                                           OutputKind *kind) {
   assert(file.model && "a parsed file has a model block");
-  if (llvm::Error err = checkBatchSize(batchSize)) {
+  if (llvm::Error err = checkBatchSize(options.batchSize)) {
     diag.error(file.model->loc, llvm::toString(std::move(err)));
     return nullptr;
   }
-  return nn::ModelLowering(*file.model, batchSize, diag).lowerInference(kind);
+  nn::ModelLowering lowering(*file.model, options.batchSize, diag);
+  lowering.setStandardizeInputs(options.standardizeInputs);
+  return lowering.lowerInference(kind);
 }
 
 } // namespace nnc

@@ -17,7 +17,9 @@
 // `label` if it has one: this is how the runtime knows which argument is fed
 // the features and which the labels. Every argument's first dimension is the
 // batch size. Its results are the loss, then each metric under its name
-// (`accuracy`). Parameters (`param` ops) come first, named as in checkpoints
+// (`accuracy`), as batch means of per-example statistics
+// (frontend/Objectives.h). Parameters (`param` ops) come first, named as in
+// checkpoints
 // (`dense_1.weight`).
 //
 // lowerInferenceModel builds what predictions and exports run:
@@ -50,10 +52,29 @@ std::unique_ptr<ast::ModelFile> parseModelFile(llvm::StringRef text,
                                                llvm::StringRef fileName,
                                                DiagnosticEngine &diag);
 
+/// How a model is lowered beyond its own text.
+struct ModelOptions {
+  /// The batch dimension.
+  int64_t batchSize = 32;
+  /// Standardise each f32 input: (x - mean) / std per feature, with `mean`
+  /// and `std` the states "standardize.<input>.mean" and
+  /// "standardize.<input>.std" (zeros and ones until the runtime computes
+  /// them from the training data, or a checkpoint restores them).
+  bool standardizeInputs = false;
+};
+
 /// Checks the model and lowers it to its forward graph with the batch
 /// dimension fixed to `batchSize`. The result passes ir/Verifier.
 std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file, int64_t batchSize,
                                   DiagnosticEngine &diag);
+std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file,
+                                  const ModelOptions &options,
+                                  DiagnosticEngine &diag);
+
+/// The prefix of the standardisation states of input `input`:
+/// "standardize.x." for their names "standardize.x.mean" and
+/// "standardize.x.std".
+std::string standardizationPrefix(llvm::StringRef input);
 
 /// What a model's output holds, as its loss reads it.
 enum class OutputKind {
@@ -71,6 +92,12 @@ enum class OutputKind {
 /// `kind`, when given, to what the output holds.
 std::unique_ptr<Graph> lowerInferenceModel(const ast::ModelFile &file,
                                            int64_t batchSize,
+                                           DiagnosticEngine &diag,
+                                           OutputKind *kind = nullptr);
+/// With standardised inputs, as training lowered them, when `options`
+/// says so: predictions standardise as the model was trained to.
+std::unique_ptr<Graph> lowerInferenceModel(const ast::ModelFile &file,
+                                           const ModelOptions &options,
                                            DiagnosticEngine &diag,
                                            OutputKind *kind = nullptr);
 

@@ -131,6 +131,29 @@ template <OpKind Kind> std::optional<Operand> lowerReduction(CallContext &c) {
   return c.emit(Kind, {*x}, std::move(attrs));
 }
 
+/// l1(x) = sum |x|, l2(x) = sum x^2 over every element: weight penalties,
+/// as Keras's regularizers compute them (without their factor).
+template <bool Squared> std::optional<Operand> lowerPenalty(CallContext &c) {
+  auto x = c.tensor("x");
+  if (!x)
+    return std::nullopt;
+  if (!isFloat(x->value->type().element())) {
+    c.errorAt("x", *x,
+              "'" + c.callee() + "' takes f32 values, got " +
+                  x->value->type().str());
+    return std::nullopt;
+  }
+  auto magnitude =
+      Squared ? c.emit(OpKind::Mul, {*x, *x}) : c.emit(OpKind::Abs, {*x});
+  if (!magnitude)
+    return std::nullopt;
+  std::vector<int64_t> all(x->value->type().rank());
+  std::iota(all.begin(), all.end(), 0);
+  AttrDict attrs;
+  attrs.set("axes", all);
+  return c.emit(OpKind::ReduceSum, {*magnitude}, std::move(attrs));
+}
+
 std::optional<Operand> lowerArgMax(CallContext &c) {
   auto x = c.tensor("x");
   if (!x)
@@ -251,6 +274,8 @@ std::vector<FunctionDef> makeFunctions() {
       {{"reduce_max", {x, {"axes", false}, {"keepdims", false}}},
        lowerReduction<OpKind::ReduceMax>,
        "maximum over axes (all by default)"},
+      {{"l1", {x}}, lowerPenalty<false>, "sum of |x| (a weight penalty)"},
+      {{"l2", {x}}, lowerPenalty<true>, "sum of x^2 (a weight penalty)"},
       {{"argmax", {x, {"axis", false}}},
        lowerArgMax,
        "index of the maximum along an axis (the last by default)"},

@@ -68,6 +68,8 @@ std::string describeTokenKind(Tok kind) {
     return "'/'";
   case Tok::At:
     return "'@'";
+  case Tok::Dot:
+    return "'.'";
   }
   return "a token";
 }
@@ -179,6 +181,8 @@ Token Lexer::lex() {
     return make(Tok::Slash, start);
   case '@':
     return make(Tok::At, start);
+  case '.':
+    return make(Tok::Dot, start);
   case '"':
     return lexString(start);
   default:

@@ -55,6 +55,7 @@ enum class Tok {
   Star,
   Slash,
   At,
+  Dot, ///< Between the parts of a qualified name: `dense_1.weight`.
 };
 
 struct Token {

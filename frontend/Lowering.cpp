@@ -1,5 +1,6 @@
 //===- Lowering.cpp - Semantic checks and lowering to the graph IR --------===//
 #include "frontend/Lowering.h"
+#include "frontend/Frontend.h"
 #include "frontend/Functions.h"
 #include "frontend/Objectives.h"
 #include "frontend/Suggestions.h"
@@ -152,12 +153,6 @@ void ModelLowering::declareArguments() {
                                       "' (expected f32 or i32)");
       return;
     }
-    if (decl.isLabel() && *elt != ElementType::I32) {
-      diagnostics.error(spec.loc, "label '" + decl.getName() +
-                                      "' must be i32 (class indices), got " +
-                                      spec.element);
-      return;
-    }
     if (spec.dims.empty() || !spec.dims[0].isBatch) {
       // Suggest the type with the batch dimension put in front.
       std::string suggestion = spec.element + "[batch";
@@ -208,6 +203,9 @@ void ModelLowering::lowerStatement(const Stmt &stmt) {
   case Stmt::Kind::Input: {
     auto &decl = llvm::cast<InputStmt>(stmt);
     Value *arg = arguments.lookup(&decl);
+    if (arg && standardizeInputs && !decl.isLabel() &&
+        arg->type().element() == ElementType::F32)
+      arg = standardized(decl, arg);
     // A failed or repeated declaration binds nothing new; uses of a failed
     // one stay quiet.
     if (arg || !scope.count(decl.getName()))
@@ -253,56 +251,93 @@ void ModelLowering::lowerOutput(const OutputStmt &stmt) {
 }
 
 void ModelLowering::lowerObjective(const ObjectiveStmt &stmt) {
-  const CallExpr &call = stmt.getCall();
-  const char *kind = stmt.isMetric() ? "metric" : "loss";
-  if (!stmt.isMetric()) {
-    if (!lossLoc.isUnknown()) {
-      diagnostics.error(stmt.loc(), "a model has one loss");
-      diagnostics.note(lossLoc, "the first loss is here");
-      return;
-    }
-    lossLoc = stmt.loc();
-  }
-  const ObjectiveDef *def = lookupObjective(call.getCallee());
-  if (def && !stmt.isMetric() && !def->isLoss) {
-    diagnostics.error(call.loc(), "'" + call.getCallee() +
-                                      "' is a metric, not a loss; use it as "
-                                      "'metric " +
-                                      call.getCallee() + "(...)'");
+  if (stmt.isMetric())
+    return lowerMetric(stmt);
+  if (!lossLoc.isUnknown()) {
+    diagnostics.error(stmt.loc(), "a model has one loss");
+    diagnostics.note(lossLoc, "the first loss is here");
     return;
   }
+  lossLoc = stmt.loc();
+  const Expr &expr = stmt.getValue();
+  // A loss that is one call of something that is no function at all gets
+  // the list of losses.
+  if (const CallExpr *call = stmt.getCall()) {
+    const std::string &callee = call->getCallee();
+    const ObjectiveDef *def = lookupObjective(callee);
+    if (def && !def->isLoss) {
+      diagnostics.error(call->loc(), "'" + callee +
+                                         "' is a metric, not a loss; use it "
+                                         "as 'metric " +
+                                         callee + "(...)'");
+      return;
+    }
+    if (!def && !lookupFunction(callee) && !lookupLayer(callee) &&
+        !scope.count(callee)) {
+      std::vector<std::string> names;
+      for (const ObjectiveDef &o : allObjectives())
+        if (o.isLoss)
+          names.push_back(o.name().str());
+      diagnostics.error(call->loc(), "unknown loss '" + callee + "'" +
+                                         didYouMean(callee, names) +
+                                         " (expected " +
+                                         joinAlternatives(names) +
+                                         ", or an expression of them)");
+      return;
+    }
+  }
+  auto value = lowerTensor(expr);
+  if (!value)
+    return;
+  const TensorType &type = value->value->type();
+  if (!type.isScalar() || type.element() != ElementType::F32) {
+    diagnostics.error(expr.loc(),
+                      "the loss must be an f32 scalar, got " + type.str() +
+                          (type.isScalar() ? std::string()
+                                           : "; average it over the batch, "
+                                             "as in reduce_mean(...)"));
+    noteOrigin(*value);
+    return;
+  }
+  // The loss is returned as `loss`; a value that already has a name (a
+  // parameter, a bound name) keeps it.
+  if (value->value->name().empty())
+    value->value->setName("loss");
+  loss = Result{"loss", value->value, stmt.loc()};
+}
+
+void ModelLowering::lowerMetric(const ObjectiveStmt &stmt) {
+  const CallExpr &call = *stmt.getCall();
+  const ObjectiveDef *def = lookupObjective(call.getCallee());
   if (!def) {
     std::vector<std::string> names;
     for (const ObjectiveDef &o : allObjectives())
-      if (stmt.isMetric() || o.isLoss)
-        names.push_back(o.name().str());
-    diagnostics.error(call.loc(),
-                      "unknown " + llvm::Twine(kind) + " '" + call.getCallee() +
-                          "'" + didYouMean(call.getCallee(), names) +
-                          " (expected " + joinAlternatives(names) + ")");
+      names.push_back(o.name().str());
+    diagnostics.error(call.loc(), "unknown metric '" + call.getCallee() + "'" +
+                                      didYouMean(call.getCallee(), names) +
+                                      " (expected " + joinAlternatives(names) +
+                                      ")");
     return;
   }
-  std::string name = stmt.isMetric() ? call.getCallee() : "loss";
-  if (stmt.isMetric())
-    for (const Result &m : metrics)
-      if (m.name == name) {
-        diagnostics.error(stmt.loc(), "metric '" + name + "' is given twice");
-        diagnostics.note(m.loc, "the first one is here");
-        return;
-      }
   auto args = bindArguments(call, def->signature, diagnostics);
   if (!args)
     return;
   CallContext context(*this, call, std::move(*args));
+  std::string name =
+      def->resultName ? def->resultName(context) : def->name().str();
+  for (const Result &m : metrics)
+    if (m.name == name) {
+      diagnostics.error(stmt.loc(), "metric '" + name + "' is given twice");
+      diagnostics.note(m.loc, "the first one is here");
+      return;
+    }
   auto value = def->lower(context);
   if (!value)
     return;
-  value->value->setName(name);
-  Result result{name, value->value, stmt.loc()};
-  if (stmt.isMetric())
-    metrics.push_back(std::move(result));
-  else
-    loss = std::move(result);
+  // A metric that is a value bound elsewhere keeps that value's name.
+  if (value->value->name().empty())
+    value->value->setName(name);
+  metrics.push_back(Result{name, value->value, stmt.loc()});
 }
 
 //===----------------------------------------------------------------------===//
@@ -343,7 +378,10 @@ std::optional<Operand> ModelLowering::lowerName(const NameExpr &e) {
       return std::nullopt; // its definition failed, and said so
     return Operand{it->second.value, it->second.origin};
   }
-  if (lookupFunction(name) || lookupLayer(name)) {
+  if (auto param = paramValues.find(name); param != paramValues.end())
+    return Operand{param->second, Origin{paramNames.lookup(name),
+                                         "'" + name + "', created here"}};
+  if (lookupFunction(name) || lookupLayer(name) || lookupObjective(name)) {
     diagnostics.error(e.loc(), "'" + name + "' is a function; call it, as in " +
                                    name + "(...)");
     return std::nullopt;
@@ -357,7 +395,20 @@ std::optional<Operand> ModelLowering::lowerName(const NameExpr &e) {
   std::vector<std::string> known;
   for (const auto &entry : scope)
     known.push_back(entry.getKey().str());
+  for (const auto &entry : paramNames)
+    known.push_back(entry.getKey().str());
   llvm::sort(known);
+  if (llvm::StringRef(name).contains('.')) {
+    // Parameters are created as their layers are lowered: a loss names
+    // dense_1.weight after the dense layer.
+    diagnostics.error(
+        e.loc(),
+        "unknown parameter '" + name + "'" + didYouMean(name, known) +
+            (paramNames.empty() ? std::string()
+                                : " (parameters are known once the statement "
+                                  "creating them is lowered)"));
+    return std::nullopt;
+  }
   diagnostics.error(e.loc(),
                     "unknown name '" + name + "'" + didYouMean(name, known));
   return std::nullopt;
@@ -375,10 +426,19 @@ std::optional<Operand> ModelLowering::lowerCall(const CallExpr &e) {
     return fn->lower(context);
   }
   if (const ObjectiveDef *objective = lookupObjective(callee)) {
-    diagnostics.error(e.loc(), "'" + callee + "' can only be used in a " +
-                                   (objective->isLoss ? "'loss' or " : "") +
-                                   "'metric' statement");
-    return std::nullopt;
+    // Losses are functions; metrics are finished by the runtime over a
+    // whole data set, so they exist only as `metric` statements.
+    if (!objective->isLoss) {
+      diagnostics.error(e.loc(), "'" + callee +
+                                     "' can only be used in a 'metric' "
+                                     "statement");
+      return std::nullopt;
+    }
+    auto args = bindArguments(e, objective->signature, diagnostics);
+    if (!args)
+      return std::nullopt;
+    CallContext context(*this, e, std::move(*args));
+    return objective->lower(context);
   }
   if (scope.count(callee)) {
     diagnostics.error(e.loc(), "'" + callee + "' is a value, not a function");
@@ -389,6 +449,9 @@ std::optional<Operand> ModelLowering::lowerCall(const CallExpr &e) {
     names.push_back(fn.name().str());
   for (const LayerDef &layer : allLayers())
     names.push_back(layer.kind.str());
+  for (const ObjectiveDef &o : allObjectives())
+    if (o.isLoss)
+      names.push_back(o.name().str());
   diagnostics.error(e.loc(), "unknown function '" + callee + "'" +
                                  didYouMean(callee, names));
   return std::nullopt;
@@ -542,7 +605,37 @@ std::optional<Operand> ModelLowering::createParam(const std::string &name,
   lastParam = *op;
   Value *value = lastParam->result();
   value->setName(name);
+  paramValues[name] = value;
   return Operand{value, Origin{loc, "'" + name + "', created here"}};
+}
+
+Value *ModelLowering::createState(const std::string &name,
+                                  const TensorType &type, llvm::StringRef init,
+                                  const Location &loc) {
+  if (lastParam)
+    builder.setInsertionPointAfter(lastParam);
+  else
+    builder.setInsertionPointToStart(*graph);
+  builder.setLoc(loc);
+  Value *v = builder.state(name, type, init);
+  v->setName(name);
+  lastParam = v->definingOp();
+  builder.setInsertionPointToEnd(*graph);
+  return v;
+}
+
+Value *ModelLowering::standardized(const InputStmt &decl, Value *arg) {
+  TensorType features(ElementType::F32, arg->type().shape().drop_front());
+  std::string prefix = standardizationPrefix(decl.getName());
+  Value *mean =
+      createState(prefix + "mean", features, "zeros", decl.getNameLoc());
+  Value *stddev =
+      createState(prefix + "std", features, "ones", decl.getNameLoc());
+  builder.setLoc(decl.getNameLoc());
+  Value *centred = builder.sub(arg, mean);
+  Value *scaled = builder.div(centred, stddev);
+  scaled->setName(decl.getName());
+  return scaled;
 }
 
 /// "cannot multiply A by B": the operation in the user's words.

@@ -39,6 +39,9 @@ public:
   /// errors as lower() and those of the output; null after errors.
   std::unique_ptr<Graph> lowerInference(OutputKind *kind);
 
+  /// Standardise every f32 input (Frontend.h, ModelOptions).
+  void setStandardizeInputs(bool on) { standardizeInputs = on; }
+
   // LoweringContext.
   DiagnosticEngine &diag() override { return diagnostics; }
   int64_t batchSize() const override { return batch; }
@@ -56,6 +59,15 @@ public:
                                      const Location &loc) override;
   llvm::StringRef boundName() const override { return currentBinding; }
 
+private:
+  /// Creates a non-trainable state among the parameters at the top.
+  Value *createState(const std::string &name, const TensorType &type,
+                     llvm::StringRef init, const Location &loc);
+  /// (x - mean) / std of the input `decl`'s argument, with its statistics
+  /// as states.
+  Value *standardized(const ast::InputStmt &decl, Value *arg);
+
+public:
 private:
   /// What a name is bound to. A null value means its definition failed.
   struct Binding {
@@ -87,6 +99,7 @@ private:
   void lowerAssign(const ast::AssignStmt &stmt);
   void lowerOutput(const ast::OutputStmt &stmt);
   void lowerObjective(const ast::ObjectiveStmt &stmt);
+  void lowerMetric(const ast::ObjectiveStmt &stmt);
   std::optional<Operand> lowerName(const ast::NameExpr &e);
   std::optional<Operand> lowerCall(const ast::CallExpr &e);
   std::optional<Operand> lowerBinary(const ast::BinaryExpr &e);
@@ -100,6 +113,7 @@ private:
 
   const ast::ModelDecl &model;
   int64_t batch;
+  bool standardizeInputs = false;
   DiagnosticEngine &diagnostics;
   unsigned errorsAtStart;
   ConstantReader constReader;
@@ -114,6 +128,9 @@ private:
   llvm::StringMap<Location> definitions;
   llvm::DenseMap<const ast::InputStmt *, Value *> arguments;
   llvm::StringMap<Location> paramNames;
+  /// Parameters by name, for qualified names in expressions
+  /// (`l2(dense_1.weight)`).
+  llvm::StringMap<Value *> paramValues;
   std::string currentBinding;
 
   std::optional<Result> loss;

@@ -24,6 +24,37 @@ std::optional<bool> CallContext::boolean(llvm::StringRef param, bool fallback) {
   return lc.constants().boolean(*e, describeArg(param));
 }
 
+std::optional<double> CallContext::number(llvm::StringRef param,
+                                          double fallback) {
+  const ast::Expr *e = arg(param);
+  if (!e)
+    return fallback;
+  return lc.constants().number(*e, describeArg(param));
+}
+
+std::optional<Operand> CallContext::constant(double value,
+                                             const TensorType &type) {
+  AttrDict attrs;
+  attrs.set("value", value);
+  return emit(OpKind::Constant, {}, std::move(attrs), {type});
+}
+
+std::optional<Operand> CallContext::constant(llvm::ArrayRef<double> values,
+                                             const TensorType &type) {
+  AttrDict attrs;
+  attrs.set("values", std::vector<double>(values.begin(), values.end()));
+  return emit(OpKind::Constant, {}, std::move(attrs), {type});
+}
+
+void CallContext::errorAt(llvm::StringRef param, const Operand &value,
+                          const llvm::Twine &msg) {
+  const ast::Expr *e = arg(param);
+  lc.diag().error(e ? e->loc() : loc(), msg);
+  if (!value.origin.loc.isUnknown())
+    lc.diag().note(value.origin.loc, value.value->type().str() + " is " +
+                                         value.origin.description);
+}
+
 std::optional<std::string>
 CallContext::choice(llvm::StringRef param, llvm::ArrayRef<std::string> choices,
                     llvm::StringRef fallback) {

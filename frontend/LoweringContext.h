@@ -88,6 +88,8 @@ public:
   std::optional<int64_t> integer(llvm::StringRef param,
                                  std::optional<int64_t> fallback = {});
   std::optional<bool> boolean(llvm::StringRef param, bool fallback);
+  /// The number passed for `param`, or `fallback` if it was not passed.
+  std::optional<double> number(llvm::StringRef param, double fallback);
   /// One of `choices`, or `fallback` if not passed.
   std::optional<std::string> choice(llvm::StringRef param,
                                     llvm::ArrayRef<std::string> choices,
@@ -105,8 +107,18 @@ public:
                    declared);
   }
 
+  /// Creates a constant of `type` at the call: every element `value`.
+  std::optional<Operand> constant(double value, const TensorType &type);
+  /// Creates a constant of `type` at the call, element by element.
+  std::optional<Operand> constant(llvm::ArrayRef<double> values,
+                                  const TensorType &type);
+
   /// Reports an error at the call.
   void error(const llvm::Twine &msg) { lc.diag().error(loc(), msg); }
+  /// Reports an error at the argument passed for `param`, with a note
+  /// saying where its value came from.
+  void errorAt(llvm::StringRef param, const Operand &value,
+               const llvm::Twine &msg);
 
 private:
   LoweringContext &lc;

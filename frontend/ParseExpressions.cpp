@@ -117,9 +117,18 @@ ExprPtr Parser::parsePrimary() {
   case Tok::Identifier: {
     if (peek().is(Tok::LParen))
       return parseCall();
-    auto e = std::make_unique<NameExpr>(loc(), tok.text);
+    // A qualified name, `dense_1.weight`, names a layer's parameter.
+    Location at = loc();
+    std::string name = tok.text;
     consume();
-    return e;
+    while (tok.is(Tok::Dot)) {
+      consume();
+      if (tok.isNot(Tok::Identifier))
+        return expected("a name after '.' in '" + name + ".'");
+      name += "." + tok.text;
+      consume();
+    }
+    return std::make_unique<NameExpr>(std::move(at), std::move(name));
   }
   case Tok::LBracket:
     return parseList();

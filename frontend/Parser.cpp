@@ -137,8 +137,9 @@ void Parser::recoverInModel(const char *failedAt) {
 /// The entries a train block knows; used only to find where the next entry
 /// starts after a syntax error.
 static bool isTrainKey(const Token &t) {
-  static const char *const keys[] = {"data", "optimizer", "epochs", "seed",
-                                     "shuffle"};
+  static const char *const keys[] = {
+      "data",    "optimizer",        "epochs",     "seed",
+      "shuffle", "validation_split", "split_seed", "standardize"};
   return t.is(Tok::KwBatch) ||
          (t.is(Tok::Identifier) && llvm::is_contained(keys, t.text));
 }
@@ -386,26 +387,32 @@ StmtPtr Parser::parseObjective() {
   bool isMetric = tok.is(Tok::KwMetric);
   Location at = loc();
   consume();
-  const char *example = isMetric ? "accuracy(logits, labels)"
-                                 : "softmax_cross_entropy(logits, labels)";
+  if (!isMetric) {
+    // A loss is any expression: `mean_squared_error(p, y) + 1e-4 * l2(w)`.
+    if (tok.is(Tok::RBrace) || tok.is(Tok::Eof) || startsStatement(tok))
+      return expected("a loss such as softmax_cross_entropy(logits, labels)");
+    ExprPtr value = parseExpression();
+    if (!value)
+      return nullptr;
+    return std::make_unique<ObjectiveStmt>(std::move(at), false,
+                                           std::move(value));
+  }
+  const char *example = "accuracy(logits, labels)";
   if (tok.isNot(Tok::Identifier))
-    return expected(llvm::Twine(isMetric ? "a metric" : "a loss") +
-                    " such as " + example);
+    return expected(llvm::Twine("a metric such as ") + example);
   if (peek().isNot(Tok::LParen)) {
     std::string name = tok.text;
     consume();
     if (tok.is(Tok::Error))
       return nullptr;
     return error(missingLoc(), "expected '(' after '" + name + "', found " +
-                                   describeToken(tok) + "; a " +
-                                   (isMetric ? "metric" : "loss") +
-                                   " is a call such as " + example);
+                                   describeToken(tok) +
+                                   "; a metric is a call such as " + example);
   }
   auto call = parseCall();
   if (!call)
     return nullptr;
-  return std::make_unique<ObjectiveStmt>(std::move(at), isMetric,
-                                         std::move(call));
+  return std::make_unique<ObjectiveStmt>(std::move(at), true, std::move(call));
 }
 
 StmtPtr Parser::parseAssign() {
@@ -436,10 +443,22 @@ std::unique_ptr<TrainDecl> Parser::parseTrain() {
   return train;
 }
 
+std::unique_ptr<TrainDecl> Parser::parseTrainSettings() {
+  auto train = std::make_unique<TrainDecl>();
+  consume();
+  train->loc = loc();
+  while (tok.isNot(Tok::Eof))
+    if (!parseTrainEntry(*train))
+      return nullptr;
+  if (errors)
+    return nullptr;
+  return train;
+}
+
 bool Parser::parseTrainEntry(TrainDecl &train) {
   if (tok.isNot(Tok::Identifier) && tok.isNot(Tok::KwBatch)) {
-    expectedHere("a train setting (data, optimizer, batch, epochs, seed or "
-                 "shuffle)");
+    expectedHere("a train setting (data, optimizer, batch, epochs, seed, "
+                 "shuffle, validation_split, split_seed or standardize)");
     return false;
   }
   TrainEntry entry;

@@ -36,6 +36,13 @@ public:
   /// with a NUL byte is binary, and gets one error instead of one per byte.
   std::unique_ptr<ast::ModelFile> parseModelFile();
 
+  /// settings ::= train-entry*
+  ///
+  /// Train-block entries outside a block, up to the end of the buffer: a
+  /// command-line option's value (`--optimizer "sgd(lr=0.1)"`) read as the
+  /// block reads it. Null after an error.
+  std::unique_ptr<ast::TrainDecl> parseTrainSettings();
+
 private:
   //===--------------------------------------------------------------------===//
   // Blocks and statements
@@ -57,7 +64,7 @@ private:
   /// output-stmt ::= 'output' identifier
   ast::StmtPtr parseOutput();
 
-  /// objective-stmt ::= ('loss' | 'metric') call
+  /// objective-stmt ::= 'loss' expression | 'metric' call
   ast::StmtPtr parseObjective();
 
   /// assign-stmt ::= identifier '=' expression
@@ -87,7 +94,8 @@ private:
   ast::ExprPtr parseUnary();
 
   /// primary ::= number | string | 'true' | 'false' | 'batch'
-  ///           | identifier | call | list | '(' expression ')'
+  ///           | name | call | list | '(' expression ')'
+  /// name    ::= identifier ('.' identifier)*
   ast::ExprPtr parsePrimary();
 
   /// number ::= integer | float

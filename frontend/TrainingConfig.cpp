@@ -1,10 +1,13 @@
 //===- TrainingConfig.cpp - How a model is trained ------------------------===//
 #include "frontend/TrainingConfig.h"
 #include "frontend/Arguments.h"
+#include "frontend/Parser.h"
 #include "frontend/Suggestions.h"
 #include "ir/Attributes.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
 
@@ -19,29 +22,68 @@ static std::string number(double v) {
   return s;
 }
 
+static std::string quoted(llvm::StringRef text) {
+  std::string s = "\"";
+  llvm::raw_string_ostream os(s);
+  os.write_escaped(text);
+  os << "\"";
+  return s;
+}
+
 std::string DatasetSpec::str() const {
   switch (kind) {
   case Kind::MNIST:
     return "mnist";
   case Kind::FashionMNIST:
     return "fashion_mnist";
-  case Kind::IDX: {
-    std::string s = "idx(\"";
-    llvm::raw_string_ostream os(s);
-    os.write_escaped(directory);
-    os << "\")";
-    return s;
+  case Kind::IDX:
+    return "idx(" + quoted(directory) + ")";
+  case Kind::CSV:
+  case Kind::NPY:
+  case Kind::NPZ:
+    break;
   }
+  std::vector<std::string> args;
+  auto add = [&](llvm::StringRef key, const std::string &value) {
+    if (!value.empty())
+      args.push_back((key.empty() ? "" : key + "=").str() + quoted(value));
+  };
+  add("", path);
+  add("test", test);
+  add("x", x);
+  add("y", y);
+  add("test_x", testX);
+  add("test_y", testY);
+  if (!target.empty()) {
+    std::vector<std::string> columns;
+    for (const auto &t : target)
+      columns.push_back(std::holds_alternative<int64_t>(t)
+                            ? std::to_string(std::get<int64_t>(t))
+                            : quoted(std::get<std::string>(t)));
+    args.push_back("target=" + (columns.size() == 1
+                                    ? columns[0]
+                                    : "[" + llvm::join(columns, ", ") + "]"));
   }
-  return "?";
+  if (delimiter)
+    args.push_back("delimiter=" + quoted(std::string(1, *delimiter)));
+  if (skip)
+    args.push_back("skip=" + std::to_string(skip));
+  if (header)
+    args.push_back(std::string("header=") + (*header ? "true" : "false"));
+  const char *callee = kind == Kind::CSV   ? "csv"
+                       : kind == Kind::NPY ? "npy"
+                                           : "npz";
+  return std::string(callee) + "(" + llvm::join(args, ", ") + ")";
 }
 
 std::string OptimizerConfig::str() const {
+  std::string decay =
+      weightDecay != 0 ? ", weight_decay=" + number(weightDecay) : "";
   if (kind == Kind::SGD)
     return "sgd(lr=" + number(learningRate) + ", momentum=" + number(momentum) +
-           ")";
+           decay + ")";
   return "adam(lr=" + number(learningRate) + ", beta1=" + number(beta1) +
-         ", beta2=" + number(beta2) + ", eps=" + number(epsilon) + ")";
+         ", beta2=" + number(beta2) + ", eps=" + number(epsilon) + decay + ")";
 }
 
 void TrainingConfig::print(llvm::raw_ostream &os) const {
@@ -52,6 +94,13 @@ void TrainingConfig::print(llvm::raw_ostream &os) const {
   os << "  epochs " << epochs << "\n";
   os << "  seed " << seed << "\n";
   os << "  shuffle " << (shuffle ? "true" : "false") << "\n";
+  // Settings most models leave alone are printed when set.
+  if (validationSplit > 0)
+    os << "  validation_split " << number(validationSplit) << "\n";
+  if (splitSeed)
+    os << "  split_seed " << splitSeed << "\n";
+  if (standardize)
+    os << "  standardize true\n";
   os << "}\n";
 }
 
@@ -106,6 +155,21 @@ llvm::Error checkMomentum(double momentum) {
   return llvm::Error::success();
 }
 
+llvm::Error checkWeightDecay(double decay) {
+  if (!(decay >= 0) || !std::isfinite(decay))
+    return rangeError("weight_decay must be non-negative and finite, got " +
+                      number(decay));
+  return llvm::Error::success();
+}
+
+llvm::Error checkValidationSplit(double fraction) {
+  if (!(fraction > 0 && fraction < 1))
+    return rangeError("validation_split must be between 0 and 1 "
+                      "(exclusive), got " +
+                      number(fraction));
+  return llvm::Error::success();
+}
+
 llvm::Error checkTrainingConfig(const TrainingConfig &config) {
   const OptimizerConfig &opt = config.optimizer;
   if (llvm::Error err = checkBatchSize(config.batchSize))
@@ -124,6 +188,11 @@ llvm::Error checkTrainingConfig(const TrainingConfig &config) {
   } else if (llvm::Error err = checkMomentum(opt.momentum)) {
     return err;
   }
+  if (llvm::Error err = checkWeightDecay(opt.weightDecay))
+    return err;
+  if (config.validationSplit != 0)
+    if (llvm::Error err = checkValidationSplit(config.validationSplit))
+      return err;
   if (config.data.kind == DatasetSpec::Kind::IDX &&
       config.data.directory.empty())
     return rangeError("the IDX data directory must not be empty");
@@ -133,6 +202,11 @@ llvm::Error checkTrainingConfig(const TrainingConfig &config) {
 //===----------------------------------------------------------------------===//
 // Reading the train block
 //===----------------------------------------------------------------------===//
+
+std::vector<std::string> trainSettingNames() {
+  return {"data",    "optimizer",        "batch",      "epochs",     "seed",
+          "shuffle", "validation_split", "split_seed", "standardize"};
+}
 
 namespace {
 
@@ -175,36 +249,171 @@ void TrainBlockReader::readData(const Expr &e, DatasetSpec &data) {
   std::string callee = calleeOf(e, "a data set", "mnist");
   if (callee.empty())
     return;
-  std::vector<std::string> known = {"mnist", "fashion_mnist", "idx"};
+  std::vector<std::string> known = {"mnist", "fashion_mnist", "idx",
+                                    "csv",   "npy",           "npz"};
   if (!llvm::is_contained(known, callee)) {
     diag.error(e.loc(), "unknown data set '" + callee + "'" +
                             nn::didYouMean(callee, known) +
-                            " (expected mnist, fashion_mnist or "
-                            "idx(\"directory\"))");
+                            " (expected mnist, fashion_mnist, "
+                            "idx(\"directory\"), csv(\"file.csv\"), "
+                            "npy(x=\"x.npy\", y=\"y.npy\") or "
+                            "npz(\"file.npz\"))");
     return;
   }
   nn::Signature sig{callee, {}};
   if (callee == "idx")
-    sig.params.push_back({"directory"});
+    sig.params = {{"directory"}};
+  const std::vector<nn::ParamSpec> files = {
+      {"x", false}, {"y", false}, {"test_x", false}, {"test_y", false}};
+  if (callee == "csv") {
+    sig.params = {{"path", false}, {"test", false}};
+    sig.params.insert(sig.params.end(), files.begin(), files.end());
+    for (const char *option : {"target", "delimiter", "skip", "header"})
+      sig.params.push_back({option, false});
+  } else if (callee == "npy") {
+    sig.params = files;
+  } else if (callee == "npz") {
+    sig.params = {{"path"}};
+    sig.params.insert(sig.params.end(), files.begin(), files.end());
+  }
   auto args = nn::bindArguments(e, sig, diag);
   if (!args)
     return;
   if (callee == "mnist") {
-    data = DatasetSpec{DatasetSpec::Kind::MNIST, ""};
-  } else if (callee == "fashion_mnist") {
-    data = DatasetSpec{DatasetSpec::Kind::FashionMNIST, ""};
-  } else {
-    auto dir =
-        constants.string(*args->get("directory"), "the directory of 'idx'");
-    if (!dir)
+    data = DatasetSpec{};
+    return;
+  }
+  if (callee == "fashion_mnist") {
+    data = DatasetSpec{};
+    data.kind = DatasetSpec::Kind::FashionMNIST;
+    return;
+  }
+  bool ok = true;
+  // Reads the string argument `param`, if given, into `field`; non-empty.
+  auto text = [&](llvm::StringRef param, std::string &field) {
+    const Expr *arg = args->get(param);
+    if (!arg)
       return;
-    if (dir->empty()) {
-      diag.error(args->get("directory")->loc(),
-                 "the IDX data directory must not be empty");
+    auto v = constants.string(*arg, "'" + param + "' of '" + callee + "'");
+    if (!v) {
+      ok = false;
+    } else if (v->empty()) {
+      diag.error(arg->loc(),
+                 "'" + param + "' of '" + callee + "' must not be empty");
+      ok = false;
+    } else {
+      field = *v;
+    }
+  };
+  DatasetSpec result;
+  if (callee == "idx") {
+    result.kind = DatasetSpec::Kind::IDX;
+    const Expr *dir = args->get("directory");
+    auto v = constants.string(*dir, "the directory of 'idx'");
+    if (!v)
+      return;
+    if (v->empty()) {
+      diag.error(dir->loc(), "the IDX data directory must not be empty");
       return;
     }
-    data = DatasetSpec{DatasetSpec::Kind::IDX, *dir};
+    result.directory = *v;
+    data = result;
+    return;
   }
+  result.kind = callee == "csv"   ? DatasetSpec::Kind::CSV
+                : callee == "npy" ? DatasetSpec::Kind::NPY
+                                  : DatasetSpec::Kind::NPZ;
+  text("path", result.path);
+  text("test", result.test);
+  text("x", result.x);
+  text("y", result.y);
+  text("test_x", result.testX);
+  text("test_y", result.testY);
+  if (!ok)
+    return;
+  // Which files go together.
+  if (callee == "csv" && result.path.empty() == result.x.empty()) {
+    diag.error(e.loc(), result.path.empty()
+                            ? "'csv' needs a file, as in csv(\"data.csv\"), "
+                              "or features and targets, as in "
+                              "csv(x=\"x.csv\", y=\"y.csv\")"
+                            : "'csv' takes one table or x= and y=, not both");
+    return;
+  }
+  if (callee == "npy" && result.x.empty()) {
+    diag.error(e.loc(), "'npy' needs its arrays, as in npy(x=\"x.npy\", "
+                        "y=\"y.npy\")");
+    return;
+  }
+  if (!result.path.empty() &&
+      (!result.testX.empty() || !result.testY.empty()) && callee == "csv") {
+    diag.error(e.loc(), "a csv table's test split is test=\"test.csv\"; "
+                        "test_x= and test_y= go with x= and y=");
+    return;
+  }
+  if (!result.x.empty() && !result.test.empty()) {
+    diag.error(e.loc(), "with x= and y=, the test split is test_x= and "
+                        "test_y=");
+    return;
+  }
+  if (result.testX.empty() != result.testY.empty() && callee != "npz") {
+    diag.error(e.loc(), "test_x= and test_y= go together");
+    return;
+  }
+  if (const Expr *t = args->get("target")) {
+    std::vector<const Expr *> items;
+    if (auto *list = llvm::dyn_cast<ast::ListExpr>(t))
+      for (const ast::ExprPtr &item : list->getElements())
+        items.push_back(item.get());
+    else
+      items.push_back(t);
+    if (items.empty()) {
+      diag.error(t->loc(), "'target' of 'csv' names no column");
+      return;
+    }
+    for (const Expr *item : items) {
+      if (auto *s = llvm::dyn_cast<ast::StringExpr>(item)) {
+        result.target.push_back(s->getValue());
+        continue;
+      }
+      auto index = constants.integer(
+          *item, "'target' of 'csv' (a column number from 0, negative from "
+                 "the end, or a column name)");
+      if (!index)
+        return;
+      result.target.push_back(*index);
+    }
+  }
+  if (const Expr *d = args->get("delimiter")) {
+    auto v = constants.string(*d, "'delimiter' of 'csv'");
+    if (!v)
+      return;
+    if (v->size() != 1 || *v == "\"" || *v == "\n" || *v == "\r") {
+      diag.error(d->loc(), "the delimiter of 'csv' is one character other "
+                           "than a quote or a line break (\" \" for runs "
+                           "of spaces)");
+      return;
+    }
+    result.delimiter = (*v)[0];
+  }
+  if (const Expr *k = args->get("skip")) {
+    auto v = constants.integer(*k, "'skip' of 'csv'");
+    if (!v)
+      return;
+    if (*v < 0) {
+      diag.error(k->loc(), "'skip' of 'csv' must not be negative, got " +
+                               llvm::Twine(*v));
+      return;
+    }
+    result.skip = *v;
+  }
+  if (const Expr *h = args->get("header")) {
+    auto v = constants.boolean(*h, "'header' of 'csv'");
+    if (!v)
+      return;
+    result.header = *v;
+  }
+  data = std::move(result);
 }
 
 void TrainBlockReader::readOptimizer(const Expr &e, OptimizerConfig &opt) {
@@ -213,17 +422,25 @@ void TrainBlockReader::readOptimizer(const Expr &e, OptimizerConfig &opt) {
     return;
   OptimizerConfig result;
   nn::Signature sig{"", {}};
-  if (callee == "adam") {
+  if (callee == "adam" || callee == "adamw") {
     result.kind = OptimizerConfig::Kind::Adam;
-    sig = {"adam",
-           {{"lr", false}, {"beta1", false}, {"beta2", false}, {"eps", false}}};
+    sig = {callee,
+           {{"lr", false},
+            {"beta1", false},
+            {"beta2", false},
+            {"eps", false},
+            {"weight_decay", false}}};
+    // AdamW is Adam with decoupled weight decay, Keras's default amount.
+    if (callee == "adamw")
+      result.weightDecay = 0.004;
   } else if (callee == "sgd") {
     result.kind = OptimizerConfig::Kind::SGD;
-    sig = {"sgd", {{"lr", false}, {"momentum", false}}};
+    sig = {"sgd",
+           {{"lr", false}, {"momentum", false}, {"weight_decay", false}}};
   } else {
     diag.error(e.loc(), "unknown optimizer '" + callee + "'" +
-                            nn::didYouMean(callee, {"adam", "sgd"}) +
-                            " (expected adam or sgd)");
+                            nn::didYouMean(callee, {"adam", "adamw", "sgd"}) +
+                            " (expected adam, adamw or sgd)");
     return;
   }
   result.learningRate = defaultLearningRate(result.kind);
@@ -252,6 +469,7 @@ void TrainBlockReader::readOptimizer(const Expr &e, OptimizerConfig &opt) {
   } else {
     read("momentum", result.momentum, checkMomentum);
   }
+  read("weight_decay", result.weightDecay, checkWeightDecay);
   if (ok)
     opt = result;
 }
@@ -292,11 +510,33 @@ void TrainBlockReader::read(const TrainEntry &entry, TrainingConfig &config) {
       config.shuffle = *v;
     return;
   }
-  std::vector<std::string> keys = {"data",   "optimizer", "batch",
-                                   "epochs", "seed",      "shuffle"};
+  if (key == "validation_split") {
+    if (auto v = constants.number(value, "'validation_split'");
+        v && check(checkValidationSplit(*v), value.loc()))
+      config.validationSplit = *v;
+    return;
+  }
+  if (key == "split_seed") {
+    auto v = constants.integer(value, "'split_seed'");
+    if (!v)
+      return;
+    if (*v < 0) {
+      diag.error(value.loc(),
+                 "the split seed must be non-negative, got " + llvm::Twine(*v));
+      return;
+    }
+    config.splitSeed = uint64_t(*v);
+    return;
+  }
+  if (key == "standardize") {
+    if (auto v = constants.boolean(value, "'standardize'"))
+      config.standardize = *v;
+    return;
+  }
+  std::vector<std::string> keys = trainSettingNames();
   std::string hint;
-  static const llvm::StringRef optimizerKeys[] = {"lr", "beta1", "beta2", "eps",
-                                                  "momentum"};
+  static const llvm::StringRef optimizerKeys[] = {
+      "lr", "beta1", "beta2", "eps", "momentum", "weight_decay"};
   if (llvm::is_contained(optimizerKeys, key))
     hint = "; '" + key.str() +
            "' belongs to the optimizer, as in 'optimizer "
@@ -330,6 +570,29 @@ std::optional<TrainingConfig> readTrainingConfig(const ModelFile &file,
   if (diag.numErrors() > errorsBefore)
     return std::nullopt;
   return config;
+}
+
+bool readTrainSetting(llvm::StringRef key, llvm::StringRef value,
+                      llvm::StringRef source, TrainingConfig &config,
+                      DiagnosticEngine &diag) {
+  std::string text = (key + " " + value).str();
+  unsigned id =
+      diag.addBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, source));
+  const llvm::MemoryBuffer *buffer = diag.sourceMgr().getMemoryBuffer(id);
+  unsigned errorsBefore = diag.numErrors();
+  nn::Parser parser(buffer->getBuffer(), source.str(), diag);
+  auto settings = parser.parseTrainSettings();
+  if (!settings)
+    return false;
+  if (settings->entries.size() != 1 || settings->entries[0].key != key) {
+    diag.error(settings->entries.empty() ? settings->loc
+                                         : settings->entries[1].loc,
+               "expected one value for " + source);
+    return false;
+  }
+  TrainBlockReader reader(diag);
+  reader.read(settings->entries[0], config);
+  return diag.numErrors() == errorsBefore;
 }
 
 } // namespace nnc

@@ -20,16 +20,36 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace nnc {
 
+/// Where the examples are, as a train block's `data` names them.
 struct DatasetSpec {
-  enum class Kind { MNIST, FashionMNIST, IDX };
+  enum class Kind { MNIST, FashionMNIST, IDX, CSV, NPY, NPZ };
   Kind kind = Kind::MNIST;
   /// For IDX: the directory holding the four IDX files.
   std::string directory;
+  /// CSV: the table of features and targets; NPZ: the archive.
+  std::string path;
+  /// CSV: the test table.
+  std::string test;
+  /// CSV and NPY: separate feature and target files (train and test); NPZ:
+  /// the names of those arrays.
+  std::string x, y, testX, testY;
+  /// CSV: the target columns, by index (negative from the end) or header
+  /// name; empty: the last column.
+  std::vector<std::variant<int64_t, std::string>> target;
+  /// CSV: the delimiter (' ' for runs of spaces; unset: detected), the
+  /// lines skipped before the header, whether there is a header (unset:
+  /// detected).
+  std::optional<char> delimiter;
+  int64_t skip = 0;
+  std::optional<bool> header;
 
-  /// `mnist`, `fashion_mnist` or `idx("dir")`, as written in a train block.
+  /// `mnist`, `idx("dir")`, `csv("iris.csv", target=-1)`, as written in a
+  /// train block.
   std::string str() const;
 };
 
@@ -43,6 +63,9 @@ struct OptimizerConfig {
   double epsilon = 1e-7;
   // SGD.
   double momentum = 0.0;
+  /// Decoupled weight decay (AdamW's; for SGD the same): every step each
+  /// parameter p also moves by -lr * weight_decay * p.
+  double weightDecay = 0.0;
 
   /// `adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-07)`.
   std::string str() const;
@@ -55,6 +78,13 @@ struct TrainingConfig {
   int64_t epochs = 5;
   uint64_t seed = 0;
   bool shuffle = true;
+  /// The fraction of the training data held out as the test split when
+  /// the data has none, and the seed that chooses it.
+  double validationSplit = 0;
+  uint64_t splitSeed = 0;
+  /// Standardise every f32 input with the mean and standard deviation of
+  /// each feature over the training split (kept as state in the model).
+  bool standardize = false;
 
   /// The config as a train block, one entry per line.
   void print(llvm::raw_ostream &os) const;
@@ -71,6 +101,8 @@ llvm::Error checkLearningRate(double lr);
 llvm::Error checkBeta(llvm::StringRef name, double beta);
 llvm::Error checkEpsilon(double eps);
 llvm::Error checkMomentum(double momentum);
+llvm::Error checkWeightDecay(double decay);
+llvm::Error checkValidationSplit(double fraction);
 /// All of the above.
 llvm::Error checkTrainingConfig(const TrainingConfig &config);
 
@@ -78,6 +110,14 @@ llvm::Error checkTrainingConfig(const TrainingConfig &config);
 /// bad entry at its location and returns nullopt if there was any.
 std::optional<TrainingConfig> readTrainingConfig(const ast::ModelFile &file,
                                                  DiagnosticEngine &diag);
+
+/// Reads `value` as the train block's setting `key` would be read, onto
+/// `config`: how the command line's --data and --optimizer take the block's
+/// syntax. Errors are reported at the text, in a buffer named `source`
+/// (the option, `--optimizer`); false after one.
+bool readTrainSetting(llvm::StringRef key, llvm::StringRef value,
+                      llvm::StringRef source, TrainingConfig &config,
+                      DiagnosticEngine &diag);
 
 } // namespace nnc
 

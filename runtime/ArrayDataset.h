@@ -45,6 +45,12 @@ public:
                     int64_t rowStride = 0) const override;
   void fillTargets(Split split, llvm::ArrayRef<int64_t> indices,
                    void *dst) const override;
+  uint64_t byteSize() const override {
+    uint64_t bytes = 0;
+    for (const ArraySplit *s : {&train, &test})
+      bytes += 4 * (s->features.size() + s->values.size() + s->classes.size());
+    return bytes;
+  }
 
   const ArraySplit &get(Split split) const {
     return split == Split::Train ? train : test;

@@ -15,6 +15,33 @@ uint64_t hashBytes(llvm::ArrayRef<uint8_t> bytes) {
 uint64_t hashText(llvm::StringRef text) {
   return hashBytes(llvm::arrayRefFromStringRef(text));
 }
+
+/// A hash of the features (or the targets) of a split's examples as the
+/// steps read them, a chunk of examples at a time.
+uint64_t hashExamples(const Dataset &data, Split split, bool targets) {
+  const int64_t chunk = 1024, count = data.size(split);
+  int64_t width =
+      targets ? data.targetType().numElements() : data.featuresPerExample();
+  std::vector<float> rows(size_t(chunk * width)); // i32 targets are 4 bytes too
+  std::vector<int64_t> indices;
+  std::vector<uint64_t> parts;
+  for (int64_t begin = 0; begin < count; begin += chunk) {
+    int64_t n = std::min(chunk, count - begin);
+    indices.resize(size_t(n));
+    for (int64_t i = 0; i < n; ++i)
+      indices[size_t(i)] = begin + i;
+    if (targets)
+      data.fillTargets(split, indices, rows.data());
+    else
+      data.fillFeatures(split, indices, rows.data(), 0, width);
+    parts.push_back(
+        hashBytes(llvm::ArrayRef(reinterpret_cast<const uint8_t *>(rows.data()),
+                                 size_t(n * width) * 4)));
+  }
+  return hashBytes(
+      llvm::ArrayRef(reinterpret_cast<const uint8_t *>(parts.data()),
+                     parts.size() * sizeof(uint64_t)));
+}
 } // namespace
 
 uint64_t hashState(const ModelState &state) {
@@ -40,10 +67,10 @@ std::vector<Fingerprint> fingerprintsOf(const StartingPoint &start) {
   std::string name = start.data ? start.data->name().str() : "no data";
   for (Split split : {Split::Train, Split::Test}) {
     std::string part = (splitName(split) + " ").str();
-    out.push_back({"the " + part + "images", name,
-                   start.data ? hashBytes(start.data->images(split)) : 0});
+    out.push_back({"the " + part + "features", name,
+                   start.data ? hashExamples(*start.data, split, false) : 0});
     out.push_back({"the " + part + "labels", name,
-                   start.data ? hashBytes(start.data->labels(split)) : 0});
+                   start.data ? hashExamples(*start.data, split, true) : 0});
   }
   out.push_back(
       {"the starting weights", start.stateOrigin, hashState(*start.state)});

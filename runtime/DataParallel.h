@@ -21,7 +21,7 @@ namespace nnc {
 struct StartingPoint {
   const Module *module = nullptr; ///< the compiled graphs
   std::string options; ///< the settings outside the graphs (seed, epochs)
-  const ImageDataset *data = nullptr; ///< null when nothing reads data
+  const Dataset *data = nullptr; ///< null when nothing reads data
   const ModelState *state = nullptr;  ///< the weights before training
   std::string stateOrigin; ///< "initialized from seed 0", "loaded from F"
 };

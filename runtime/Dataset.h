@@ -68,6 +68,8 @@ public:
   /// targetType()'s element type.
   virtual void fillTargets(Split split, llvm::ArrayRef<int64_t> indices,
                            void *dst) const = 0;
+  /// The bytes the data set keeps in memory, both splits.
+  virtual uint64_t byteSize() const = 0;
   /// Asks for the features [begin, end) of `indices` ahead of fillFeatures.
   virtual void prefetch(Split /*split*/, llvm::ArrayRef<int64_t> /*indices*/,
                         int64_t /*begin*/, int64_t /*end*/) const {}
@@ -108,6 +110,12 @@ public:
   void fillTargets(Split split, llvm::ArrayRef<int64_t> indices,
                    void *dst) const override {
     fillLabels(split, indices, static_cast<int32_t *>(dst));
+  }
+  uint64_t byteSize() const override {
+    uint64_t bytes = 0;
+    for (Split split : {Split::Train, Split::Test})
+      bytes += images(split).size() + labels(split).size();
+    return bytes;
   }
   llvm::ArrayRef<uint8_t> images(Split split) const {
     const AlignedBuffer &pixels = pixelsOf(split);

@@ -37,6 +37,10 @@ llvm::Expected<PredictionInput> fromIdx(llvm::ArrayRef<uint8_t> bytes,
                      llvm::Twine(idx->dims.size()) +
                      " dimensions; --predict reads images, [N, height, "
                      "width]");
+  // The reader takes every IDX element type; images here are bytes.
+  if (idx->type != 0x08)
+    return makeError(path + ": an IDX file of " + idxTypeName(idx->type) +
+                     "s; --predict reads images of unsigned bytes");
   PredictionInput in;
   in.name = path.str();
   in.count = idx->dims[0];

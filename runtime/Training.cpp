@@ -40,41 +40,63 @@ llvm::ArrayRef<int64_t> examplesOf(llvm::ArrayRef<int64_t> order,
   return order.slice(batches[b].begin, batches[b].size());
 }
 
-/// Thread `thread`'s share of writing a step's batch: the pixels it owns of
-/// each image, where the step wants them (the first layer's weight rows
-/// the thread updates read them), and the labels on thread 0.
-void writeBatchShare(GraphExecutor &e, const ImageDataset &data, Split split,
+/// Thread `thread`'s share of writing a step's batch: the features it owns
+/// of each example, where the step wants them (the first layer's weight
+/// rows the thread updates read them), and the targets on thread 0.
+void writeBatchShare(GraphExecutor &e, const Dataset &data, Split split,
                      llvm::ArrayRef<int64_t> examples, unsigned thread,
                      unsigned threads) {
-  auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
+  auto [begin, end] = ownedRows(data.featuresPerExample(), thread, threads);
   GraphExecutor::ArgumentRows to = e.argumentRows(0, thread, threads);
-  data.fillImages(split, examples, static_cast<float *>(to.origin), begin, end,
-                  to.rowStride);
-  if (thread == 0)
-    data.fillLabels(split, examples, static_cast<int32_t *>(e.argument(1)));
+  data.fillFeatures(split, examples, static_cast<float *>(to.origin), begin,
+                    end, to.rowStride);
+  if (thread == 0 && e.graph().numArguments() > 1)
+    data.fillTargets(split, examples, e.argument(1));
 }
 
-/// Thread `thread`'s request for its pixels of the next batch, made when
+/// Thread `thread`'s request for its features of the next batch, made when
 /// it has finished its share of a step, so that they arrive while the
 /// other threads finish theirs. Made before the step, a whole step ahead,
 /// writing and asking took 1.8-3.1 us a step at best against 1.5-2.0 on
 /// the seed model's two threads (docs/runtime.md).
-void prefetchNextShare(const ImageDataset &data, Split split,
+void prefetchNextShare(const Dataset &data, Split split,
                        llvm::ArrayRef<int64_t> next, unsigned thread,
                        unsigned threads) {
-  auto [begin, end] = ownedRows(data.pixelsPerImage(), thread, threads);
+  auto [begin, end] = ownedRows(data.featuresPerExample(), thread, threads);
   data.prefetch(split, next, begin, end);
 }
 
-/// Reads the graph's `loss` and `accuracy` results.
-std::pair<double, double> lossAndAccuracy(const GraphExecutor &exec) {
-  const Graph &g = exec.graph();
-  double values[2] = {0, 0};
-  const char *names[2] = {"loss", "accuracy"};
-  for (int k = 0; k < 2; ++k)
-    if (std::optional<unsigned> i = g.resultIndex(names[k]))
-      values[k] = exec.scalarResult(*i);
-  return {values[0], values[1]};
+/// Adds the results of a run to `sums`: `rows` rows of each per-example
+/// result, or (rows 0) one batch mean of each.
+void accumulate(MetricAccumulator &sums, const MetricSet &set,
+                const GraphExecutor &exec, int64_t rows = 0) {
+  for (size_t k = 0; k < set.entries().size(); ++k) {
+    const MetricSet::Entry &entry = set.entries()[k];
+    if (rows == 0 && entry.isScalar()) {
+      double v = exec.scalarResult(entry.result);
+      sums.add(k, v);
+    } else {
+      HostTensor t = exec.result(entry.result);
+      sums.add(k, t.data, rows ? rows : 1);
+    }
+  }
+  sums.next(rows ? rows : 1);
+}
+
+/// The loss and accuracy of finished metrics, where the model has them.
+void setLossAndAccuracy(const MetricValues &m, double &loss, double &accuracy) {
+  loss = m.get("loss").value_or(0.0);
+  accuracy = m.get("accuracy").value_or(0.0);
+}
+
+/// `, train mean_absolute_error 3.1416, train r2 0.5000`: every figure but
+/// the loss, which the caller prints.
+std::string otherMetrics(llvm::StringRef split, const MetricValues &m) {
+  std::string s;
+  for (const auto &[name, value] : m.scalars)
+    if (name != "loss")
+      s += ", " + split.str() + " " + formatMetric(name, value);
+  return s;
 }
 
 std::string formatDuration(double seconds) {
@@ -89,8 +111,8 @@ public:
               int64_t steps)
       : os(os), epoch(epoch), epochs(epochs), steps(steps) {}
 
-  void update(int64_t step, double loss, double accuracy, double seconds,
-              int64_t images) {
+  void update(int64_t step, double loss, std::optional<double> accuracy,
+              double seconds, int64_t examples) {
     auto now = Clock::now();
     if (step != steps && now - lastDraw < std::chrono::milliseconds(100))
       return;
@@ -100,12 +122,14 @@ public:
     std::string bar(filled, '=');
     if (filled < width)
       bar += '>' + std::string(width - filled - 1, ' ');
-    double rate = seconds > 0 ? images / seconds : 0;
+    double rate = seconds > 0 ? examples / seconds : 0;
     double eta = step > 0 ? seconds * (steps - step) / step : 0;
-    os << llvm::formatv("\repoch {0}/{1} [{2}] {3}/{4}  loss {5:F4}  acc "
-                        "{6:F4}  {7:N} img/s  ETA {8}  ",
-                        epoch, epochs, bar, step, steps, loss, accuracy,
-                        int64_t(rate), formatDuration(eta));
+    os << llvm::formatv("\repoch {0}/{1} [{2}] {3}/{4}  loss {5:F4}  ", epoch,
+                        epochs, bar, step, steps, loss);
+    if (accuracy)
+      os << llvm::formatv("acc {0:F4}  ", *accuracy);
+    os << llvm::formatv("{0:N} examples/s  ETA {1}  ", int64_t(rate),
+                        formatDuration(eta));
     os.flush();
   }
 
@@ -117,52 +141,58 @@ private:
 
 } // namespace
 
-llvm::Error checkGraphFitsData(const Graph &g, const ImageDataset &data) {
+llvm::Error checkGraphFitsData(const Graph &g, const Dataset &data) {
   auto fail = [&](const llvm::Twine &msg) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "graph '@" + g.name() + "' " + msg);
   };
-  if (g.numArguments() != 2)
+  if (g.numArguments() < 1 || g.numArguments() > 2)
     return fail("takes " + llvm::Twine(g.numArguments()) +
-                " arguments; training needs two: the images and the labels");
-  const TensorType &images = g.argument(0)->type();
-  const TensorType &labels = g.argument(1)->type();
-  if (images.rank() < 1 || images.element() != ElementType::F32)
-    return fail("takes images as " + images.str() +
-                ", but they must be f32[batch, ...]");
-  int64_t batch = images.dim(0);
-  if (images.numElements() != batch * data.pixelsPerImage())
-    return fail("takes images as " + images.str() + ", but the data set '" +
-                data.name() + "' has " + llvm::Twine(data.height()) + "x" +
-                llvm::Twine(data.width()) + " images (" +
-                llvm::Twine(data.pixelsPerImage()) + " pixels each)");
-  if (labels != TensorType(ElementType::I32, {batch}))
-    return fail("takes labels as " + labels.str() + ", but they must be i32[" +
-                llvm::Twine(batch) + "]");
-  for (const char *name : {"loss", "accuracy"})
-    if (!g.lookupResult(name))
-      return fail("returns no '" + llvm::Twine(name) + "'");
+                " arguments; a data set feeds one input and at most one "
+                "label");
+  const TensorType &features = g.argument(0)->type();
+  if (features.rank() < 1 || features.element() != ElementType::F32)
+    return fail("takes its input as " + features.str() +
+                ", but data sets feed f32[batch, ...]");
+  int64_t batch = features.dim(0);
+  if (features.numElements() != batch * data.featuresPerExample())
+    return fail(
+        "takes its input '" + g.argument(0)->name() + "' as " + features.str() +
+        ", " + llvm::Twine(features.numElements() / batch) +
+        " values per example, but the data set '" + data.name() + "' has " +
+        shapeStr(data.featureShape()) + " (" +
+        llvm::Twine(data.featuresPerExample()) + " values) per example");
+  if (g.numArguments() == 2) {
+    const TensorType &labels = g.argument(1)->type();
+    TensorType target = data.targetType();
+    if (labels.rank() < 1 || labels.dim(0) != batch ||
+        labels.element() != target.element() ||
+        labels.numElements() != batch * target.numElements())
+      return fail("takes its label '" + g.argument(1)->name() + "' as " +
+                  labels.str() + ", but the data set '" + data.name() +
+                  "' has " + elementTypeName(target.element()) +
+                  " targets of shape " + shapeStr(target.shape()) +
+                  " per example");
+  }
+  if (!g.lookupResult("loss"))
+    return fail("returns no 'loss'");
   return llvm::Error::success();
 }
 
 llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
-                                    const ImageDataset &data,
-                                    Communicator *comm) {
+                                    const Dataset &data, Communicator *comm) {
   GraphExecutor &e = *exec.eval;
   const Graph &g = e.graph();
   int64_t batch = batchOf(g);
-  unsigned at[2];
-  const char *names[2] = {"loss", "accuracy"};
-  for (int k = 0; k < 2; ++k) {
-    std::optional<unsigned> i = g.resultIndex(names[k]);
-    if (!i || g.terminator()->operand(*i)->type() !=
-                  TensorType(ElementType::F32, {batch}))
+  auto set = MetricSet::fromGraph(g, /*perExample=*/true);
+  if (!set)
+    return set.takeError();
+  for (const MetricSet::Entry &entry : set->entries())
+    if (g.terminator()->operand(entry.result)->type().dim(0) != batch)
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
-          "evaluation graph '@" + g.name() + "' must return '" + names[k] +
-              "' per example, as f32[" + llvm::Twine(batch) + "]");
-    at[k] = *i;
-  }
+          "evaluation graph '@" + g.name() + "' must return '" + entry.name +
+              "' per example, as " + llvm::Twine(batch) + " rows");
   // This rank's slice of the test set.
   int64_t count = data.size(Split::Test);
   int64_t ranks = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
@@ -172,8 +202,7 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
     return batches.takeError();
   std::vector<int64_t> order = fileOrder(count);
   order.assign(order.begin() + first, order.begin() + last);
-  Evaluation result;
-  double lossSum = 0, correct = 0;
+  MetricAccumulator sums(*set, 1);
   std::vector<int64_t> padded;
   for (size_t b = 0; b < batches->size(); ++b) {
     const BatchRange &r = (*batches)[b];
@@ -194,35 +223,29 @@ llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
     };
     if (llvm::Error err = e.run(writeBatch, prefetchNext))
       return err;
-    HostTensor losses = e.result(at[0]);
-    HostTensor hits = e.result(at[1]);
-    for (int64_t i = 0; i < r.size(); ++i) {
-      lossSum += losses[i];
-      correct += hits[i];
-    }
-    result.examples += r.size();
+    accumulate(sums, *set, e, r.size());
   }
-  if (comm) {
-    double sums[3] = {lossSum, correct, double(result.examples)};
-    if (llvm::Error err = comm->sum(sums))
+  // Every rank finishes the metrics over the whole test set.
+  if (comm)
+    if (llvm::Error err = sums.reduce(
+            [&](llvm::MutableArrayRef<double> v) { return comm->sum(v); }))
       return err;
-    lossSum = sums[0];
-    correct = sums[1];
-    result.examples = int64_t(sums[2]);
-  }
-  result.loss = lossSum / result.examples;
-  result.accuracy = correct / result.examples;
+  Evaluation result;
+  result.metrics = sums.finish();
+  result.examples = result.metrics.examples;
+  setLossAndAccuracy(result.metrics, result.loss, result.accuracy);
   return result;
 }
 
 llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
-                                     const ImageDataset &data,
+                                     const Dataset &data,
                                      const TrainingOptions &options) {
   llvm::raw_ostream &log = *options.log;
+  const Graph &g = exec.train->graph();
   // The global batch, of which this rank computes the slice
   // [rank * share, (rank + 1) * share).
   Communicator *comm = options.communicator;
-  int64_t share = batchOf(exec.train->graph());
+  int64_t share = batchOf(g);
   int64_t rank = comm ? comm->rank() : 0;
   int64_t batch = share * (comm ? comm->size() : 1);
   auto slice = [&](llvm::ArrayRef<int64_t> examples) {
@@ -231,6 +254,18 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
   auto batches = trainingBatches(data.size(Split::Train), batch);
   if (!batches)
     return batches.takeError();
+  auto set = MetricSet::fromGraph(g);
+  if (!set)
+    return set.takeError();
+  const MetricSet::Entry *lossEntry = set->lookup("loss");
+  if (!lossEntry)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "graph '@" + g.name() +
+                                       "' returns no 'loss'");
+  unsigned lossResult = lossEntry->result;
+  std::optional<unsigned> accuracyResult;
+  if (const MetricSet::Entry *a = set->lookup("accuracy"); a && a->isScalar())
+    accuracyResult = a->result;
 
   TrainingReport report;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
@@ -242,6 +277,7 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
             : fileOrder(data.size(Split::Train));
     EpochMetrics m;
     m.epoch = epoch + 1;
+    MetricAccumulator sums(*set, share);
     double lossSum = 0, accuracySum = 0;
     ProgressBar bar(log, epoch + 1, options.epochs, int64_t(batches->size()));
     auto start = Clock::now();
@@ -259,21 +295,26 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       };
       if (llvm::Error err = exec.train->run(writeBatch, prefetchNext))
         return err;
-      auto [loss, accuracy] = lossAndAccuracy(*exec.train);
+      accumulate(sums, *set, *exec.train);
+      double loss = exec.train->scalarResult(lossResult);
       if (options.recordStepLosses)
         report.stepLosses.push_back(loss);
-      lossSum += loss;
-      accuracySum += accuracy;
       ++m.steps;
       ++report.steps;
-      if (options.progressBar)
-        bar.update(m.steps, lossSum / m.steps, accuracySum / m.steps,
+      if (options.progressBar) {
+        lossSum += loss;
+        if (accuracyResult)
+          accuracySum += exec.train->scalarResult(*accuracyResult);
+        bar.update(m.steps, lossSum / m.steps,
+                   accuracyResult ? std::optional(accuracySum / m.steps)
+                                  : std::nullopt,
                    secondsSince(start), m.steps * batch);
+      }
     }
     m.seconds = secondsSince(start);
     report.trainSeconds += m.seconds;
-    m.trainLoss = m.steps ? lossSum / m.steps : 0;
-    m.trainAccuracy = m.steps ? accuracySum / m.steps : 0;
+    m.train = sums.finish();
+    setLossAndAccuracy(m.train, m.trainLoss, m.trainAccuracy);
     if (options.progressBar)
       log << "\n";
     if (!std::isfinite(m.trainLoss))
@@ -289,18 +330,39 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       m.test = *test;
       report.test = *test;
     }
-    log << llvm::formatv("epoch {0}/{1}: {2} steps in {3:F2} s ({4:N} img/s), "
-                         "train loss {5:F4}, train accuracy {6:P2}",
+    bool last = epoch + 1 == options.epochs ||
+                (options.maxSteps && report.steps >= *options.maxSteps);
+    if ((epoch + 1) % std::max<int64_t>(options.logEvery, 1) != 0 && !last) {
+      report.epochs.push_back(std::move(m));
+      continue;
+    }
+    log << llvm::formatv("epoch {0}/{1}: {2} steps in {3:F2} s ({4:N} "
+                         "examples/s), train loss {5:F4}",
                          m.epoch, options.epochs, m.steps, m.seconds,
                          int64_t(m.steps * batch / std::max(m.seconds, 1e-9)),
-                         m.trainLoss, m.trainAccuracy);
+                         m.trainLoss)
+        << otherMetrics("train", m.train);
     if (m.test)
-      log << llvm::formatv(", test loss {0:F4}, test accuracy {1:P2}",
-                           m.test->loss, m.test->accuracy);
+      log << llvm::formatv(", test loss {0:F4}", m.test->loss)
+          << otherMetrics("test", m.test->metrics);
     log << "\n";
     report.epochs.push_back(std::move(m));
   }
   return report;
+}
+
+void printEvaluationDetails(llvm::raw_ostream &os, const Evaluation &e) {
+  const MetricValues &m = e.metrics;
+  if (m.classification) {
+    os << "classification report on " << m.examples << " test examples:\n";
+    m.classification->print(os);
+  }
+  if (m.regression && m.regression->perOutput.size() > 1) {
+    os << "r2 per output:";
+    for (double r : m.regression->perOutput)
+      os << llvm::formatv(" {0:F4}", r);
+    os << "\n";
+  }
 }
 
 /// JSON has no infinities or NaN (LLVM's writer prints `inf`, which no
@@ -311,18 +373,29 @@ static llvm::json::Value number(double v) {
   return nullptr;
 }
 
+/// Adds `<split>_<name>` for every scalar figure of `m`.
+static void addFigures(llvm::json::Object &o, llvm::StringRef split,
+                       const MetricValues &m) {
+  for (const auto &[name, value] : m.scalars)
+    o[(split + "_" + name).str()] = number(value);
+}
+
 llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
                          double compileSeconds, const TrainingReport &report) {
   llvm::json::Array epochs;
   for (const EpochMetrics &m : report.epochs) {
     llvm::json::Object e{{"epoch", m.epoch},
                          {"train_loss", number(m.trainLoss)},
-                         {"train_accuracy", number(m.trainAccuracy)},
                          {"seconds", m.seconds},
                          {"steps", m.steps}};
+    if (m.train.scalars.empty())
+      e["train_accuracy"] = number(m.trainAccuracy);
+    addFigures(e, "train", m.train);
     if (m.test) {
       e["test_loss"] = number(m.test->loss);
-      e["test_accuracy"] = number(m.test->accuracy);
+      if (m.test->metrics.scalars.empty())
+        e["test_accuracy"] = number(m.test->accuracy);
+      addFigures(e, "test", m.test->metrics);
     }
     epochs.push_back(std::move(e));
   }
@@ -332,8 +405,20 @@ llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
                           {"train_seconds", report.trainSeconds},
                           {"epochs", std::move(epochs)}};
   if (report.test) {
+    const MetricValues &m = report.test->metrics;
     root["test_loss"] = number(report.test->loss);
-    root["test_accuracy"] = number(report.test->accuracy);
+    root["test_examples"] = report.test->examples;
+    if (m.scalars.empty())
+      root["test_accuracy"] = number(report.test->accuracy);
+    addFigures(root, "test", m);
+    if (m.classification)
+      root["classification"] = m.classification->toJSON();
+    if (m.regression) {
+      llvm::json::Array perOutput;
+      for (double r : m.regression->perOutput)
+        perOutput.push_back(number(r));
+      root["r2_per_output"] = std::move(perOutput);
+    }
   }
   std::string text;
   llvm::raw_string_ostream os(text);

@@ -1,15 +1,17 @@
 //===- Training.h - Epochs of steps, evaluation, progress -------*- C++ -*-===//
 //
 // Drives executors over a data set: each training step writes a batch into
-// the step's argument buffers (images as x/255 floats, labels as i32) and
-// runs it; after each epoch, the evaluation graph runs over the whole test
-// set, its last batch padded to full size, and every test image counts
-// once.
+// the step's argument buffers (the features as f32, the targets as the
+// label's type) and runs it; after each epoch, the evaluation graph runs
+// over the whole test set, its last batch padded to full size, and every
+// test example counts once.
 //
-// Convention: a model graph's first argument is the image batch (any shape
-// of batch x pixels), its second the labels (i32[batch]); it returns `loss`
-// and `accuracy`, as scalars from the training graph and per example
-// (f32[batch]) from the evaluation graph.
+// Convention: a model graph's first argument is the feature batch (any
+// shape of batch x features), its second, if any, the targets; it returns
+// `loss` and its metrics, as batch means from the training graph and one
+// row per example from the evaluation graph (passes/PerExampleResults).
+// Every metric is finished over all the examples of an epoch or of the test
+// set (runtime/Metrics.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_RUNTIME_TRAINING_H
@@ -18,6 +20,7 @@
 #include "runtime/Communicator.h"
 #include "runtime/Dataset.h"
 #include "runtime/Executor.h"
+#include "runtime/Metrics.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -35,6 +38,9 @@ struct TrainingOptions {
   bool evaluateEachEpoch = true;
   /// A live progress bar (on a terminal) instead of one line per epoch.
   bool progressBar = false;
+  /// Print the line of every this many epochs (and of the last): models
+  /// of small data train for hundreds of one-step epochs.
+  int64_t logEvery = 1;
   /// Keep every step's loss in TrainingReport::stepLosses.
   bool recordStepLosses = false;
   llvm::raw_ostream *log = &llvm::errs();
@@ -47,13 +53,17 @@ struct TrainingOptions {
 
 struct Evaluation {
   double loss = 0;
-  double accuracy = 0;
+  double accuracy = 0; ///< 0 when the model has no accuracy metric
   int64_t examples = 0;
+  /// Every result of the graph, finished over the examples.
+  MetricValues metrics;
 };
 
 struct EpochMetrics {
   int64_t epoch = 0;
   double trainLoss = 0, trainAccuracy = 0;
+  /// Every result of the training graph over the epoch's batches.
+  MetricValues train;
   std::optional<Evaluation> test;
   double seconds = 0; ///< training only, evaluation excluded
   int64_t steps = 0;
@@ -75,27 +85,35 @@ struct TrainingExecutors {
   GraphExecutor *eval = nullptr;
 };
 
-/// Checks that the graph's arguments fit the data set: images of the data
-/// set's size and i32 labels, with the same batch.
-llvm::Error checkGraphFitsData(const Graph &g, const ImageDataset &data);
+/// Checks that the graph's arguments fit the data set: features of the
+/// data set's size as f32, and, when the graph has a second argument,
+/// targets of the data set's type, with the same batch; and that it returns
+/// a loss.
+llvm::Error checkGraphFitsData(const Graph &g, const Dataset &data);
 
 /// Runs the evaluation graph over the whole test set, in file order: every
-/// batch at the graph's size, the last one padded, and averages the loss
-/// and accuracy of the examples. With `comm`, each rank evaluates a
-/// contiguous 1/N of the test set and the sums are added over the ranks:
-/// every rank returns the whole test set's figures.
+/// batch at the graph's size, the last one padded, and finishes the loss
+/// and every metric over the examples. With `comm`, each rank evaluates a
+/// contiguous 1/N of the test set and the metrics' sums are added over the
+/// ranks: every rank returns the whole test set's figures.
 llvm::Expected<Evaluation> evaluate(const TrainingExecutors &exec,
-                                    const ImageDataset &data,
+                                    const Dataset &data,
                                     Communicator *comm = nullptr);
 
 llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
-                                     const ImageDataset &data,
+                                     const Dataset &data,
                                      const TrainingOptions &options);
 
+/// Prints what an evaluation found beyond its scalar figures: the
+/// classification report and confusion matrix, R^2 per output.
+void printEvaluationDetails(llvm::raw_ostream &os, const Evaluation &e);
+
 /// Writes the metrics JSON: {"model", "steps", "compile_seconds",
-/// "train_seconds", "test_loss", "test_accuracy", "epochs": [{"epoch",
-/// "train_loss", "train_accuracy", "test_loss", "test_accuracy",
-/// "seconds"}]}, accuracies as fractions.
+/// "train_seconds", "test_loss", "test_<metric>"..., "epochs": [{"epoch",
+/// "train_loss", "train_<metric>"..., "test_loss", "test_<metric>"...,
+/// "seconds", "steps"}], and for classifiers "classification": the
+/// per-class report and confusion matrix of the last evaluation, for
+/// regressions "r2_per_output"}, accuracies as fractions.
 llvm::Error writeMetrics(llvm::StringRef path, llvm::StringRef model,
                          double compileSeconds, const TrainingReport &report);
 

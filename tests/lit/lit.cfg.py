@@ -2,6 +2,7 @@
 # lit configuration for nnc: runs nnc, nnc-opt and LLVM's FileCheck/not over
 # the .nnir and .nn files under this folder.
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -104,3 +105,33 @@ else:
         lit_config.note("nnc is built without MPI or mpirun is missing: the "
                         "data-parallel tests (REQUIRES: mpi) are skipped; "
                         "scripts/bootstrap.sh installs Open MPI")
+    # Tabular data: the readers, and scikit-learn's CSV files
+    # (scripts/fetch-data.sh sklearn), which the models find under the data
+    # directory.
+    if config.nnc_have_libcsv:
+        config.available_features.add("csv")
+    else:
+        missing("csv", "nnc was built without libcsv (libcsv-dev)")
+    if config.nnc_have_libzip:
+        config.available_features.add("npz")
+    else:
+        missing("npz", "nnc was built without libzip (libzip-dev)")
+    data_dir = os.environ.get("NNC_DATA_DIR") or config.nnc_data_dir
+    config.substitutions.append(("%data_dir", data_dir))
+    llvm_config.with_system_environment(["NNC_DATA_DIR"])
+    if os.path.exists(os.path.join(data_dir, "sklearn", "iris.csv")):
+        config.available_features.add("sklearn")
+    else:
+        lit_config.note("scikit-learn's CSV files are not in " + data_dir +
+                        "/sklearn: the tests that need them are skipped "
+                        "(REQUIRES: sklearn); scripts/fetch-data.sh sklearn "
+                        "fetches them")
+    # Tests that check nnc against NumPy: Debian's python3-numpy, for
+    # Debian's Python.
+    for python in ("/usr/bin/python3", sys.executable, shutil.which("python3")):
+        if python and runs(python, "-c", "import numpy"):
+            config.available_features.add("numpy")
+            config.substitutions.append(("%numpy_python", python))
+            break
+    else:
+        missing("numpy", "no Python with NumPy (python3-numpy)")

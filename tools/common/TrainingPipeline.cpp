@@ -41,10 +41,13 @@ std::unique_ptr<Graph> runPasses(std::unique_ptr<Graph> g,
 } // namespace
 
 std::string optimizerPass(const OptimizerConfig &o) {
+  std::string decay =
+      o.weightDecay != 0 ? fmt::format(",weight_decay={}", o.weightDecay) : "";
   if (o.kind == OptimizerConfig::Kind::SGD)
-    return fmt::format("sgd{{lr={},momentum={}}}", o.learningRate, o.momentum);
-  return fmt::format("adam{{lr={},beta1={},beta2={},eps={}}}", o.learningRate,
-                     o.beta1, o.beta2, o.epsilon);
+    return fmt::format("sgd{{lr={},momentum={}{}}}", o.learningRate, o.momentum,
+                       decay);
+  return fmt::format("adam{{lr={},beta1={},beta2={},eps={}{}}}", o.learningRate,
+                     o.beta1, o.beta2, o.epsilon, decay);
 }
 
 std::unique_ptr<TrainingProgram>

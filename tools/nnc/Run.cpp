@@ -7,10 +7,12 @@
 #include "ir/Printer.h"
 #include "passes/MemoryPlanning.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/Checkpoint.h"
 #include "runtime/DataParallel.h"
 #include "runtime/Prediction.h"
 #include "runtime/Profile.h"
 #include "runtime/Training.h"
+#include "tools/common/DataSetup.h"
 #include "tools/common/OutOfMemory.h"
 #include "tools/common/TrainingPipeline.h"
 
@@ -39,18 +41,6 @@ std::string defaultDataRoot() {
   if (llvm::sys::fs::is_directory(root))
     return std::string(root);
   return "data";
-}
-
-std::string datasetArgument(const DatasetSpec &spec) {
-  switch (spec.kind) {
-  case DatasetSpec::Kind::MNIST:
-    return "mnist";
-  case DatasetSpec::Kind::FashionMNIST:
-    return "fashion_mnist";
-  case DatasetSpec::Kind::IDX:
-    return spec.directory;
-  }
-  return "mnist";
 }
 
 /// The number of classes the model predicts: the columns of the logits its
@@ -174,14 +164,6 @@ void printSelected(llvm::raw_ostream &out, const Module &m,
   }
 }
 
-/// The bytes a data set keeps in memory: images and labels of both splits.
-uint64_t dataBytes(const ImageDataset &data) {
-  uint64_t bytes = 0;
-  for (Split split : {Split::Train, Split::Test})
-    bytes += data.images(split).size() + data.labels(split).size();
-  return bytes;
-}
-
 /// --stats: each compiled step's kernels and memory plan, and the memory
 /// the run will hold in all.
 void printStepStatistics(const TrainingProgram &program,
@@ -265,7 +247,10 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
         "batch must be a multiple of the number of ranks (--batch)");
   int64_t share = config.batchSize / ranks;
   ForwardBuilder forward = [&](int64_t batch) {
-    return lowerModel(file, batch, diag);
+    ModelOptions mopts;
+    mopts.batchSize = batch;
+    mopts.standardizeInputs = config.standardize;
+    return lowerModel(file, mopts, diag);
   };
   std::unique_ptr<Graph> probe = forward(share);
   if (!probe)
@@ -277,7 +262,10 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
                    options.graphs == GraphSelection::Infer;
   OutputKind outputKind = OutputKind::Values;
   ForwardBuilder inferenceGraph = [&](int64_t batch) {
-    return lowerInferenceModel(file, batch, diag, &outputKind);
+    ModelOptions mopts;
+    mopts.batchSize = batch;
+    mopts.standardizeInputs = config.standardize;
+    return lowerInferenceModel(file, mopts, diag, &outputKind);
   };
   if (inference && !inferenceGraph(config.batchSize))
     return 1;
@@ -285,15 +273,15 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   // The data is loaded and checked against the model first, and
   // checkpoints are read before anything is compiled, so that bad input
   // fails fast.
-  std::optional<ImageDataset> data;
+  std::unique_ptr<Dataset> data;
   bool needData = options.train || options.evaluate;
   if (needData) {
     MemoryActivity loading("loading the data set");
-    auto loaded = loadDataset(datasetArgument(config.data), defaultDataRoot(),
-                              classesOf(*probe));
+    auto loaded = loadData(dataSourceOf(config), dataRequestOf(*probe),
+                           defaultDataRoot());
     if (!loaded)
       return fail(llvm::toString(loaded.takeError()));
-    data.emplace(std::move(*loaded));
+    data = std::move(*loaded);
     if (llvm::Error err = checkGraphFitsData(*probe, *data))
       return fail(llvm::toString(std::move(err)));
     if (options.train) {
@@ -362,8 +350,19 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   ModelState &state = *created;
   if (llvm::Error err = state.initialize(config.seed))
     return fail(llvm::toString(std::move(err)));
-  if (!options.load.empty())
+  std::vector<std::string> restored;
+  if (!options.load.empty()) {
     if (llvm::Error err = loadModelState(state, options.load))
+      return fail(llvm::toString(std::move(err)));
+    auto index = readCheckpointIndex(options.load);
+    if (!index)
+      return fail(llvm::toString(index.takeError()));
+    for (const CheckpointEntry &e : index->tensors)
+      restored.push_back(e.name);
+  }
+  if (data)
+    if (llvm::Error err =
+            setStandardization(state, *data, *probe, restored, log))
       return fail(llvm::toString(std::move(err)));
   // The ranks train the same model on the same data from rank 0's weights,
   // or not at all.
@@ -375,7 +374,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
                     config.epochs, config.shuffle ? "" : "not ",
                     options.steps ? std::to_string(*options.steps) : "all",
                     options.train ? "training" : "evaluating");
-    start.data = data ? &*data : nullptr;
+    start.data = data.get();
     start.state = &state;
     start.stateOrigin =
         options.load.empty()
@@ -432,7 +431,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     // not fit can be sized with --stats.
     reportPasses();
     if (options.statistics && reports)
-      printStepStatistics(*program, *code, data ? dataBytes(*data) : 0,
+      printStepStatistics(*program, *code, data ? data->byteSize() : 0,
                           options.threads);
     auto started = ThreadPool::create(options.threads);
     if (!started)
@@ -477,6 +476,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     topts.shuffle = config.shuffle;
     topts.seed = config.seed;
     topts.progressBar = options.progressBar;
+    topts.logEvery = options.logEvery;
     topts.recordStepLosses = !options.lossTrace.empty();
     MemoryActivity training("training");
     topts.log = &log;
@@ -492,17 +492,24 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     report.test = *test;
   }
 
-  if (report.test && report.steps)
-    log << fmt::format(
-        "{}: test accuracy {:.2f}% (loss {:.4f}) after {} steps; training "
-        "{:.2f} s ({:.3f} s/epoch)\n",
-        probe->name(), 100 * report.test->accuracy, report.test->loss,
-        report.steps, report.trainSeconds,
-        report.trainSeconds / std::max<size_t>(1, report.epochs.size()));
-  else if (report.test)
-    log << fmt::format("{}: test accuracy {:.2f}% (loss {:.4f})\n",
-                       probe->name(), 100 * report.test->accuracy,
-                       report.test->loss);
+  if (report.test) {
+    // The headline figure: the first metric, else the loss alone.
+    const MetricValues &m = report.test->metrics;
+    std::string summary = fmt::format("loss {:.4f}", report.test->loss);
+    for (const auto &[name, value] : m.scalars)
+      if (name != "loss") {
+        summary = formatMetric(name, value) + " (" + summary + ")";
+        break;
+      }
+    log << probe->name() << ": test " << summary;
+    if (report.steps)
+      log << fmt::format(" after {} steps; training {:.2f} s ({:.3f} s/epoch)",
+                         report.steps, report.trainSeconds,
+                         report.trainSeconds /
+                             std::max<size_t>(1, report.epochs.size()));
+    log << "\n";
+    printEvaluationDetails(log, *report.test);
+  }
   // Predictions read no other rank: rank 0 makes and writes them.
   if (predicting && reports) {
     auto predictions = predict(*infer, *predictInput);

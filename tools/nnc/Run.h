@@ -54,6 +54,7 @@ struct RunOptions {
   /// The model file, for the library's header.
   std::string source;
   bool progressBar = false;
+  int64_t logEvery = 1;
   bool timePasses = false;
   bool statistics = false;
   PassInstrumentation instrumentation;

@@ -12,6 +12,7 @@
 #include "ir/DotPrinter.h"
 #include "ir/Printer.h"
 #include "ir/VerifyDiagnostics.h"
+#include "tools/common/DataSetup.h"
 #include "tools/common/InputChunks.h"
 #include "tools/common/LLVMFlags.h"
 #include "tools/common/OutOfMemory.h"
@@ -124,9 +125,31 @@ cl::opt<uint64_t> seed("seed", cl::desc("Seed of initialization and shuffling"),
 cl::opt<bool> noShuffle("no-shuffle",
                         cl::desc("Keep the data set's order in every epoch"),
                         cl::cat(trainCategory));
-cl::opt<std::string>
-    dataDir("data", cl::desc("Train on the IDX files in this directory"),
-            cl::value_desc("DIR"), cl::cat(trainCategory));
+cl::opt<std::string> dataArg(
+    "data",
+    cl::desc("The data: mnist, fashion_mnist, a directory of IDX files, a "
+             ".csv or .npz file, or a train block's data value such as "
+             "'csv(\"t.csv\", target=\"price\")'"),
+    cl::value_desc("DATA"), cl::cat(trainCategory));
+cl::opt<std::string> optimizerArg(
+    "optimizer",
+    cl::desc("The optimizer, as the train block writes it: adam, "
+             "'sgd(lr=0.1, momentum=0.9)', 'adamw(weight_decay=1e-4)'"),
+    cl::value_desc("OPTIMIZER"), cl::cat(trainCategory));
+cl::opt<double> weightDecay(
+    "weight-decay",
+    cl::desc("Decoupled weight decay of the optimizer (as AdamW's)"),
+    cl::value_desc("X"), cl::cat(trainCategory));
+cl::opt<double> validationSplit(
+    "validation-split",
+    cl::desc("Hold out this fraction of the training data as the test "
+             "split (for data without one)"),
+    cl::value_desc("F"), cl::cat(trainCategory));
+cl::opt<bool> standardize(
+    "standardize",
+    cl::desc("Standardise the inputs with the training data's mean and "
+             "standard deviation per feature"),
+    cl::cat(trainCategory));
 cl::opt<bool> train("train", cl::desc("Train the model, then evaluate it"),
                     cl::cat(trainCategory));
 cl::opt<bool> evaluateOnly("eval",
@@ -136,6 +159,11 @@ cl::opt<int64_t> steps("steps",
                        cl::desc("Stop after N optimizer steps (0: only "
                                 "initialize, e.g. to --save)"),
                        cl::value_desc("N"), cl::cat(trainCategory));
+cl::opt<int64_t> logEvery("log-every",
+                          cl::desc("Print every Nth epoch's line (and the "
+                                   "last)"),
+                          cl::value_desc("N"), cl::init(1),
+                          cl::cat(trainCategory));
 cl::opt<std::string> loadPath("load",
                               cl::desc("Start from a safetensors checkpoint"),
                               cl::value_desc("FILE"), cl::cat(trainCategory));
@@ -254,7 +282,21 @@ unsigned coresPerRank() {
   return std::max(1u, cores / local);
 }
 
-/// Applies the command-line training settings to `config`.
+/// Applies the command-line training settings to `config`. --data and
+/// --optimizer take the train block's syntax and report their errors as it
+/// does; false after one.
+bool applySettingOverrides(TrainingConfig &config, DiagnosticEngine &diag) {
+  bool ok = true;
+  if (optimizerArg.getNumOccurrences())
+    ok &= readTrainSetting("optimizer", optimizerArg, "--optimizer", config,
+                           diag);
+  if (dataArg.getNumOccurrences())
+    ok &= readTrainSetting("data", dataSettingOf(dataArg), "--data", config,
+                           diag);
+  return ok;
+}
+
+/// Applies the numeric command-line settings to `config` and checks it.
 llvm::Error applyOverrides(TrainingConfig &config) {
   if (batchSize.getNumOccurrences())
     config.batchSize = batchSize;
@@ -262,12 +304,16 @@ llvm::Error applyOverrides(TrainingConfig &config) {
     config.epochs = epochs;
   if (learningRate.getNumOccurrences())
     config.optimizer.learningRate = learningRate;
+  if (weightDecay.getNumOccurrences())
+    config.optimizer.weightDecay = weightDecay;
   if (seed.getNumOccurrences())
     config.seed = seed;
   if (noShuffle)
     config.shuffle = false;
-  if (dataDir.getNumOccurrences())
-    config.data = DatasetSpec{DatasetSpec::Kind::IDX, dataDir};
+  if (validationSplit.getNumOccurrences())
+    config.validationSplit = validationSplit;
+  if (standardize)
+    config.standardize = true;
   return checkTrainingConfig(config);
 }
 
@@ -323,6 +369,7 @@ RunOptions runOptions() {
   o.features = targetFeatures;
   o.source = inputFile;
   o.progressBar = llvm::sys::Process::StandardErrIsDisplayed();
+  o.logEvery = logEvery;
   ReportFlags reports = takeLLVMReportFlags();
   o.timePasses = reports.timePasses;
   o.statistics = reports.statistics;
@@ -346,9 +393,18 @@ std::string checkOptions() {
     return "--threads must be at least 1";
   if (steps.getNumOccurrences() && steps < 0)
     return "--steps must not be negative";
+  if (logEvery < 1)
+    return "--log-every must be at least 1";
   if (evaluateOnly && train)
     return "--eval evaluates without training; --train evaluates after "
            "training: use one";
+  if (evaluateOnly && !loadPath.getNumOccurrences())
+    return "--eval scores the weights of a checkpoint: give it with --load "
+           "FILE (without one it would score the random initial weights)";
+  if (emit != Emit::Nothing && (train || evaluateOnly))
+    return std::string("--emit prints a stage and stops; it does not ") +
+           (train ? "train" : "evaluate") + ": drop --emit, or --" +
+           (train ? "train" : "eval");
   if (machineOptLevel < '0' || machineOptLevel > '3')
     return "-O takes 0, 1, 2 or 3 (-O" + std::string(1, machineOptLevel) +
            " given)";
@@ -413,6 +469,8 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
     return true;
   }
   auto config = readTrainingConfig(*file, diag);
+  if (config && !applySettingOverrides(*config, diag))
+    return false;
   if (config) {
     if (llvm::Error err = applyOverrides(*config)) {
       toolError("invalid training option: " + llvm::toString(std::move(err)));
@@ -429,9 +487,12 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
                   : batchSize.getNumOccurrences() ? int64_t(batchSize)
                                                   : TrainingConfig().batchSize;
   if (emit == Emit::IR) {
+    ModelOptions mopts;
+    mopts.batchSize = batch;
+    mopts.standardizeInputs = config && config->standardize;
     auto graph = graphSelection == GraphSelection::Infer
-                     ? lowerInferenceModel(*file, batch, diag)
-                     : lowerModel(*file, batch, diag);
+                     ? lowerInferenceModel(*file, mopts, diag)
+                     : lowerModel(*file, mopts, diag);
     if (!graph || !config)
       return false;
     if (format == Format::Dot) {

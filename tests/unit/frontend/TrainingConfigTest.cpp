@@ -118,7 +118,7 @@ TEST(TrainingConfig, ReportsEachBadEntry) {
 
 TEST(TrainingConfig, PrintsAsATrainBlockThatReadsBack) {
   TrainingConfig config;
-  config.data = DatasetSpec{DatasetSpec::Kind::FashionMNIST, ""};
+  config.data.kind = DatasetSpec::Kind::FashionMNIST;
   config.optimizer.learningRate = 0.0025;
   config.optimizer.beta2 = 0.98;
   config.batchSize = 64;

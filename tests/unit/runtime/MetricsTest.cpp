@@ -38,7 +38,10 @@ TEST(Metrics, LossesThatOverflowedAreNull) {
   m.steps = 3;
   m.trainLoss = std::numeric_limits<double>::quiet_NaN();
   m.trainAccuracy = 0.25;
-  m.test = Evaluation{std::numeric_limits<double>::infinity(), 0.125, 300};
+  m.test = Evaluation{};
+  m.test->loss = std::numeric_limits<double>::infinity();
+  m.test->accuracy = 0.125;
+  m.test->examples = 300;
   report.epochs.push_back(m);
   report.steps = 3;
   report.test = m.test;
