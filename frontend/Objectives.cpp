@@ -340,9 +340,17 @@ std::optional<int64_t> topK(CallContext &c) {
   return k;
 }
 
+/// top_5_accuracy, or with k=3, top_3_accuracy. Read without reporting:
+/// a bad k is reported once, when the metric is lowered.
 std::string topKName(CallContext &c) {
-  auto k = topK(c);
-  return "top_" + std::to_string(k ? *k : 5) + "_accuracy";
+  int64_t k = 5;
+  if (const ast::Expr *e = c.arg("k")) {
+    auto *n = llvm::dyn_cast<ast::NumberExpr>(e);
+    if (!n || !n->isInteger())
+      return "top_k_accuracy";
+    k = n->getInteger();
+  }
+  return "top_" + std::to_string(k) + "_accuracy";
 }
 
 /// Whether fewer than k classes score above the label's: ties count for
@@ -371,8 +379,14 @@ MaybeOperand lowerTopKAccuracy(CallContext &c) {
   sumAttrs.set("axes", std::vector<int64_t>{1});
   sumAttrs.set("keepdims", true);
   auto labelScore = c.emit(OpKind::ReduceSum, {*picked}, std::move(sumAttrs));
-  auto above =
-      castTo(c, compareWith(c, "gt", logits, labelScore), ElementType::F32);
+  // select(logits > score, 1, 0) rather than a cast of the comparison:
+  // the code generator's row-wise kernels vectorise a cast of i1 lanes
+  // inside a row reduction into invalid LLVM IR.
+  auto greater = compareWith(c, "gt", logits, labelScore);
+  auto one = scalar(c, 1.0), zero = scalar(c, 0.0);
+  if (!greater || !one || !zero)
+    return std::nullopt;
+  auto above = c.emit(OpKind::Select, {*greater, *one, *zero});
   if (!above)
     return std::nullopt;
   AttrDict countAttrs;

@@ -61,9 +61,16 @@ std::optional<double> parseNumber(llvm::StringRef cell, std::string &why) {
   return value;
 }
 
-bool isNumber(llvm::StringRef cell) {
-  std::string why;
-  return parseNumber(cell, why).has_value();
+/// Whether a cell is written as a number, finite or not: a header row is
+/// one with a cell that is not (a table of data with a NaN in its first row
+/// is reported as such, not taken for a header).
+bool looksLikeNumber(llvm::StringRef cell) {
+  llvm::StringRef text = cell.trim();
+  text.consume_front("+");
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.begin(), text.end(), value);
+  return !text.empty() && end == text.end() &&
+         (ec == std::errc() || ec == std::errc::result_out_of_range);
 }
 
 /// The delimiter of a file whose first line (of those read) is `line`.
@@ -258,7 +265,7 @@ llvm::Expected<CsvTable> parseCsv(llvm::ArrayRef<uint8_t> bytes,
   const std::vector<std::string> &top = cells->rows[0];
   bool header = options.header ? *options.header
                                : !llvm::all_of(top, [](const std::string &c) {
-                                   return isNumber(c);
+                                   return looksLikeNumber(c);
                                  });
   if (header) {
     for (const std::string &c : top)

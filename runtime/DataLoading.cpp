@@ -8,6 +8,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -25,6 +26,11 @@ namespace {
 
 llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+/// A value as a person writes it: 3, 1.5, 1e+300.
+std::string number(double v) {
+  return llvm::formatv("{0}", llvm::format("%.9g", v)).str();
 }
 
 std::string quoted(llvm::StringRef s) {
@@ -74,13 +80,12 @@ llvm::Error convert(const Table &table, llvm::StringRef role,
                           int64_t(k) % std::max<int64_t>(table.width, 1));
     };
     if (!std::isfinite(v))
-      return makeError(where() + ": " + std::to_string(v) +
+      return makeError(where() + ": " + number(v) +
                        " is not a finite number (NaN and infinities cannot "
                        "be trained on)");
     if (!integer) {
       if (std::abs(v) > FLT_MAX)
-        return makeError(where() + ": " + std::to_string(v) +
-                         " does not fit in f32");
+        return makeError(where() + ": " + number(v) + " does not fit in f32");
       values.push_back(float(v));
       continue;
     }
@@ -88,10 +93,10 @@ llvm::Error convert(const Table &table, llvm::StringRef role,
       return makeError(llvm::formatv("{0}: {1} is not a class index, but the "
                                      "model's {2} is i32; declare it f32 for "
                                      "values",
-                                     where(), v, role));
+                                     where(), number(v), role));
     if (v < 0 || (classes && v >= double(*classes)) || v > INT32_MAX)
       return makeError(
-          llvm::formatv("{0}: the class {1} is not {2}", where(), v,
+          llvm::formatv("{0}: the class {1} is not {2}", where(), number(v),
                         classes ? llvm::formatv("below the model's {0} "
                                                 "classes",
                                                 *classes)

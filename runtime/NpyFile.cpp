@@ -162,6 +162,9 @@ llvm::Error readDescr(llvm::StringRef descr, llvm::StringRef name, NpyArray &a,
   auto unsupported = [&](const llvm::Twine &why) {
     return fileError(name, "unsupported dtype '" + descr + "': " + why);
   };
+  if (descr.size() >= 2 && descr[1] == 'O')
+    return unsupported("an array of Python objects, a pickle nnc does not "
+                       "read");
   if (descr.size() < 3)
     return unsupported("not a NumPy type descriptor");
   char order = descr[0], kind = descr[1];
@@ -170,9 +173,6 @@ llvm::Error readDescr(llvm::StringRef descr, llvm::StringRef name, NpyArray &a,
   unsigned size = 0;
   if (descr.drop_front(2).getAsInteger(10, size))
     return unsupported("not a NumPy type descriptor");
-  if (kind == 'O')
-    return unsupported("an array of Python objects, a pickle nnc does not "
-                       "read");
   bool ok = (kind == 'f' && (size == 4 || size == 8)) ||
             ((kind == 'i' || kind == 'u') &&
              (size == 1 || size == 2 || size == 4 || size == 8)) ||
