@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the readers of untrusted input with libFuzzer:
 # model files (through the whole graph pipeline and the LLVM IR of both
-# steps), graph IR files (through the passes), checkpoints and IDX data
-# files. Builds the targets with clang, AddressSanitizer and UBSan in their
-# own build directory, seeds them (the examples, the lit tests' inputs,
-# random models, small well-formed files) and runs each in turn.
+# steps), graph IR files (through the passes), checkpoints, IDX data files,
+# images, CSV tables and NumPy .npy/.npz arrays. Builds the targets with
+# clang, AddressSanitizer and UBSan in their own build directory, seeds them
+# (the examples, the lit tests' inputs, random models, small well-formed
+# files) and runs each in turn.
 #
-#   scripts/fuzz.sh                  every target, 300 s each (20 minutes)
+#   scripts/fuzz.sh                  every target, 300 s each (35 minutes)
 #   scripts/fuzz.sh --seconds 60 model-text
 #
 # Exits non-zero when a target finds an input that crashes, trips an
@@ -22,12 +23,12 @@ targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
-    model-text|graph-text|checkpoint|idx|image) targets+=("$1"); shift ;;
-    *) echo "usage: scripts/fuzz.sh [--seconds N] [model-text|graph-text|checkpoint|idx|image]..." >&2
+    model-text|graph-text|checkpoint|idx|image|csv|npy) targets+=("$1"); shift ;;
+    *) echo "usage: scripts/fuzz.sh [--seconds N] [model-text|graph-text|checkpoint|idx|image|csv|npy]..." >&2
        exit 2 ;;
   esac
 done
-[[ ${#targets[@]} -gt 0 ]] || targets=(model-text graph-text checkpoint idx image)
+[[ ${#targets[@]} -gt 0 ]] || targets=(model-text graph-text checkpoint idx image csv npy)
 
 scripts/bootstrap.sh --fuzz
 if [[ ! -f "$build/build.ninja" ]]; then

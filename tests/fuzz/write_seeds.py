@@ -6,19 +6,22 @@
 OUT/seeds-model-text: every model file of examples/ and tests/lit/, one
 file per `# -----` chunk, and N random models of fuzz_models.py (300 by
 default). OUT/seeds-graph-text: the same for graph IR (`// -----`).
-OUT/seeds-checkpoint and OUT/seeds-idx: small well-formed safetensors
-checkpoints and IDX files, plain and gzip. OUT/seeds-image: small PGM and
-PNG images. scripts/fuzz.sh starts its
+OUT/seeds-checkpoint, OUT/seeds-idx, OUT/seeds-csv and OUT/seeds-npy:
+small well-formed safetensors checkpoints, IDX files (plain and gzip), CSV
+tables and .npy/.npz arrays. OUT/seeds-image: small PGM and PNG images.
+scripts/fuzz.sh starts its
 corpora from them; tests/lit/tools/fuzz-seeds.test replays them through
 the targets in every ctest.
 """
 import argparse
 import gzip
+import io
 import json
 import pathlib
 import re
 import struct
 import sys
+import zipfile
 import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -107,6 +110,47 @@ def main():
                                     ("deep.png", 0, 16, pixels[:8])):
         raw = b"".join(b"\x00" + row for _ in range(4))
         (image / name).write_bytes(png(4, 4, depth, color, raw))
+    floats = bytes([0, 0, 0x0D, 2]) + struct.pack(">2I", 2, 2) + \
+        struct.pack(">4f", 1.5, -2, 0.25, 8)
+    (idx / "floats.idx").write_bytes(floats)
+
+    # CSV: the first byte chooses the reader's options (FuzzCsv.cpp).
+    csv = args.out / "seeds-csv"
+    csv.mkdir(parents=True, exist_ok=True)
+    (csv / "header.csv").write_bytes(b"\x00a,b,\"c\"\n1,2.5,-3e2\n4,5,6\n")
+    (csv / "sklearn.csv").write_bytes(
+        b"\x08" + b"3,4,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n"
+        b"4.9,3.0,1.4,0.2,1\n6.3,3.3,6.0,2.5,2\n")
+    (csv / "spaces.csv").write_bytes(b"\x04" + b"59 2 32.1 101\n48 1 21.6 87\n")
+    (csv / "quoted.csv.gz").write_bytes(
+        b"\x01" + gzip.compress(b"\"x, y\";z\r\n\"1\";2\r\n"))
+
+    npy = args.out / "seeds-npy"
+    npy.mkdir(parents=True, exist_ok=True)
+
+    def npy_file(descr, shape, payload, fortran=False, major=1):
+        header = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (
+            descr, "True" if fortran else "False",
+            "(%s)" % "".join("%d, " % d for d in shape).rstrip(" ")
+            if len(shape) != 1 else "(%d,)" % shape[0])
+        prefix = 10 if major == 1 else 12
+        header += " " * ((64 - (prefix + len(header) + 1) % 64) % 64) + "\n"
+        length = struct.pack("<H" if major == 1 else "<I", len(header))
+        return b"\x93NUMPY" + bytes([major, 0]) + length + \
+            header.encode() + payload
+
+    x = npy_file("<f4", [2, 3], struct.pack("<6f", *range(6)))
+    y = npy_file("<i8", [2], struct.pack("<2q", 0, 1))
+    (npy / "x.npy").write_bytes(x)
+    (npy / "y.npy").write_bytes(y)
+    (npy / "fortran.npy").write_bytes(
+        npy_file(">f8", [2, 2], struct.pack(">4d", 1, 3, 2, 4), fortran=True,
+                 major=2))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("x.npy", x)
+        z.writestr("y.npy", y)
+    (npy / "xy.npz").write_bytes(archive.getvalue())
     return 0
 
 
