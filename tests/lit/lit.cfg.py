@@ -118,7 +118,6 @@ else:
         missing("npz", "nnc was built without libzip (libzip-dev)")
     data_dir = os.environ.get("NNC_DATA_DIR") or config.nnc_data_dir
     config.substitutions.append(("%data_dir", data_dir))
-    config.substitutions.append(("%python", sys.executable))
     llvm_config.with_system_environment(["NNC_DATA_DIR"])
     if os.path.exists(os.path.join(data_dir, "sklearn", "iris.csv")):
         config.available_features.add("sklearn")
