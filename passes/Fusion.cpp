@@ -545,9 +545,11 @@ std::string kernelName(const Group &g, const llvm::SetVector<Op *> &ops) {
 unsigned Fusion::buildKernels(Graph &graph) {
   unsigned built = 0;
   for (Group &g : groups) {
-    // A group of one op stays a plain op.
-    if (g.ops.size() == 1 &&
-        !(g.kind == GroupKind::Elementwise && g.space.empty()))
+    // A group of one op stays a plain op, but for a lone product or row
+    // reduction (a gradient whose update waits for the exchange of a
+    // data-parallel step): as a kernel, the tuned generators compile it.
+    if (g.ops.size() == 1 && g.kind == GroupKind::Elementwise &&
+        !g.space.empty())
       continue;
     std::vector<Op *> members(g.ops.begin(), g.ops.end());
     llvm::sort(members,
