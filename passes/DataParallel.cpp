@@ -6,10 +6,11 @@
 // weights. This pass runs between autodiff and the optimizer and makes that
 // exchange part of the graph:
 //
-//   - the values to exchange are the `grad.*` results and the scalar f32
-//     results (the loss and the metrics: batch means, so their mean over
-//     ranks is the global batch's); constants are the same on every rank
-//     and stay as they are;
+//   - the values to exchange are the `grad.*` results and the other f32
+//     results: the loss and the metrics, which a training step returns as
+//     means over the batch (of a scalar, or of a statistic such as a
+//     confusion matrix's), so that their mean over the ranks is the global
+//     batch's; constants are the same on every rank and stay as they are;
 //   - they are sorted by when they become ready (the position of the op
 //     computing them: the last layers' gradients come first in the backward
 //     pass) and cut into buckets as PyTorch DDP cuts its gradient buckets
@@ -50,8 +51,9 @@ class DataParallel : public Pass {
 public:
   llvm::StringRef name() const override { return "data-parallel"; }
   llvm::StringRef description() const override {
-    return "average the grad.* results and the scalar results over the ranks "
-           "of a data-parallel job, in buckets exchanged by allreduce";
+    return "average the grad.* results and the other results (batch means) "
+           "over the ranks of a data-parallel job, in buckets exchanged by "
+           "allreduce";
   }
   std::vector<std::string> optionHelp() const override {
     return {"ranks=" + std::to_string(ranks) +
@@ -96,16 +98,14 @@ public:
   }
 
 private:
-  /// Whether result `i` of the graph is averaged over the ranks.
+  /// Whether result `i` of the graph is averaged over the ranks: every f32
+  /// result that is not the same on every rank.
   static bool isExchanged(const Graph &g, unsigned i) {
     Value *v = g.terminator()->operand(i);
     Op *def = v->definingOp();
     if (def && def->is(OpKind::Constant))
       return false;
-    if (v->type().element() != ElementType::F32)
-      return false;
-    return llvm::StringRef(g.resultNames()[i]).starts_with("grad.") ||
-           v->type().isScalar();
+    return v->type().element() == ElementType::F32;
   }
 
   /// Puts the grad.* results in the order their buckets complete, so that

@@ -277,7 +277,9 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
             : fileOrder(data.size(Split::Train));
     EpochMetrics m;
     m.epoch = epoch + 1;
-    MetricAccumulator sums(*set, share);
+    // The step returns means over the global batch (averaged over the
+    // ranks in a data-parallel job).
+    MetricAccumulator sums(*set, batch);
     double lossSum = 0, accuracySum = 0;
     ProgressBar bar(log, epoch + 1, options.epochs, int64_t(batches->size()));
     auto start = Clock::now();
