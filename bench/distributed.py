@@ -12,6 +12,12 @@ for them). Raw results go to bench/results/ as JSON.
 
   bench/distributed.py --workload wide --epochs 1 --reps 7
   bench/distributed.py --workload seed --ranks 2 --reps 5
+  bench/distributed.py --model examples/some_model.nn --epochs 1
+
+Any model file with a train block runs (--model); the convnet workload is
+examples/mnist_cnn.nn once that model exists. The profile's share of the
+exchanges is split into the time thread 0 spent starting and polling them
+and the time it waited for the other ranks (the part not hidden).
 
 The load average before and after each run is recorded: on a machine
 others use, it says how noisy the figures are.
@@ -80,7 +86,7 @@ def exchange_share(profile_text):
     head, _, rest = section[1].partition("\n")
     rest = rest.split("profile of @", 1)[0]
     per_step = re.search(r"([0-9.]+) us per step", head)
-    exchange = barrier = 0.0
+    exchange = waiting = barrier = 0.0
     rows = []
     for line in rest.splitlines():
         m = re.match(r"\s+(\S.*?)\s+([0-9.]+)\s+([0-9.]+)%", line)
@@ -90,11 +96,17 @@ def exchange_share(profile_text):
         if name.endswith(".allreduce"):
             exchange += share
             rows.append({"kernel": name, "total_ms": ms, "share": share})
+        elif name.startswith("of which waiting") and rows:
+            # The row under an exchange's: thread 0 blocked until the
+            # other ranks' sums arrived.
+            waiting += share
+            rows[-1]["waiting_ms"] = ms
+            rows[-1]["waiting_share"] = share
         elif name.startswith("barrier waits"):
             barrier += share
     return {"us_per_step": float(per_step.group(1)) if per_step else None,
-            "exchange_share": exchange, "barrier_share": barrier,
-            "exchanges": rows}
+            "exchange_share": exchange, "waiting_share": waiting,
+            "barrier_share": barrier, "exchanges": rows}
 
 
 def main():
@@ -103,6 +115,9 @@ def main():
     nnc = build / "bin" / "nnc"
     model = args.model or str(REPO / WORKLOADS[args.workload])
     if not Path(model).exists():
+        if not args.model and args.workload == "convnet":
+            sys.exit(f"distributed: the convnet workload ({model}) does not "
+                     "exist yet; --model FILE runs any model file")
         sys.exit(f"distributed: {model} does not exist")
     env = dict(os.environ)
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
@@ -173,7 +188,8 @@ def main():
         prof = results["profiles"].get(name)
         if prof and prof.get("us_per_step"):
             line += (f"; profile: {prof['us_per_step']:.1f} us/step, "
-                     f"exchanges {prof['exchange_share']:.1f}%, "
+                     f"exchanges {prof['exchange_share']:.1f}% "
+                     f"(waiting {prof['waiting_share']:.1f}%), "
                      f"barrier waits {prof['barrier_share']:.1f}%")
         print(line)
     if len(summary) == 2:

@@ -58,6 +58,11 @@ public:
   /// step runs on, and takeStepError() reports them after it.
   virtual StepExchange stepExchange() = 0;
   virtual llvm::Error takeStepError() = 0;
+  /// Per exchange of the step (by its index), the seconds the step's
+  /// thread 0 spent blocked waiting for it to complete, summed over the
+  /// steps run: the part of the exchange that computing did not hide.
+  /// Empty where nothing is measured.
+  virtual std::vector<double> exchangeWaitSeconds() const { return {}; }
 
   /// Ends every rank of the job at once, with `exitCode`: what a rank does
   /// when it fails alone, as the others may be waiting for it in an

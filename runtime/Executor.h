@@ -116,6 +116,8 @@ public:
   unsigned numThreads() const { return pool.size(); }
   int64_t runs() const { return runCount; }
   const CompiledStep &compiledStep() const { return step; }
+  /// The ranks a data-parallel step exchanges with; null in one process.
+  const Communicator *communicator() const { return comm; }
 
 private:
   JitExecutor(const Graph &g, const CompiledStep &step, ModelState &state,

@@ -5,7 +5,8 @@
 // step's thread 0, which also called MPI_Init (MPI_THREAD_FUNNELED). Open
 // MPI moves a non-blocking collective forward only inside MPI calls, so
 // the step polls (MPI_Test) after each kernel while exchanges are in
-// flight: docs/distributed.md has the measurements.
+// flight: docs/distributed.md says how the exchange overlaps the step, and
+// docs/benchmarks.md has the measurements.
 //
 // No wait is unbounded: an exchange that has not completed after
 // NNC_EXCHANGE_TIMEOUT seconds (60 by default; 0 waits forever) is an
@@ -92,6 +93,10 @@ public:
 
   StepExchange stepExchange() override { return {&exchange, this}; }
 
+  std::vector<double> exchangeWaitSeconds() const override {
+    return waitSeconds;
+  }
+
   llvm::Error takeStepError() override {
     if (stepError.empty())
       return llvm::Error::success();
@@ -151,7 +156,14 @@ private:
   void wait(int32_t index) {
     if (size_t(index) >= requests.size() || !stepError.empty())
       return;
-    if (!complete(requests[index]))
+    if (size_t(index) >= waitSeconds.size())
+      waitSeconds.resize(index + 1, 0.0);
+    // Two clock reads an exchange a step: too few to matter, so always.
+    auto begin = Clock::now();
+    bool completed = complete(requests[index]);
+    waitSeconds[index] +=
+        std::chrono::duration<double>(Clock::now() - begin).count();
+    if (!completed)
       fail(llvm::formatv("exchange {0} of the step has not completed after "
                          "{1} s: another rank stopped without exiting (hung, "
                          "or its machine unreachable); NNC_EXCHANGE_TIMEOUT "
@@ -192,6 +204,7 @@ private:
   int myRank = 0, worldSize = 1, myLocalRank = 0, myLocalSize = 1;
   double timeout;
   std::vector<MPI_Request> requests;
+  std::vector<double> waitSeconds;
   std::string stepError;
 };
 

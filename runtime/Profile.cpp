@@ -2,6 +2,7 @@
 #include "runtime/Profile.h"
 
 #include "ir/Cost.h"
+#include "runtime/Communicator.h"
 
 #include <fmt/format.h>
 
@@ -71,6 +72,12 @@ void printProfile(llvm::raw_ostream &os, const JitExecutor &exec) {
                     "kernel", "total ms", "share", "best us", "MFLOP/call",
                     "KB/call", "GFLOP/s", "GB/s", "balance");
   double flopsTotal = 0;
+  // Exchanges are numbered in the order the step starts them, which is
+  // the order of their rows.
+  std::vector<double> exchangeWaits;
+  if (const Communicator *comm = exec.communicator())
+    exchangeWaits = comm->exchangeWaitSeconds();
+  size_t exchangeIndex = 0;
   for (size_t k = 0; k < numKernels; ++k) {
     double seconds = slowest[k];
     const Op &op = *step.kernelOps[k];
@@ -91,6 +98,16 @@ void printProfile(llvm::raw_ostream &os, const JitExecutor &exec) {
                         bytes / 1e3, "",
                         perCall > 0 ? bytes / perCall / 1e9 : 0.0,
                         seconds > 0 ? 100 * mean[k] / seconds : 100.0);
+      // The part of that time thread 0 spent blocked until the other
+      // ranks' sums arrived: what the kernels before did not hide.
+      if (exchangeIndex < exchangeWaits.size()) {
+        double waiting = std::min(exchangeWaits[exchangeIndex], seconds);
+        os << fmt::format("  {:<44} {:>9.1f} {:>5.1f}%\n",
+                          "  of which waiting for the other ranks",
+                          1e3 * waiting,
+                          total > 0 ? 100 * waiting / total : 0.0);
+      }
+      ++exchangeIndex;
       continue;
     }
     Cost cost = estimateCost(op);

@@ -20,7 +20,8 @@ double cycleCounterFrequency();
 /// the runs wrote it (JitExecutor::run(write)), so the shares add up to the
 /// step. An exchange of a data-parallel step (allreduce) is a row too: its
 /// time is thread 0's starting, polling and waiting for it, its bytes the
-/// bucket's.
+/// bucket's, and a row under it says how much of that time thread 0 was
+/// blocked waiting for the other ranks (the part the step did not hide).
 void printProfile(llvm::raw_ostream &os, const JitExecutor &exec);
 
 } // namespace nnc
