@@ -30,6 +30,9 @@ struct OpTable {
     registerContractionOps(add);
     registerNeuralNetOps(add);
     registerCollectiveOps(add);
+    registerConvolutionOps(add);
+    registerPoolingOps(add);
+    registerRandomOps(add);
     for (unsigned k = 0; k < kNumOpKinds; ++k)
       if (!seen[k])
         llvm::report_fatal_error("op kind " + llvm::Twine(k) +

@@ -22,6 +22,9 @@ void registerReductionOps(const OpRegistry &add);
 void registerContractionOps(const OpRegistry &add);
 void registerNeuralNetOps(const OpRegistry &add);
 void registerCollectiveOps(const OpRegistry &add);
+void registerConvolutionOps(const OpRegistry &add);
+void registerPoolingOps(const OpRegistry &add);
+void registerRandomOps(const OpRegistry &add);
 
 } // namespace nnc
 

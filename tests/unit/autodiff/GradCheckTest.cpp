@@ -213,6 +213,106 @@ std::vector<GradCase> allCases() {
            }});
     }
 
+  // Convolutions under each geometry that changes which input elements a
+  // tap reads: strides that do not divide the padded input (so some rows
+  // are never read), uneven padding, dilation, rectangular windows.
+  struct ConvGeometry {
+    const char *tag;
+    Shape input, filter;
+    std::vector<int64_t> strides, dilations, padding;
+  };
+  const ConvGeometry convs[] = {
+      {"valid", {2, 5, 5, 3}, {3, 3, 3, 4}, {1, 1}, {1, 1}, {0, 0, 0, 0}},
+      {"strided_padded",
+       {1, 6, 7, 2},
+       {3, 2, 2, 3},
+       {2, 3},
+       {1, 1},
+       {1, 1, 0, 2}},
+      {"dilated", {1, 7, 6, 2}, {2, 3, 2, 2}, {2, 1}, {3, 2}, {0, 1, 2, 0}},
+      {"pointwise", {2, 3, 4, 3}, {1, 1, 3, 2}, {1, 1}, {1, 1}, {0, 0, 0, 0}},
+  };
+  for (const ConvGeometry &g : convs) {
+    AttrDict attrs;
+    attrs.set("strides", g.strides);
+    attrs.set("dilations", g.dilations);
+    attrs.set("padding", g.padding);
+    cases.push_back(
+        {std::string("conv2d_") + g.tag,
+         {{g.input}, {g.filter}},
+         [=](Builder &b, V p, Value *) {
+           return b.createValue(OpKind::Conv2D, {p[0], p[1]}, attrs);
+         }});
+    // The gradient ops take the output gradient's shape from conv2d.
+    Module probe;
+    Graph *pg = probe.addGraph(std::make_unique<Graph>("probe"));
+    Builder pb(*pg);
+    Shape output(
+        pb.createValue(
+              OpKind::Conv2D,
+              {pb.param("x", TensorType(ElementType::F32, g.input), "zeros"),
+               pb.param("w", TensorType(ElementType::F32, g.filter), "zeros")},
+              attrs)
+            ->type()
+            .shape());
+    TensorType inputType(ElementType::F32, g.input),
+        filterType(ElementType::F32, g.filter);
+    cases.push_back({std::string("conv2d_backprop_input_") + g.tag,
+                     {{output}, {g.filter}},
+                     [=](Builder &b, V p, Value *) {
+                       return b.createValue(OpKind::Conv2DBackpropInput,
+                                            {p[0], p[1]}, attrs, {inputType});
+                     }});
+    cases.push_back({std::string("conv2d_backprop_filter_") + g.tag,
+                     {{g.input}, {output}},
+                     [=](Builder &b, V p, Value *) {
+                       return b.createValue(OpKind::Conv2DBackpropFilter,
+                                            {p[0], p[1]}, attrs, {filterType});
+                     }});
+  }
+
+  // Pooling: disjoint windows, overlapping ones, and padding="same" (whose
+  // edge windows average fewer elements).
+  struct PoolGeometry {
+    const char *tag;
+    Shape input;
+    std::vector<int64_t> window, strides, padding;
+  };
+  const PoolGeometry pools[] = {
+      {"disjoint", {2, 4, 6, 3}, {2, 2}, {2, 2}, {0, 0, 0, 0}},
+      {"overlapping", {1, 5, 5, 2}, {3, 3}, {1, 1}, {0, 0, 0, 0}},
+      {"same", {1, 5, 4, 2}, {3, 2}, {2, 2}, {1, 1, 0, 1}},
+  };
+  for (const PoolGeometry &g : pools) {
+    AttrDict attrs;
+    attrs.set("window", g.window);
+    attrs.set("strides", g.strides);
+    attrs.set("padding", g.padding);
+    for (OpKind kind : {OpKind::MaxPool2D, OpKind::AvgPool2D})
+      cases.push_back({std::string(getOpDef(kind).name) + "_" + g.tag,
+                       {{g.input}},
+                       [=](Builder &b, V p, Value *) {
+                         return b.createValue(kind, {p[0]}, attrs);
+                       }});
+    Module probe;
+    Graph *pg = probe.addGraph(std::make_unique<Graph>("probe"));
+    Builder pb(*pg);
+    Shape output(
+        pb.createValue(
+              OpKind::AvgPool2D,
+              {pb.param("x", TensorType(ElementType::F32, g.input), "zeros")},
+              attrs)
+            ->type()
+            .shape());
+    TensorType inputType(ElementType::F32, g.input);
+    cases.push_back({std::string("avg_pool2d_grad_") + g.tag,
+                     {{output}},
+                     [=](Builder &b, V p, Value *) {
+                       return b.createValue(OpKind::AvgPool2DGrad, {p[0]},
+                                            attrs, {inputType});
+                     }});
+  }
+
   cases.push_back({"softmax_cross_entropy",
                    {{{4, 5}, -3, 3}},
                    [](Builder &b, V p, Value *labels) {

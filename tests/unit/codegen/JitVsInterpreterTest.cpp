@@ -305,11 +305,28 @@ TEST(JitCoverage, EveryComputingOpHasACase) {
     for (const Op &op : m->graph(0)->ops())
       covered.insert(op.name().str());
   }
+  // The image ops and random_uniform run in the interpreter only: the code
+  // generator reports them as unsupported until they get kernels. Each op
+  // leaves this list with its first JIT case.
+  const std::set<OpKind> interpreterOnly = {OpKind::Conv2D,
+                                            OpKind::Conv2DBackpropInput,
+                                            OpKind::Conv2DBackpropFilter,
+                                            OpKind::MaxPool2D,
+                                            OpKind::AvgPool2D,
+                                            OpKind::MaxPool2DGrad,
+                                            OpKind::AvgPool2DGrad,
+                                            OpKind::RandomUniform};
   for (const OpDef &def : allOpDefs()) {
     // allreduce compiles to calls into the runtime: ExchangeTest.cpp.
     if (def.fusion == FusionClass::Structural || def.kind == OpKind::Param ||
         def.kind == OpKind::State || def.kind == OpKind::AllReduce)
       continue;
+    if (interpreterOnly.count(def.kind)) {
+      EXPECT_FALSE(covered.count(def.name.str()))
+          << "'" << def.name.str()
+          << "' has a JIT case: take it off the interpreter-only list";
+      continue;
+    }
     EXPECT_TRUE(covered.count(def.name.str()))
         << "no JIT test exercises '" << def.name.str() << "'";
   }
