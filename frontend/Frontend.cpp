@@ -40,6 +40,8 @@ std::unique_ptr<Graph> lowerModel(const ast::ModelFile &file,
   }
   nn::ModelLowering lowering(*file.model, options.batchSize, diag);
   lowering.setStandardizeInputs(options.standardizeInputs);
+  lowering.setTraining(options.training);
+  lowering.setSeed(options.seed);
   return lowering.lower();
 }
 
@@ -67,6 +69,7 @@ std::unique_ptr<Graph> lowerInferenceModel(const ast::ModelFile &file,
   }
   nn::ModelLowering lowering(*file.model, options.batchSize, diag);
   lowering.setStandardizeInputs(options.standardizeInputs);
+  lowering.setTraining(false);
   return lowering.lowerInference(kind);
 }
 

@@ -61,6 +61,15 @@ struct ModelOptions {
   /// "standardize.<input>.std" (zeros and ones until the runtime computes
   /// them from the training data, or a checkpoint restores them).
   bool standardizeInputs = false;
+  /// Lower the training step's forward graph: dropout drops (its masks
+  /// drawn from `seed`, the step counter state "dropout.step" and each
+  /// element's index), batch_norm normalises by the batch's statistics and
+  /// assigns its moving averages. Otherwise, as evaluation and inference
+  /// run the model, dropout is the identity and batch_norm uses its moving
+  /// averages.
+  bool training = true;
+  /// The run's seed (the train block's `seed`, or --seed).
+  uint64_t seed = 0;
 };
 
 /// Checks the model and lowers it to its forward graph with the batch

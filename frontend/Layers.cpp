@@ -1,6 +1,7 @@
 //===- Layers.cpp - Layers: calls that create their own parameters --------===//
 #include "frontend/Layers.h"
 #include "frontend/Functions.h"
+#include "frontend/LayerBuilders.h"
 
 namespace nnc::nn {
 
@@ -17,6 +18,14 @@ std::optional<Operand> LayerContext::param(llvm::StringRef suffix,
                                 loc());
 }
 
+Value *LayerContext::state(llvm::StringRef suffix,
+                           llvm::ArrayRef<int64_t> shape,
+                           llvm::StringRef init) {
+  return lowering().createState(name + "." + suffix.str(),
+                                TensorType(ElementType::F32, shape), init,
+                                loc());
+}
+
 Signature LayerDef::signature() const {
   Signature sig{kind, params};
   sig.params.push_back({"name", false});
@@ -28,12 +37,6 @@ std::string LayerNamer::next(llvm::StringRef kind) {
 }
 
 namespace {
-
-Initializer initializerOf(Initializer::Kind kind) {
-  Initializer init;
-  init.kind = kind;
-  return init;
-}
 
 /// flatten(x): [batch, d1, d2, ...] to [batch, d1 * d2 * ...].
 std::optional<Operand> buildFlatten(LayerContext &layer) {
@@ -59,8 +62,7 @@ std::optional<Operand> buildDense(LayerContext &layer) {
   auto units = layer.integer("units");
   if (!units)
     return std::nullopt;
-  auto activation = layer.choice(
-      "activation", {"relu", "sigmoid", "tanh", "softmax", "none"}, "none");
+  auto activation = activationOf(layer);
   if (!activation)
     return std::nullopt;
   if (*units < 1 || *units > INT32_MAX) {
@@ -91,16 +93,34 @@ std::optional<Operand> buildDense(LayerContext &layer) {
   if (!y)
     return std::nullopt;
   y = layer.emit(OpKind::Add, {*y, *bias});
-  if (!y || *activation == "none")
-    return y;
-  OpKind kind = *activation == "relu"      ? OpKind::Relu
-                : *activation == "sigmoid" ? OpKind::Sigmoid
-                : *activation == "tanh"    ? OpKind::Tanh
-                                           : OpKind::Softmax;
-  return layer.emit(kind, {*y});
+  if (!y)
+    return std::nullopt;
+  return applyActivation(layer, *y, *activation);
 }
 
 } // namespace
+
+Initializer initializerOf(Initializer::Kind kind) {
+  Initializer init;
+  init.kind = kind;
+  return init;
+}
+
+std::optional<std::string> activationOf(LayerContext &layer) {
+  return layer.choice("activation",
+                      {"relu", "sigmoid", "tanh", "softmax", "none"}, "none");
+}
+
+std::optional<Operand> applyActivation(LayerContext &layer, const Operand &y,
+                                       llvm::StringRef activation) {
+  if (activation == "none")
+    return y;
+  OpKind kind = activation == "relu"      ? OpKind::Relu
+                : activation == "sigmoid" ? OpKind::Sigmoid
+                : activation == "tanh"    ? OpKind::Tanh
+                                          : OpKind::Softmax;
+  return layer.emit(kind, {y});
+}
 
 llvm::ArrayRef<LayerDef> allLayers() {
   static const std::vector<LayerDef> layers = {
@@ -112,6 +132,38 @@ llvm::ArrayRef<LayerDef> allLayers() {
        {{"x"}, {"units"}, {"activation", false}},
        buildDense,
        "x @ weight + bias, then relu, sigmoid, tanh, softmax or none"},
+      {"conv2d",
+       {{"x"},
+        {"filters"},
+        {"kernel_size"},
+        {"strides", false},
+        {"padding", false},
+        {"dilation", false},
+        {"activation", false},
+        {"use_bias", false}},
+       buildConv2D,
+       "2-D convolution of NHWC images, plus bias, then an activation"},
+      {"max_pool2d",
+       {{"x"}, {"pool_size"}, {"strides", false}, {"padding", false}},
+       buildMaxPool2D,
+       "the maximum of each window of NHWC images"},
+      {"avg_pool2d",
+       {{"x"}, {"pool_size"}, {"strides", false}, {"padding", false}},
+       buildAvgPool2D,
+       "the mean of each window of NHWC images"},
+      {"global_avg_pool2d",
+       {{"x"}},
+       buildGlobalAvgPool2D,
+       "the mean over height and width: [batch, channels]"},
+      {"dropout",
+       {{"x"}, {"rate"}},
+       buildDropout,
+       "zeroes a fraction `rate` of the elements while training"},
+      {"batch_norm",
+       {{"x"}, {"momentum", false}, {"epsilon", false}},
+       buildBatchNorm,
+       "normalises the last axis by batch statistics, moving averages in "
+       "evaluation"},
   };
   return layers;
 }

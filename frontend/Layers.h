@@ -4,8 +4,7 @@
 // `<name>.weight` and `<name>.bias` through the same parameter mechanism as
 // `param(...)` and builds the same ops as `x @ w + b`, so the two spellings
 // lower to identical IR. Every layer is a row of one table -- its signature,
-// and a build function that receives a LayerContext -- so new layers (conv2d,
-// pooling, dropout) are added the same way.
+// and a build function that receives a LayerContext (LayerBuilders.h).
 //
 // Layers are named as in Keras: the first unnamed dense layer is `dense_1`,
 // the second `dense_2`, one counter per layer kind in order of appearance;
@@ -34,6 +33,9 @@ public:
   std::optional<Operand> param(llvm::StringRef suffix,
                                llvm::ArrayRef<int64_t> shape,
                                const Initializer &init);
+  /// Creates the non-trainable f32 state `<layer name>.<suffix>`.
+  Value *state(llvm::StringRef suffix, llvm::ArrayRef<int64_t> shape,
+               llvm::StringRef init);
 
 private:
   std::string name;

@@ -624,6 +624,24 @@ Value *ModelLowering::createState(const std::string &name,
   return v;
 }
 
+void ModelLowering::assign(Value *variable, Value *value, const Location &loc) {
+  builder.setInsertionPointToEnd(*graph);
+  builder.setLoc(loc);
+  builder.assign(variable, value);
+}
+
+Value *ModelLowering::stepCounter(const Location &loc) {
+  if (step)
+    return step;
+  // Named apart from the optimizers' counters, which start with the
+  // optimizer step that the frontend does not see.
+  step = createState("dropout.step", TensorType(ElementType::I32, {}), "zeros",
+                     loc);
+  builder.setLoc(loc);
+  assign(step, builder.add(step, builder.scalar(1.0, ElementType::I32)), loc);
+  return step;
+}
+
 Value *ModelLowering::standardized(const InputStmt &decl, Value *arg) {
   TensorType features(ElementType::F32, arg->type().shape().drop_front());
   std::string prefix = standardizationPrefix(decl.getName());

@@ -41,6 +41,9 @@ public:
 
   /// Standardise every f32 input (Frontend.h, ModelOptions).
   void setStandardizeInputs(bool on) { standardizeInputs = on; }
+  /// Lower the training step's forward graph (Frontend.h, ModelOptions).
+  void setTraining(bool on) { isTraining = on; }
+  void setSeed(uint64_t s) { runSeed = s; }
 
   // LoweringContext.
   DiagnosticEngine &diag() override { return diagnostics; }
@@ -58,11 +61,14 @@ public:
                                      const Initializer &init,
                                      const Location &loc) override;
   llvm::StringRef boundName() const override { return currentBinding; }
+  bool training() const override { return isTraining; }
+  uint64_t seed() const override { return runSeed; }
+  Value *createState(const std::string &name, const TensorType &type,
+                     llvm::StringRef init, const Location &loc) override;
+  void assign(Value *variable, Value *value, const Location &loc) override;
+  Value *stepCounter(const Location &loc) override;
 
 private:
-  /// Creates a non-trainable state among the parameters at the top.
-  Value *createState(const std::string &name, const TensorType &type,
-                     llvm::StringRef init, const Location &loc);
   /// (x - mean) / std of the input `decl`'s argument, with its statistics
   /// as states.
   Value *standardized(const ast::InputStmt &decl, Value *arg);
@@ -114,6 +120,9 @@ private:
   const ast::ModelDecl &model;
   int64_t batch;
   bool standardizeInputs = false;
+  bool isTraining = true;
+  uint64_t runSeed = 0;
+  Value *step = nullptr;
   DiagnosticEngine &diagnostics;
   unsigned errorsAtStart;
   ConstantReader constReader;

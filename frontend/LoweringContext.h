@@ -63,6 +63,23 @@ public:
   /// The name the statement being lowered binds (`w1` in `w1 = param(...)`),
   /// or "" in a loss or metric.
   virtual llvm::StringRef boundName() const = 0;
+
+  /// True when lowering the training step's forward graph (dropout drops,
+  /// batch_norm uses and updates batch statistics); false for evaluation
+  /// and inference.
+  virtual bool training() const = 0;
+  /// The run's seed, which keys the training step's random numbers.
+  virtual uint64_t seed() const = 0;
+
+  /// Creates a non-trainable state variable among the parameters at the
+  /// top of the graph.
+  virtual Value *createState(const std::string &name, const TensorType &type,
+                             llvm::StringRef init, const Location &loc) = 0;
+  /// Gives `variable` the value `value` for the next step.
+  virtual void assign(Value *variable, Value *value, const Location &loc) = 0;
+  /// The training step's counter (i32[], 0 at the first step), created with
+  /// its increment on first use: the `step` of random_uniform.
+  virtual Value *stepCounter(const Location &loc) = 0;
 };
 
 /// One call being lowered: its arguments matched to the callee's signature.

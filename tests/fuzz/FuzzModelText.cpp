@@ -94,6 +94,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   options.batch = batch;
   options.optimizer = optimizerPass(config->optimizer);
   options.instrumentation.verifyEach = true;
+  options.evaluation = [&](int64_t b) {
+    ModelOptions mopts;
+    mopts.batchSize = b;
+    mopts.training = false;
+    return lowerModel(*file, mopts, diag);
+  };
   auto program = buildTrainingProgram(
       [&](int64_t b) { return lowerModel(*file, b, diag); }, options, diag);
   if (!program)

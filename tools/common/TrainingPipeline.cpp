@@ -80,7 +80,9 @@ buildTrainingProgram(const ForwardBuilder &forward,
   if (!options.stopAfter.empty())
     return program;
 
-  std::unique_ptr<Graph> eval = forward(options.batch);
+  std::unique_ptr<Graph> eval = options.evaluation
+                                    ? options.evaluation(options.batch)
+                                    : forward(options.batch);
   if (!eval)
     return nullptr;
   eval = runPasses(std::move(eval),

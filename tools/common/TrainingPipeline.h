@@ -5,8 +5,9 @@
 //   forward graph (batch B) --autodiff,[data-parallel,]<optimizer>,
 //                              canonicalize,cse,dce,fusion--> training step
 //                              @train
-//   forward graph (batch B) --per-example-results,canonicalize,cse,dce,
-//                              fusion--> evaluation step @eval
+//   evaluation's forward graph (batch B) --per-example-results,
+//                              canonicalize,cse,dce,fusion--> evaluation
+//                              step @eval
 //
 //   inference graph (batch B) --canonicalize,cse,dce,fusion--> @infer
 //                              (when asked for: predictions, exports)
@@ -50,6 +51,10 @@ struct PipelineOptions {
   int64_t bucketBytes = 0;
   /// Stop after this stage: "grad", "train" or "" to build everything.
   std::string stopAfter;
+  /// The forward graph as evaluation runs it (dropout off, batch_norm on
+  /// its moving averages: frontend's ModelOptions::training false), for
+  /// @eval; when unset, @eval starts from the training forward graph.
+  ForwardBuilder evaluation;
   /// When set, the program also holds @infer, made from the inference
   /// graph this builds (frontend's lowerInferenceModel).
   ForwardBuilder inference;

@@ -246,11 +246,19 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
         " ranks: each rank computes an equal share of every batch, so the "
         "batch must be a multiple of the number of ranks (--batch)");
   int64_t share = config.batchSize / ranks;
-  ForwardBuilder forward = [&](int64_t batch) {
+  auto forwardGraph = [&](int64_t batch, bool training) {
     ModelOptions mopts;
     mopts.batchSize = batch;
     mopts.standardizeInputs = config.standardize;
+    mopts.training = training;
+    mopts.seed = config.seed;
     return lowerModel(file, mopts, diag);
+  };
+  ForwardBuilder forward = [&](int64_t batch) {
+    return forwardGraph(batch, /*training=*/true);
+  };
+  ForwardBuilder evaluation = [&](int64_t batch) {
+    return forwardGraph(batch, /*training=*/false);
   };
   std::unique_ptr<Graph> probe = forward(share);
   if (!probe)
@@ -301,6 +309,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   popts.instrumentation = options.instrumentation;
   popts.instrumentation.timePasses = options.timePasses;
   popts.instrumentation.statistics = options.statistics;
+  popts.evaluation = evaluation;
   if (inference)
     popts.inference = inferenceGraph;
   if (options.emit == Stage::Grad)

@@ -490,6 +490,9 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
     ModelOptions mopts;
     mopts.batchSize = batch;
     mopts.standardizeInputs = config && config->standardize;
+    mopts.training = graphSelection != GraphSelection::Eval;
+    if (config)
+      mopts.seed = config->seed;
     auto graph = graphSelection == GraphSelection::Infer
                      ? lowerInferenceModel(*file, mopts, diag)
                      : lowerModel(*file, mopts, diag);
