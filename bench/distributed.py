@@ -14,8 +14,8 @@ for them). Raw results go to bench/results/ as JSON.
   bench/distributed.py --workload seed --ranks 2 --reps 5
   bench/distributed.py --model examples/some_model.nn --epochs 1
 
-Any model file with a train block runs (--model); the convnet workload is
-examples/mnist_cnn.nn once that model exists. The profile's share of the
+Any model file with a train block runs (--model); the convnet workload,
+examples/mnist_cnn.nn, runs once the code generator compiles convolutions. The profile's share of the
 exchanges is split into the time thread 0 spent starting and polling them
 and the time it waited for the other ranks (the part not hidden).
 
@@ -116,8 +116,8 @@ def main():
     model = args.model or str(REPO / WORKLOADS[args.workload])
     if not Path(model).exists():
         if not args.model and args.workload == "convnet":
-            sys.exit(f"distributed: the convnet workload ({model}) does not "
-                     "exist yet; --model FILE runs any model file")
+            sys.exit(f"distributed: the convnet workload ({model}) is "
+                     "missing; --model FILE runs any model file")
         sys.exit(f"distributed: {model} does not exist")
     env = dict(os.environ)
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
