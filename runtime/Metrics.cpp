@@ -240,6 +240,28 @@ llvm::Error MetricAccumulator::reduce(
   return llvm::Error::success();
 }
 
+std::vector<double> MetricAccumulator::saveSums() const {
+  std::vector<double> all;
+  for (const std::vector<double> &s : sums)
+    all.insert(all.end(), s.begin(), s.end());
+  all.push_back(double(values));
+  return all;
+}
+
+bool MetricAccumulator::restoreSums(llvm::ArrayRef<double> saved) {
+  size_t width = 1;
+  for (const std::vector<double> &s : sums)
+    width += s.size();
+  if (saved.size() != width)
+    return false;
+  size_t at = 0;
+  for (std::vector<double> &s : sums)
+    for (double &v : s)
+      v = saved[at++];
+  values = int64_t(std::llround(saved[at]));
+  return true;
+}
+
 MetricValues MetricAccumulator::finish() const {
   MetricValues v;
   v.examples = examples();

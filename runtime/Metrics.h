@@ -124,6 +124,12 @@ public:
   reduce(llvm::function_ref<llvm::Error(llvm::MutableArrayRef<double>)>
              sumOverRanks);
 
+  /// The sums and the count of values, to resume an epoch from
+  /// (runtime/TrainingProgress.h), and back; restoreSums is false when
+  /// `saved` is not of this set's size.
+  std::vector<double> saveSums() const;
+  bool restoreSums(llvm::ArrayRef<double> saved);
+
   /// The metrics over the examples added so far.
   MetricValues finish() const;
   int64_t examples() const { return values * perValue; }

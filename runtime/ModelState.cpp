@@ -130,23 +130,51 @@ void ModelState::write(const StateLayout::Entry &e, const HostTensor &t) {
     storeElement(data(e), e.type.element(), i, t[i]);
 }
 
-llvm::Error saveModelState(const ModelState &state, llvm::StringRef path) {
+llvm::Error saveModelState(const ModelState &state, llvm::StringRef path,
+                           const CheckpointMetadata &metadata) {
   std::vector<ConstTensorView> views;
   for (const StateLayout::Entry &e : state.layout().entries())
     views.push_back({e.name, e.type, state.data(e), size_t(e.type.byteSize())});
-  return saveCheckpoint(path, views, {{"format", "nnc"}});
+  return saveCheckpoint(path, views, metadata);
 }
 
-llvm::Error loadModelState(ModelState &state, llvm::StringRef path) {
+bool isOptimizerState(llvm::StringRef name) {
+  return name.starts_with("adam.") || name.starts_with("sgd.") ||
+         name == "dropout.step";
+}
+
+llvm::Expected<std::vector<std::string>>
+loadModelState(ModelState &state, llvm::StringRef path, LoadScope scope,
+               CheckpointMetadata *metadata) {
   auto index = readCheckpointIndex(path);
   if (!index)
     return index.takeError();
   std::vector<TensorView> views;
-  for (const StateLayout::Entry &e : state.layout().entries())
-    if (e.trainable || index->find(e.name))
-      views.push_back(
-          {e.name, e.type, state.data(e), size_t(e.type.byteSize())});
-  return loadCheckpoint(path, views);
+  std::vector<std::string> names;
+  for (const StateLayout::Entry &e : state.layout().entries()) {
+    bool wanted = false;
+    switch (scope) {
+    case LoadScope::Everything:
+      wanted = true;
+      break;
+    case LoadScope::WeightsAndOptimizer:
+      wanted = e.trainable || index->find(e.name);
+      break;
+    case LoadScope::Weights:
+      wanted =
+          e.trainable || (!isOptimizerState(e.name) && index->find(e.name));
+      break;
+    }
+    if (!wanted)
+      continue;
+    views.push_back({e.name, e.type, state.data(e), size_t(e.type.byteSize())});
+    names.push_back(e.name);
+  }
+  CheckpointLoadOptions options;
+  options.allowExtraTensors = scope == LoadScope::Weights;
+  if (llvm::Error err = loadCheckpoint(path, views, options, metadata))
+    return std::move(err);
+  return names;
 }
 
 } // namespace nnc

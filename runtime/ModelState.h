@@ -11,6 +11,7 @@
 #include "ir/HostTensor.h"
 #include "ir/MemoryPlan.h"
 #include "runtime/AlignedBuffer.h"
+#include "runtime/Checkpoint.h"
 
 #include "llvm/Support/Error.h"
 
@@ -52,14 +53,39 @@ private:
 };
 
 /// Writes every variable of `state` to a safetensors checkpoint under its
-/// name (parameters as `dense_1.weight`, optimizer state as `adam.m.*`).
-llvm::Error saveModelState(const ModelState &state, llvm::StringRef path);
+/// name (parameters as `dense_1.weight`, optimizer state as `adam.m.*`),
+/// with `metadata` (by default {"format": "nnc"}; a training run adds its
+/// position, runtime/TrainingProgress.h).
+llvm::Error saveModelState(const ModelState &state, llvm::StringRef path,
+                           const CheckpointMetadata &metadata = {
+                               {"format", "nnc"}});
 
-/// Reads the parameters from a checkpoint, and the optimizer state when the
-/// checkpoint has it (a checkpoint of parameters alone starts the optimizer
-/// afresh). A tensor missing, of another shape or type, or unknown to the
-/// model is an error naming it.
-llvm::Error loadModelState(ModelState &state, llvm::StringRef path);
+/// Whether a variable is the state of training rather than the model's
+/// (parameters, standardisation statistics): the optimizer's (`adam.*`,
+/// `sgd.*`) and dropout's step counter (`dropout.step`).
+bool isOptimizerState(llvm::StringRef name);
+
+/// What a load takes from a checkpoint.
+enum class LoadScope {
+  /// --resume: every variable, all of which the checkpoint must hold.
+  Everything,
+  /// --load: the parameters, and the rest when the checkpoint has it (a
+  /// checkpoint of parameters alone starts the optimizer afresh); a tensor
+  /// unknown to the model is an error.
+  WeightsAndOptimizer,
+  /// --load-weights: the parameters, and the model's other variables when
+  /// the checkpoint has them; never optimizer state, and tensors the model
+  /// does not have (another optimizer's state) are ignored.
+  Weights,
+};
+
+/// Reads `state` from a checkpoint as `scope` says, and its metadata into
+/// `metadata` when given. A tensor missing, or of another shape or type, is
+/// an error naming it. Returns the names of the variables read.
+llvm::Expected<std::vector<std::string>>
+loadModelState(ModelState &state, llvm::StringRef path,
+               LoadScope scope = LoadScope::WeightsAndOptimizer,
+               CheckpointMetadata *metadata = nullptr);
 
 /// Element conversion between host memory and HostTensor.
 double loadElement(const void *base, ElementType e, int64_t i);

@@ -268,23 +268,77 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
     accuracyResult = a->result;
 
   TrainingReport report;
-  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    if (options.maxSteps && report.steps >= *options.maxSteps)
+  const TrainingProgress &from = options.start;
+  // Steps are counted from the start of training, across resumptions.
+  auto globalStep = [&] { return from.globalStep + report.steps; };
+  auto stepLimitReached = [&] {
+    return options.maxSteps && globalStep() >= *options.maxSteps;
+  };
+  // Whether the run must stop after this step: this rank's flag, or in a
+  // job, any rank's, compared every kStopCheckInterval steps.
+  int stopSignal = 0;
+  auto mustStop = [&]() -> llvm::Expected<bool> {
+    if (!options.stopRequested)
+      return false;
+    int mine = options.stopRequested->load();
+    if (!comm) {
+      stopSignal = mine;
+      return mine != 0;
+    }
+    if (globalStep() % kStopCheckInterval != 0)
+      return false;
+    double flags[2] = {mine ? 1.0 : 0.0, double(mine)};
+    if (llvm::Error err = comm->sum(flags))
+      return std::move(err);
+    if (flags[0] == 0)
+      return false;
+    stopSignal = mine ? mine : int(flags[1] / flags[0]);
+    return true;
+  };
+  report.end = from;
+  for (int64_t epoch = from.epoch; epoch < options.epochs; ++epoch) {
+    if (stepLimitReached())
       break;
+    bool resumed = epoch == from.epoch && from.epochStep > 0;
+    size_t firstBatch = resumed ? size_t(from.epochStep) : 0;
+    if (firstBatch > batches->size())
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "cannot resume at step " + llvm::Twine(firstBatch) + " of epoch " +
+              llvm::Twine(epoch + 1) + ": an epoch has " +
+              llvm::Twine(batches->size()) + " steps");
     std::vector<int64_t> order =
         options.shuffle
             ? shuffledOrder(data.size(Split::Train), options.seed, epoch)
             : fileOrder(data.size(Split::Train));
     EpochMetrics m;
     m.epoch = epoch + 1;
+    m.steps = int64_t(firstBatch);
     // The step returns means over the global batch (averaged over the
     // ranks in a data-parallel job).
     MetricAccumulator sums(*set, batch);
+    if (resumed && !sums.restoreSums(from.epochSums))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "cannot resume epoch " + llvm::Twine(epoch + 1) +
+              ": the checkpoint's sums of its metrics do not fit the "
+              "model's metrics");
     double lossSum = 0, accuracySum = 0;
     ProgressBar bar(log, epoch + 1, options.epochs, int64_t(batches->size()));
     auto start = Clock::now();
-    for (size_t b = 0; b < batches->size(); ++b) {
-      if (options.maxSteps && report.steps >= *options.maxSteps)
+    size_t b = firstBatch;
+    auto progressHere = [&] {
+      TrainingProgress p;
+      p.epoch = epoch;
+      p.epochStep = int64_t(b);
+      p.globalStep = globalStep();
+      p.epochSums = sums.saveSums();
+      p.best = from.best;
+      p.epochsSinceBest = from.epochsSinceBest;
+      return p;
+    };
+    for (; b < batches->size(); ++b) {
+      if (stepLimitReached() || stopSignal)
         break;
       llvm::ArrayRef<int64_t> examples = slice(examplesOf(order, *batches, b));
       llvm::ArrayRef<int64_t> next = slice(examplesOf(order, *batches, b + 1));
@@ -307,18 +361,47 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
         lossSum += loss;
         if (accuracyResult)
           accuracySum += exec.train->scalarResult(*accuracyResult);
-        bar.update(m.steps, lossSum / m.steps,
-                   accuracyResult ? std::optional(accuracySum / m.steps)
-                                  : std::nullopt,
-                   secondsSince(start), m.steps * batch);
+        bar.update(
+            m.steps, lossSum / (m.steps - int64_t(firstBatch)),
+            accuracyResult
+                ? std::optional(accuracySum / (m.steps - int64_t(firstBatch)))
+                : std::nullopt,
+            secondsSince(start), (m.steps - int64_t(firstBatch)) * batch);
+      }
+      auto stop = mustStop();
+      if (!stop)
+        return stop.takeError();
+      if (options.checkpoint && options.checkpointEvery > 0 &&
+          globalStep() % options.checkpointEvery == 0 && !*stop) {
+        ++b; // the position after this step
+        llvm::Error err = options.checkpoint(progressHere());
+        --b;
+        if (err)
+          return std::move(err);
+      }
+      if (*stop) {
+        ++b;
+        break;
       }
     }
     m.seconds = secondsSince(start);
     report.trainSeconds += m.seconds;
-    m.train = sums.finish();
-    setLossAndAccuracy(m.train, m.trainLoss, m.trainAccuracy);
     if (options.progressBar)
       log << "\n";
+    if (stopSignal) {
+      // Stopped by a signal: the epoch is neither finished nor evaluated;
+      // the run resumes from here.
+      report.end = progressHere();
+      report.stoppedBySignal = stopSignal;
+      return report;
+    }
+    bool finished = b == batches->size();
+    report.end =
+        finished ? TrainingProgress{epoch + 1, 0,         globalStep(),
+                                    {},        from.best, from.epochsSinceBest}
+                 : progressHere();
+    m.train = sums.finish();
+    setLossAndAccuracy(m.train, m.trainLoss, m.trainAccuracy);
     if (!std::isfinite(m.trainLoss))
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
@@ -332,23 +415,24 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       m.test = *test;
       report.test = *test;
     }
-    bool last = epoch + 1 == options.epochs ||
-                (options.maxSteps && report.steps >= *options.maxSteps);
-    if ((epoch + 1) % std::max<int64_t>(options.logEvery, 1) != 0 && !last) {
-      report.epochs.push_back(std::move(m));
-      continue;
+    bool last = epoch + 1 == options.epochs || stepLimitReached();
+    if ((epoch + 1) % std::max<int64_t>(options.logEvery, 1) == 0 || last) {
+      int64_t ran = m.steps - int64_t(firstBatch);
+      log << llvm::formatv("epoch {0}/{1}: {2} steps in {3:F2} s ({4:N} "
+                           "examples/s), train loss {5:F4}",
+                           m.epoch, options.epochs, m.steps, m.seconds,
+                           int64_t(ran * batch / std::max(m.seconds, 1e-9)),
+                           m.trainLoss)
+          << otherMetrics("train", m.train);
+      if (m.test)
+        log << llvm::formatv(", test loss {0:F4}", m.test->loss)
+            << otherMetrics("test", m.test->metrics);
+      log << "\n";
     }
-    log << llvm::formatv("epoch {0}/{1}: {2} steps in {3:F2} s ({4:N} "
-                         "examples/s), train loss {5:F4}",
-                         m.epoch, options.epochs, m.steps, m.seconds,
-                         int64_t(m.steps * batch / std::max(m.seconds, 1e-9)),
-                         m.trainLoss)
-        << otherMetrics("train", m.train);
-    if (m.test)
-      log << llvm::formatv(", test loss {0:F4}", m.test->loss)
-          << otherMetrics("test", m.test->metrics);
-    log << "\n";
     report.epochs.push_back(std::move(m));
+    if (finished && options.checkpoint && options.checkpointEachEpoch)
+      if (llvm::Error err = options.checkpoint(report.end))
+        return std::move(err);
   }
   return report;
 }

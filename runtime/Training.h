@@ -21,9 +21,12 @@
 #include "runtime/Dataset.h"
 #include "runtime/Executor.h"
 #include "runtime/Metrics.h"
+#include "runtime/TrainingProgress.h"
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
+#include <functional>
 #include <optional>
 
 namespace nnc {
@@ -49,7 +52,27 @@ struct TrainingOptions {
   /// Each rank trains on its slice of every global batch and evaluates its
   /// slice of the test set (see evaluate()).
   Communicator *communicator = nullptr;
+
+  /// Where the run starts: a resumed run's epoch, step within it, global
+  /// step and the epoch's partial sums (runtime/TrainingProgress.h).
+  /// `maxSteps` and `epochs` count from the start of training, not from
+  /// here.
+  TrainingProgress start;
+  /// Called to write a checkpoint at the progress given: after every
+  /// `checkpointEvery` global steps (0: never), and after each epoch's
+  /// evaluation when `checkpointEachEpoch`.
+  int64_t checkpointEvery = 0;
+  bool checkpointEachEpoch = false;
+  std::function<llvm::Error(const TrainingProgress &)> checkpoint;
+  /// Holds a signal's number when the run must stop: it does after the
+  /// step in progress. The ranks of a job agree on the step they stop
+  /// after by summing their flags every kStopCheckInterval steps.
+  const std::atomic<int> *stopRequested = nullptr;
 };
+
+/// In a data-parallel job, how many steps apart the ranks compare their
+/// stop flags (an exchange of its own, so not every step).
+constexpr int64_t kStopCheckInterval = 16;
 
 struct Evaluation {
   double loss = 0;
@@ -76,6 +99,10 @@ struct TrainingReport {
   int64_t steps = 0;
   double trainSeconds = 0;
   std::optional<Evaluation> test;
+  /// Where the run stopped, to resume from.
+  TrainingProgress end;
+  /// The signal that stopped the run, or 0.
+  int stoppedBySignal = 0;
 };
 
 /// The graphs a training run needs, ready to run.

@@ -105,6 +105,23 @@ else:
         lit_config.note("nnc is built without MPI or mpirun is missing: the "
                         "data-parallel tests (REQUIRES: mpi) are skipped; "
                         "scripts/bootstrap.sh installs Open MPI")
+    # Output directories that are read-only or full, whatever the user's
+    # privileges: a tmpfs mounted in a mount namespace of the test's own
+    # (unshare -m as root, unshare -rm where user namespaces are allowed).
+    import tempfile
+    with tempfile.TemporaryDirectory() as probe:
+        for unshare in (["unshare", "-m"], ["unshare", "-rm"]):
+            if shutil.which("unshare") and runs(
+                    *unshare, "sh", "-c",
+                    "mount -t tmpfs -o size=64k tmpfs " + probe):
+                config.available_features.add("tmpfs-mount")
+                config.substitutions.append(("%unshare", " ".join(unshare)))
+                break
+        else:
+            lit_config.note("cannot mount a tmpfs in a mount namespace "
+                            "(unshare -m or -rm): the tests of read-only and "
+                            "full output directories are skipped "
+                            "(REQUIRES: tmpfs-mount)")
     # Tabular data: the readers, and scikit-learn's CSV files
     # (scripts/fetch-data.sh sklearn), which the models find under the data
     # directory.

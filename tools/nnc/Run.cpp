@@ -1,8 +1,6 @@
 //===- Run.cpp - Compiling and running a model from the command line ------===//
 #include "tools/nnc/Run.h"
 
-#include "codegen/ObjectEmission.h"
-#include "codegen/OnnxExport.h"
 #include "ir/DotPrinter.h"
 #include "ir/Printer.h"
 #include "passes/MemoryPlanning.h"
@@ -14,7 +12,10 @@
 #include "runtime/Training.h"
 #include "tools/common/DataSetup.h"
 #include "tools/common/OutOfMemory.h"
+#include "tools/common/StopSignals.h"
 #include "tools/common/TrainingPipeline.h"
+#include "tools/nnc/ModelExport.h"
+#include "tools/nnc/RunOutputs.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -50,104 +51,6 @@ unsigned classesOf(const Graph &forward) {
     if (op.is(OpKind::SoftmaxCrossEntropy))
       return unsigned(op.operand(0)->type().dim(1));
   return 256;
-}
-
-/// Writes the inference graph, without fusion, as an ONNX model with the
-/// weights of `state`; false after reporting why not.
-bool exportModel(const ForwardBuilder &inference, int64_t batch,
-                 const std::string &modelName, const ModelState &state,
-                 const std::string &path, DiagnosticEngine &diag) {
-  std::unique_ptr<Graph> g =
-      buildInferenceGraph(inference, batch, /*fusion=*/false, diag);
-  if (!g)
-    return false;
-  OnnxExportOptions options;
-  options.modelName = modelName;
-  options.producerVersion = "0.1";
-  bool symbolic = false;
-  std::optional<std::string> bytes =
-      exportOnnx(*g, state.layout(), state.data(), options, diag, &symbolic);
-  if (!bytes)
-    return false;
-  if (llvm::Error err = writeFileAtomically(path, *bytes)) {
-    fail("cannot write " + path + ": " + llvm::toString(std::move(err)));
-    return false;
-  }
-  llvm::errs() << fmt::format(
-      "exported @{} to {} (ONNX opset {}, {} nodes, batch {})\n", modelName,
-      path, options.opset,
-      std::count_if(g->ops().begin(), g->ops().end(),
-                    [](const Op &op) {
-                      return !isVariable(op) && !op.is(OpKind::Constant) &&
-                             !op.is(OpKind::Return);
-                    }),
-      symbolic ? std::string("symbolic") : "fixed at " + std::to_string(batch));
-  return true;
-}
-
-/// Compiles the fused inference graph ahead of time into DIR/<model>.o with
-/// the weights of `state`, and writes DIR/<model>.h; false after reporting
-/// why not.
-bool emitLibrary(const ForwardBuilder &inference, int64_t batch, bool fusion,
-                 const std::string &modelName, const std::string &source,
-                 const ModelState &state, const RunOptions &options,
-                 DiagnosticEngine &diag) {
-  Module m;
-  std::unique_ptr<Graph> infer =
-      buildInferenceGraph(inference, batch, fusion, diag);
-  if (!infer)
-    return false;
-  const Graph &g = *m.addGraph(std::move(infer));
-  // The library holds the parameters the output reads, nothing else.
-  auto layout = StateLayout::fromModule(m);
-  if (!layout) {
-    fail(llvm::toString(layout.takeError()));
-    return false;
-  }
-  std::vector<char> weights(size_t(layout->byteSize()));
-  for (const StateLayout::Entry &e : layout->entries()) {
-    const StateLayout::Entry *from = state.layout().lookup(e.name);
-    assert(from && "the inference graph's params are the model's");
-    std::memcpy(weights.data() + e.offset, state.data(*from),
-                size_t(e.type.byteSize()));
-  }
-  auto plan = planMemory(g, *layout);
-  if (!plan) {
-    fail(llvm::toString(plan.takeError()));
-    return false;
-  }
-  LibraryOptions lopts;
-  lopts.name = modelName;
-  lopts.source = source;
-  lopts.triple = options.target;
-  lopts.cpu = options.cpu;
-  lopts.features = options.features;
-  lopts.machineOptLevel = options.machineOptLevel;
-  auto lib = emitInferenceLibrary(g, *plan, *layout, weights.data(), lopts);
-  if (!lib) {
-    fail(llvm::toString(lib.takeError()));
-    return false;
-  }
-  const std::string &dir = options.libDir;
-  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
-    fail("cannot create " + dir + ": " + ec.message());
-    return false;
-  }
-  std::string prefix = cIdentifier(modelName);
-  for (auto [ext, bytes] :
-       {std::pair{".o", &lib->object}, std::pair{".h", &lib->header}}) {
-    llvm::SmallString<256> path(dir);
-    llvm::sys::path::append(path, prefix + ext);
-    if (llvm::Error err = writeFileAtomically(path, *bytes)) {
-      fail("cannot write " + path + ": " + llvm::toString(std::move(err)));
-      return false;
-    }
-  }
-  llvm::errs() << fmt::format(
-      "wrote {0}/{1}.o and {0}/{1}.h for {2} ({3}): int {1}_predict(...), "
-      "{4} bytes of weights\n",
-      dir, prefix, lib->triple, lib->cpu, layout->byteSize());
-  return true;
 }
 
 /// Prints the graphs of `m` that `names` lists (all when empty).
@@ -212,9 +115,27 @@ std::vector<std::string> selectedGraphs(GraphSelection selection) {
   return {};
 }
 
-int runModel(const ast::ModelFile &file, const TrainingConfig &config,
+int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
              const RunOptions &options, DiagnosticEngine &diag,
              llvm::raw_ostream &out) {
+  // A resumed run takes the seed and shuffling of its checkpoint unless
+  // the command line gives them; the seed is read before the graphs are
+  // built, since dropout's masks are drawn from it. A checkpoint that
+  // cannot be read is reported when it is loaded.
+  TrainingConfig config = fileConfig;
+  if (!options.resume.empty()) {
+    auto index = readCheckpointIndex(options.resume);
+    auto saved = index ? readSavedRun(index->metadata, options.resume)
+                       : llvm::Expected<SavedRun>(index.takeError());
+    if (saved) {
+      if (!options.seedGiven)
+        config.seed = saved->run.seed;
+      if (!options.shuffleGiven)
+        config.shuffle = saved->run.shuffle;
+    } else {
+      llvm::consumeError(saved.takeError());
+    }
+  }
   // In a data-parallel job rank 0 alone reports; a rank that fails alone
   // says which it is and ends the job, whose other ranks may be waiting
   // for it.
@@ -246,6 +167,22 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
         " ranks: each rank computes an equal share of every batch, so the "
         "batch must be a multiple of the number of ranks (--batch)");
   int64_t share = config.batchSize / ranks;
+
+  // The files the run writes, locked and checked before anything else is
+  // done: rank 0 alone writes them.
+  std::vector<OutputFile> outputs;
+  if (reports) {
+    if (!options.save.empty())
+      outputs.push_back({options.save, "--save"});
+    if (!options.metrics.empty())
+      outputs.push_back({options.metrics, "--metrics"});
+    if (!options.lossTrace.empty())
+      outputs.push_back({options.lossTrace, "--loss-trace"});
+  }
+  auto claimed = claimOutputs(outputs);
+  if (!claimed)
+    return fail("cannot write " + llvm::toString(claimed.takeError()));
+  std::vector<OutputLock> outputLocks = std::move(*claimed);
   auto forwardGraph = [&](int64_t batch, bool training) {
     ModelOptions mopts;
     mopts.batchSize = batch;
@@ -341,6 +278,27 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     return 0;
   }
 
+  // The outputs must have room for what the run will write, which is
+  // known now: a full disk is found before compiling, not after training.
+  {
+    // The header: a line of JSON per tensor, and the metadata.
+    uint64_t checkpoint = uint64_t(program->layout.byteSize()) + 4096 +
+                          192 * program->layout.entries().size();
+    int64_t steps = 0;
+    if (options.train && data)
+      steps =
+          options.steps
+              ? *options.steps
+              : config.epochs * std::max<int64_t>(1, data->size(Split::Train) /
+                                                         config.batchSize);
+    for (OutputFile &o : outputs)
+      o.bytes = o.what == "--save"         ? checkpoint
+                : o.what == "--loss-trace" ? uint64_t(16 * steps + 1)
+                                           : 4096;
+    if (llvm::Error err = checkOutputSpace(outputs))
+      return fail("cannot write " + llvm::toString(std::move(err)));
+  }
+
   // The examples to predict are read and checked before compiling.
   std::optional<PredictionInput> predictInput;
   if (predicting) {
@@ -359,15 +317,66 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   ModelState &state = *created;
   if (llvm::Error err = state.initialize(config.seed))
     return fail(llvm::toString(std::move(err)));
+  // The run as checkpoints record it, and where it starts.
+  RunIdentity identity;
+  identity.seed = config.seed;
+  identity.shuffle = config.shuffle;
+  identity.batch = config.batchSize;
+  identity.epochs = config.epochs;
+  identity.threads = options.interpret ? 1 : options.threads;
+  identity.ranks = ranks;
+  identity.optimizer = config.optimizer.str();
+  {
+    std::string variables;
+    for (const StateLayout::Entry &e : program->layout.entries())
+      if (!isOptimizerState(e.name))
+        variables += e.name + " " + e.type.str() + " " + e.init + "\n";
+    identity.model = identityHash(variables);
+  }
+  if (data)
+    identity.data =
+        fmt::format("{}: {} train, {} test examples of {}", data->name(),
+                    data->size(Split::Train), data->size(Split::Test),
+                    shapeStr(data->featureShape()));
+  TrainingProgress startAt;
   std::vector<std::string> restored;
-  if (!options.load.empty()) {
-    if (llvm::Error err = loadModelState(state, options.load))
+  std::string loadedFrom;
+  for (auto [path, scope] :
+       {std::pair{&options.resume, LoadScope::Everything},
+        std::pair{&options.load, LoadScope::WeightsAndOptimizer},
+        std::pair{&options.loadWeights, LoadScope::Weights}}) {
+    if (path->empty())
+      continue;
+    CheckpointMetadata metadata;
+    auto names = loadModelState(state, *path, scope, &metadata);
+    if (!names)
+      return fail(llvm::toString(names.takeError()));
+    restored = std::move(*names);
+    loadedFrom = *path;
+    if (scope != LoadScope::Everything)
+      continue;
+    auto saved = readSavedRun(metadata, *path);
+    if (!saved)
+      return fail(llvm::toString(saved.takeError()));
+    // The checkpoint's seed and order, unless the command line gives
+    // others (which checkResumable then refuses).
+    if (!options.seedGiven)
+      config.seed = identity.seed = saved->run.seed;
+    if (!options.shuffleGiven)
+      config.shuffle = identity.shuffle = saved->run.shuffle;
+    if (llvm::Error err = checkResumable(*saved, identity, *path, log))
       return fail(llvm::toString(std::move(err)));
-    auto index = readCheckpointIndex(options.load);
-    if (!index)
-      return fail(llvm::toString(index.takeError()));
-    for (const CheckpointEntry &e : index->tensors)
-      restored.push_back(e.name);
+    startAt = saved->progress;
+    if (startAt.epochStep == 0)
+      log << fmt::format("resuming from {} after epoch {}/{} (global step "
+                         "{})\n",
+                         *path, startAt.epoch, config.epochs,
+                         startAt.globalStep);
+    else
+      log << fmt::format("resuming from {} in epoch {}/{} after step {} "
+                         "(global step {})\n",
+                         *path, startAt.epoch + 1, config.epochs,
+                         startAt.epochStep, startAt.globalStep);
   }
   if (data)
     if (llvm::Error err =
@@ -378,17 +387,20 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   if (comm && !options.emit) {
     StartingPoint start;
     start.module = &program->module;
-    start.options =
-        fmt::format("seed {}, {} epochs, {}shuffled, {} steps, {}", config.seed,
-                    config.epochs, config.shuffle ? "" : "not ",
-                    options.steps ? std::to_string(*options.steps) : "all",
-                    options.train ? "training" : "evaluating");
+    start.options = fmt::format(
+        "seed {}, {} epochs, {}shuffled, {} steps, {}{}", config.seed,
+        config.epochs, config.shuffle ? "" : "not ",
+        options.steps ? std::to_string(*options.steps) : "all",
+        options.train ? "training" : "evaluating",
+        startAt.globalStep
+            ? fmt::format(", resumed at global step {}", startAt.globalStep)
+            : "");
     start.data = data.get();
     start.state = &state;
     start.stateOrigin =
-        options.load.empty()
+        loadedFrom.empty()
             ? fmt::format("initialized from seed {}", config.seed)
-            : "loaded from " + options.load;
+            : "loaded from " + loadedFrom;
     if (llvm::Error err = startTogether(*comm, start, state))
       return failTogether(llvm::toString(std::move(err)));
   }
@@ -490,11 +502,37 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
     MemoryActivity training("training");
     topts.log = &log;
     topts.communicator = comm;
+    topts.start = startAt;
+    topts.checkpointEvery = options.checkpointEvery;
+    topts.checkpointEachEpoch = options.checkpointEachEpoch;
+    // Rank 0 writes the checkpoints: the --save file always holds the
+    // latest, and with --keep-checkpoints K numbered copies the K latest.
+    topts.checkpoint = [&](const TrainingProgress &p) -> llvm::Error {
+      if (!reports || options.save.empty())
+        return llvm::Error::success();
+      CheckpointMetadata metadata = trainingMetadata(identity, p);
+      if (llvm::Error err = saveModelState(state, options.save, metadata))
+        return err;
+      if (options.keepCheckpoints <= 0)
+        return llvm::Error::success();
+      if (llvm::Error err = saveModelState(
+              state, numberedCheckpointPath(options.save, p.globalStep),
+              metadata))
+        return err;
+      return removeOldCheckpoints(options.save, options.keepCheckpoints);
+    };
+    // Ctrl-C and SIGTERM stop the run after the step in progress.
+    StopOnSignals stopOnSignals;
+    topts.stopRequested = &StopOnSignals::requested();
     auto trained = train(exec, *data, topts);
     if (!trained)
       return fail(llvm::toString(trained.takeError()));
     report = std::move(*trained);
-  } else if (options.evaluate || (options.train && data)) {
+    if (report.stoppedBySignal)
+      return finishInterrupted(report, state, identity, probe->name(), options,
+                               code ? code->compileSeconds() : 0.0, log);
+  }
+  if (!report.test && (options.evaluate || (options.train && data))) {
     auto test = evaluate(exec, *data, comm);
     if (!test)
       return fail(llvm::toString(test.takeError()));
@@ -575,7 +613,9 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &config,
   if (!reports)
     return 0;
   if (!options.save.empty())
-    if (llvm::Error err = saveModelState(state, options.save))
+    if (llvm::Error err = saveModelState(
+            state, options.save,
+            trainingMetadata(identity, report.steps ? report.end : startAt)))
       return fail(llvm::toString(std::move(err)));
   if (!options.lossTrace.empty())
     if (llvm::Error err = writeLossTrace(options.lossTrace, report))

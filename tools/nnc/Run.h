@@ -44,6 +44,17 @@ struct RunOptions {
   unsigned preferVectorWidth = 0;
   unsigned machineOptLevel = 3; ///< -O0 to -O3
   std::string load, save, metrics, lossTrace;
+  /// --resume FILE: every variable and the position of the run that wrote
+  /// it; --load-weights FILE: the model's weights alone.
+  std::string resume, loadWeights;
+  /// Whether --seed or --no-shuffle were given: a resumed run otherwise
+  /// takes the checkpoint's.
+  bool seedGiven = false, shuffleGiven = false;
+  /// --checkpoint-every N (global steps) or epoch; --keep-checkpoints K
+  /// numbered copies beside --save (0: none).
+  int64_t checkpointEvery = 0;
+  bool checkpointEachEpoch = false;
+  int64_t keepCheckpoints = 0;
   /// --predict INPUT, written to predictOutput (CSV, or .npy).
   std::string predict, predictOutput = "-";
   /// --export FILE: the inference graph as an ONNX model.

@@ -169,8 +169,27 @@ cl::opt<std::string> loadPath("load",
                               cl::value_desc("FILE"), cl::cat(trainCategory));
 cl::opt<std::string> savePath("save",
                               cl::desc("Save a safetensors checkpoint at the "
-                                       "end"),
+                                       "end (and at every --checkpoint-every)"),
                               cl::value_desc("FILE"), cl::cat(trainCategory));
+cl::opt<std::string> resumePath(
+    "resume",
+    cl::desc("Continue the training run that wrote this checkpoint, from "
+             "its epoch and step, exactly as if it had not stopped"),
+    cl::value_desc("FILE"), cl::cat(trainCategory));
+cl::opt<std::string> loadWeightsPath(
+    "load-weights",
+    cl::desc("Start a new run from a checkpoint's weights alone (no "
+             "optimizer state, from epoch 1)"),
+    cl::value_desc("FILE"), cl::cat(trainCategory));
+cl::opt<std::string> checkpointEvery(
+    "checkpoint-every",
+    cl::desc("Write the --save checkpoint every N steps, or every epoch"),
+    cl::value_desc("N|epoch"), cl::cat(trainCategory));
+cl::opt<int64_t>
+    keepCheckpoints("keep-checkpoints",
+                    cl::desc("Also keep the K latest periodic checkpoints as "
+                             "NAME.step-NNNNNN.safetensors beside --save"),
+                    cl::value_desc("K"), cl::cat(trainCategory));
 cl::opt<std::string> metricsPath("metrics",
                                  cl::desc("Write the run's figures as JSON"),
                                  cl::value_desc("FILE"),
@@ -356,6 +375,15 @@ RunOptions runOptions() {
   o.machineOptLevel = unsigned(machineOptLevel - '0');
   o.load = loadPath;
   o.save = savePath;
+  o.resume = resumePath;
+  o.loadWeights = loadWeightsPath;
+  o.seedGiven = seed.getNumOccurrences() > 0;
+  o.shuffleGiven = noShuffle;
+  if (checkpointEvery == "epoch")
+    o.checkpointEachEpoch = true;
+  else if (!checkpointEvery.empty())
+    llvm::StringRef(checkpointEvery).getAsInteger(10, o.checkpointEvery);
+  o.keepCheckpoints = keepCheckpoints;
   o.metrics = metricsPath;
   o.lossTrace = lossTracePath;
   o.graphs = graphSelection;
@@ -398,9 +426,35 @@ std::string checkOptions() {
   if (evaluateOnly && train)
     return "--eval evaluates without training; --train evaluates after "
            "training: use one";
-  if (evaluateOnly && !loadPath.getNumOccurrences())
+  int loads = (loadPath.getNumOccurrences() > 0) +
+              (resumePath.getNumOccurrences() > 0) +
+              (loadWeightsPath.getNumOccurrences() > 0);
+  if (loads > 1)
+    return "--resume, --load and --load-weights each start from a "
+           "checkpoint: give one";
+  if (evaluateOnly && !loads)
     return "--eval scores the weights of a checkpoint: give it with --load "
            "FILE (without one it would score the random initial weights)";
+  if (checkpointEvery.getNumOccurrences()) {
+    int64_t n = 0;
+    if (checkpointEvery != "epoch" &&
+        (llvm::StringRef(checkpointEvery).getAsInteger(10, n) || n < 1))
+      return "--checkpoint-every takes a number of steps (at least 1) or "
+             "'epoch', not '" +
+             checkpointEvery + "'";
+    if (!savePath.getNumOccurrences())
+      return "--checkpoint-every writes the --save checkpoint: give --save "
+             "FILE";
+    if (!train)
+      return "--checkpoint-every checkpoints training: add --train";
+  }
+  if (keepCheckpoints.getNumOccurrences()) {
+    if (keepCheckpoints < 1)
+      return "--keep-checkpoints must be at least 1";
+    if (!checkpointEvery.getNumOccurrences())
+      return "--keep-checkpoints keeps periodic checkpoints: add "
+             "--checkpoint-every N|epoch";
+  }
   if (emit != Emit::Nothing && (train || evaluateOnly))
     return std::string("--emit prints a stage and stops; it does not ") +
            (train ? "train" : "evaluate") + ": drop --emit, or --" +
@@ -458,29 +512,30 @@ std::string checkOptions() {
   return "";
 }
 
-/// Compiles one input and prints what --emit asks for; false on failure.
-bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
-                  llvm::raw_ostream &os) {
+/// Compiles one input and prints what --emit asks for, or runs it; the
+/// exit status (0, 1, or 130 and 143 for a run stopped by a signal).
+int processChunk(unsigned bufferId, DiagnosticEngine &diag,
+                 llvm::raw_ostream &os) {
   auto file = parseModelFile(bufferId, diag);
   if (!file)
-    return false;
+    return 1;
   if (emit == Emit::AST) {
     ast::dump(*file, os);
-    return true;
+    return 0;
   }
   auto config = readTrainingConfig(*file, diag);
   if (config && !applySettingOverrides(*config, diag))
-    return false;
+    return 1;
   if (config) {
     if (llvm::Error err = applyOverrides(*config)) {
       toolError("invalid training option: " + llvm::toString(std::move(err)));
-      return false;
+      return 1;
     }
   }
   if (emit == Emit::Config) {
     if (config)
       config->print(os);
-    return config.has_value();
+    return config.has_value() ? 0 : 1;
   }
   // Lower even when the train block had errors, to report the model's too.
   int64_t batch = config                          ? config->batchSize
@@ -497,22 +552,22 @@ bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
                      ? lowerInferenceModel(*file, mopts, diag)
                      : lowerModel(*file, mopts, diag);
     if (!graph || !config)
-      return false;
+      return 1;
     if (format == Format::Dot) {
       printGraphDot(os, *graph);
-      return true;
+      return 0;
     }
     PrintOptions opts;
     opts.printLocations = printLocations;
     printGraph(os, *graph, opts);
-    return true;
+    return 0;
   }
   if (!config) {
     // Report the model's own errors too.
     (void)lowerModel(*file, batch, diag);
-    return false;
+    return 1;
   }
-  return runModel(*file, *config, runOptions(), diag, os) == 0;
+  return runModel(*file, *config, runOptions(), diag, os);
 }
 
 } // namespace
@@ -614,19 +669,20 @@ int main(int argc, char **argv) {
   }
   llvm::raw_ostream &os = outFile ? outFile->os() : llvm::nulls();
 
-  bool allOk = true;
+  int status = 0;
   for (size_t i = 0; i < chunks->size(); ++i) {
     // IR output splits as nnc-opt reads it; the rest as model files do.
     if (i && format != Format::Dot && emit != Emit::Dot)
       os << (emit == Emit::IR ? "// -----\n" : "# -----\n");
     if (verifier)
       verifier->addExpectations((*chunks)[i]);
-    allOk &= processChunk((*chunks)[i], diag, os);
+    if (int chunkStatus = processChunk((*chunks)[i], diag, os); !status)
+      status = chunkStatus;
   }
   if (verifier)
-    allOk = llvm::succeeded(verifier->finish());
-  if (!allOk)
-    return 1;
+    status = llvm::succeeded(verifier->finish()) ? 0 : 1;
+  if (status)
+    return status;
   if (outFile)
     outFile->keep();
   return 0;

@@ -1,0 +1,71 @@
+//===- StopSignals.cpp - Ctrl-C and SIGTERM stop training cleanly ---------===//
+#include "tools/common/StopSignals.h"
+
+#include "runtime/AtomicFile.h"
+
+#include <csignal>
+#include <cstring>
+#include <unistd.h>
+
+namespace nnc {
+
+namespace {
+
+std::atomic<int> stopSignal{0};
+static_assert(std::atomic<int>::is_always_lock_free,
+              "written from a signal handler");
+struct sigaction previousInt, previousTerm;
+
+void writeMessage(const char *text) {
+  // write(2) is async-signal-safe; what it fails to write is lost.
+  ssize_t n = ::write(STDERR_FILENO, text, std::strlen(text));
+  (void)n;
+}
+
+void onStopSignal(int signal) {
+  int expected = 0;
+  if (stopSignal.compare_exchange_strong(expected, signal)) {
+    writeMessage(signal == SIGINT
+                     ? "\nnnc: SIGINT: stopping after this step (Ctrl-C "
+                       "again to quit at once)\n"
+                     : "\nnnc: SIGTERM: stopping after this step\n");
+    return;
+  }
+  // The second signal: leave nothing half-written, and go.
+  removeUnfinishedTemporaryFile();
+  writeMessage(signal == SIGINT ? "nnc: SIGINT again: quitting at once\n"
+                                : "nnc: SIGTERM again: quitting at once\n");
+  ::_exit(128 + signal);
+}
+
+} // namespace
+
+StopOnSignals::StopOnSignals() {
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  // Interrupted system calls restart: the run goes on to the step's end.
+  action.sa_flags = SA_RESTART;
+  ::sigaction(SIGINT, &action, &previousInt);
+  ::sigaction(SIGTERM, &action, &previousTerm);
+}
+
+StopOnSignals::~StopOnSignals() {
+  ::sigaction(SIGINT, &previousInt, nullptr);
+  ::sigaction(SIGTERM, &previousTerm, nullptr);
+}
+
+const std::atomic<int> &StopOnSignals::requested() { return stopSignal; }
+
+const char *stopSignalName(int signal) {
+  switch (signal) {
+  case SIGINT:
+    return "SIGINT";
+  case SIGTERM:
+    return "SIGTERM";
+  }
+  return "a signal";
+}
+
+} // namespace nnc
