@@ -458,12 +458,22 @@ std::unique_ptr<TrainDecl> Parser::parseTrainSettings() {
 bool Parser::parseTrainEntry(TrainDecl &train) {
   if (tok.isNot(Tok::Identifier) && tok.isNot(Tok::KwBatch)) {
     expectedHere("a train setting (data, optimizer, batch, epochs, seed, "
-                 "shuffle, validation_split, split_seed or standardize)");
+                 "shuffle, validation_split, split_seed, standardize, "
+                 "lr_schedule or early_stopping)");
     return false;
   }
   TrainEntry entry;
   entry.key = tok.text;
   entry.loc = loc();
+  // `early_stopping(monitor=test_loss)`: a setting written as a call is
+  // its own value.
+  if (tok.is(Tok::Identifier) && peek().is(Tok::LParen)) {
+    entry.value = parseCall();
+    if (!entry.value)
+      return false;
+    train.entries.push_back(std::move(entry));
+    return true;
+  }
   consume();
   if (tok.is(Tok::Equal)) {
     error("train settings are written without '=': '" + entry.key + " value'");

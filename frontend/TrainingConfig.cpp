@@ -101,6 +101,10 @@ void TrainingConfig::print(llvm::raw_ostream &os) const {
     os << "  split_seed " << splitSeed << "\n";
   if (standardize)
     os << "  standardize true\n";
+  if (!optimizer.schedule.empty())
+    os << "  lr_schedule " << optimizer.schedule.str() << "\n";
+  if (earlyStopping)
+    os << "  " << earlyStopping->str() << "\n";
   os << "}\n";
 }
 
@@ -204,16 +208,29 @@ llvm::Error checkTrainingConfig(const TrainingConfig &config) {
 //===----------------------------------------------------------------------===//
 
 std::vector<std::string> trainSettingNames() {
-  return {"data",    "optimizer",        "batch",      "epochs",     "seed",
-          "shuffle", "validation_split", "split_seed", "standardize"};
+  return {"data",
+          "optimizer",
+          "batch",
+          "epochs",
+          "seed",
+          "shuffle",
+          "validation_split",
+          "split_seed",
+          "standardize",
+          "lr_schedule",
+          "early_stopping"};
 }
 
 namespace {
 
 class TrainBlockReader {
 public:
-  explicit TrainBlockReader(DiagnosticEngine &diag)
-      : diag(diag), constants(diag, std::nullopt) {}
+  /// `metrics` are the model's figures (`loss`, then its metrics), which
+  /// early stopping may watch.
+  explicit TrainBlockReader(DiagnosticEngine &diag,
+                            std::vector<std::string> metrics = {"loss"})
+      : diag(diag), constants(diag, std::nullopt), metrics(std::move(metrics)) {
+  }
 
   void read(const TrainEntry &entry, TrainingConfig &config);
 
@@ -232,6 +249,7 @@ private:
 
   DiagnosticEngine &diag;
   nn::ConstantReader constants;
+  std::vector<std::string> metrics;
 };
 
 std::string TrainBlockReader::calleeOf(const Expr &e, const char *what,
@@ -533,6 +551,16 @@ void TrainBlockReader::read(const TrainEntry &entry, TrainingConfig &config) {
       config.standardize = *v;
     return;
   }
+  if (key == "lr_schedule") {
+    if (auto s = readLearningRateSchedule(value, constants, diag))
+      config.optimizer.schedule = *s;
+    return;
+  }
+  if (key == "early_stopping") {
+    if (auto s = readEarlyStopping(value, metrics, constants, diag))
+      config.earlyStopping = *s;
+    return;
+  }
   std::vector<std::string> keys = trainSettingNames();
   std::string hint;
   static const llvm::StringRef optimizerKeys[] = {
@@ -556,7 +584,14 @@ std::optional<TrainingConfig> readTrainingConfig(const ModelFile &file,
   if (!file.train)
     return config;
   unsigned errorsBefore = diag.numErrors();
-  TrainBlockReader reader(diag);
+  // The figures early stopping may watch: the loss and the metrics.
+  std::vector<std::string> metrics = {"loss"};
+  if (file.model)
+    for (const StmtPtr &stmt : file.model->body)
+      if (auto *o = llvm::dyn_cast<ObjectiveStmt>(stmt.get()))
+        if (o->isMetric() && o->getCall())
+          metrics.push_back(o->getCall()->getCallee());
+  TrainBlockReader reader(diag, std::move(metrics));
   llvm::StringMap<Location> seen;
   for (const TrainEntry &entry : file.train->entries) {
     auto [it, inserted] = seen.try_emplace(entry.key, entry.loc);

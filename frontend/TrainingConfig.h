@@ -13,6 +13,7 @@
 #define NNC_FRONTEND_TRAININGCONFIG_H
 
 #include "frontend/AST.h"
+#include "frontend/TrainingSchedules.h"
 #include "ir/Diagnostics.h"
 
 #include "llvm/Support/Error.h"
@@ -66,8 +67,11 @@ struct OptimizerConfig {
   /// Decoupled weight decay (AdamW's; for SGD the same): every step each
   /// parameter p also moves by -lr * weight_decay * p.
   double weightDecay = 0.0;
+  /// The train block's `lr_schedule`: how the rate changes with the step.
+  LearningRateSchedule schedule;
 
-  /// `adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-07)`.
+  /// `adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-07)`, without the
+  /// schedule.
   std::string str() const;
 };
 
@@ -85,6 +89,8 @@ struct TrainingConfig {
   /// Standardise every f32 input with the mean and standard deviation of
   /// each feature over the training split (kept as state in the model).
   bool standardize = false;
+  /// `early_stopping(...)`: stop when a figure stops improving.
+  std::optional<EarlyStopping> earlyStopping;
 
   /// The config as a train block, one entry per line.
   void print(llvm::raw_ostream &os) const;

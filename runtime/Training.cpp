@@ -296,6 +296,9 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
     return true;
   };
   report.end = from;
+  // The watched figure's best value, carried across resumptions.
+  std::optional<double> best = from.best;
+  int64_t sinceBest = from.epochsSinceBest;
   for (int64_t epoch = from.epoch; epoch < options.epochs; ++epoch) {
     if (stepLimitReached())
       break;
@@ -333,8 +336,8 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       p.epochStep = int64_t(b);
       p.globalStep = globalStep();
       p.epochSums = sums.saveSums();
-      p.best = from.best;
-      p.epochsSinceBest = from.epochsSinceBest;
+      p.best = best;
+      p.epochsSinceBest = sinceBest;
       return p;
     };
     for (; b < batches->size(); ++b) {
@@ -396,10 +399,9 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       return report;
     }
     bool finished = b == batches->size();
-    report.end =
-        finished ? TrainingProgress{epoch + 1, 0,         globalStep(),
-                                    {},        from.best, from.epochsSinceBest}
-                 : progressHere();
+    report.end = finished ? TrainingProgress{epoch + 1, 0,    globalStep(),
+                                             {},        best, sinceBest}
+                          : progressHere();
     m.train = sums.finish();
     setLossAndAccuracy(m.train, m.trainLoss, m.trainAccuracy);
     if (!std::isfinite(m.trainLoss))
@@ -429,10 +431,51 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
             << otherMetrics("test", m.test->metrics);
       log << "\n";
     }
+    // The watched figure, after a whole epoch.
+    bool stopEarly = false;
+    if (options.watch && finished) {
+      const TrainingOptions::Watch &w = *options.watch;
+      llvm::StringRef monitor = w.monitor;
+      std::optional<double> value;
+      if (monitor.starts_with("test_") && m.test)
+        value = m.test->metrics.get(monitor.drop_front(5));
+      else if (monitor.starts_with("train_"))
+        value = m.train.get(monitor.drop_front(6));
+      if (!value)
+        return llvm::createStringError(
+            llvm::inconvertibleErrorCode(),
+            "'" + w.monitor +
+                "' is watched, but the run does not report it (the test "
+                "figures need a test split)");
+      bool improved = !best || (w.higherIsBetter ? *value > *best + w.minDelta
+                                                 : *value < *best - w.minDelta);
+      if (improved) {
+        best = *value;
+        sinceBest = 0;
+      } else {
+        ++sinceBest;
+      }
+      report.end.best = best;
+      report.end.epochsSinceBest = sinceBest;
+      if (improved && w.onBest)
+        if (llvm::Error err = w.onBest(report.end))
+          return std::move(err);
+      if (w.patience && sinceBest >= *w.patience) {
+        log << llvm::formatv("early stopping: {0} has not improved for {1} "
+                             "epoch{2} (best {3:F4})\n",
+                             w.monitor, sinceBest, sinceBest == 1 ? "" : "s",
+                             *best);
+        stopEarly = true;
+      }
+    }
     report.epochs.push_back(std::move(m));
     if (finished && options.checkpoint && options.checkpointEachEpoch)
       if (llvm::Error err = options.checkpoint(report.end))
         return std::move(err);
+    if (stopEarly) {
+      report.stoppedEarly = true;
+      break;
+    }
   }
   return report;
 }

@@ -68,6 +68,20 @@ struct TrainingOptions {
   /// step in progress. The ranks of a job agree on the step they stop
   /// after by summing their flags every kStopCheckInterval steps.
   const std::atomic<int> *stopRequested = nullptr;
+
+  /// A figure watched after each epoch's evaluation, by early stopping
+  /// and --save-best: `test_loss`, `train_accuracy`, ...
+  struct Watch {
+    std::string monitor;
+    bool higherIsBetter = false;
+    /// An improvement is a change of more than this.
+    double minDelta = 0;
+    /// Stop after this many epochs without improvement (early stopping).
+    std::optional<int64_t> patience;
+    /// Called when the figure improves, with the progress after the epoch.
+    std::function<llvm::Error(const TrainingProgress &)> onBest;
+  };
+  std::optional<Watch> watch;
 };
 
 /// In a data-parallel job, how many steps apart the ranks compare their
@@ -103,6 +117,8 @@ struct TrainingReport {
   TrainingProgress end;
   /// The signal that stopped the run, or 0.
   int stoppedBySignal = 0;
+  /// Whether early stopping ended the run.
+  bool stoppedEarly = false;
 };
 
 /// The graphs a training run needs, ready to run.

@@ -43,6 +43,16 @@ std::unique_ptr<Graph> runPasses(std::unique_ptr<Graph> g,
 std::string optimizerPass(const OptimizerConfig &o) {
   std::string decay =
       o.weightDecay != 0 ? fmt::format(",weight_decay={}", o.weightDecay) : "";
+  // The schedule, as the pass's options (passes/Optimizers.cpp).
+  const LearningRateSchedule &s = o.schedule;
+  if (s.warmup)
+    decay += fmt::format(",warmup={}", s.warmup);
+  if (s.decay == LearningRateSchedule::Decay::Step)
+    decay += fmt::format(",decay=step,decay_every={},decay_factor={}", s.every,
+                         s.factor);
+  if (s.decay == LearningRateSchedule::Decay::Cosine)
+    decay += fmt::format(",decay=cosine,decay_steps={},decay_alpha={}",
+                         s.decaySteps, s.alpha);
   if (o.kind == OptimizerConfig::Kind::SGD)
     return fmt::format("sgd{{lr={},momentum={}{}}}", o.learningRate, o.momentum,
                        decay);

@@ -23,6 +23,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace nnc {
 
 namespace {
@@ -178,6 +180,8 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
       outputs.push_back({options.metrics, "--metrics"});
     if (!options.lossTrace.empty())
       outputs.push_back({options.lossTrace, "--loss-trace"});
+    if (!options.saveBest.empty())
+      outputs.push_back({bestCheckpointPath(options.save), "--save-best"});
   }
   auto claimed = claimOutputs(outputs);
   if (!claimed)
@@ -292,7 +296,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
               : config.epochs * std::max<int64_t>(1, data->size(Split::Train) /
                                                          config.batchSize);
     for (OutputFile &o : outputs)
-      o.bytes = o.what == "--save"         ? checkpoint
+      o.bytes = o.what == "--save" || o.what == "--save-best" ? checkpoint
                 : o.what == "--loss-trace" ? uint64_t(16 * steps + 1)
                                            : 4096;
     if (llvm::Error err = checkOutputSpace(outputs))
@@ -490,6 +494,8 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   }
 
   TrainingReport report;
+  std::vector<char> bestState; // restore_best's copy of the variables
+  TrainingProgress bestAt;
   if (options.train && (!options.steps || *options.steps > 0)) {
     TrainingOptions topts;
     topts.epochs = config.epochs;
@@ -521,6 +527,34 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
         return err;
       return removeOldCheckpoints(options.save, options.keepCheckpoints);
     };
+    // Early stopping and --save-best watch a figure after each epoch;
+    // restore_best keeps the best epoch's variables in memory.
+    const std::optional<EarlyStopping> &early = config.earlyStopping;
+    if (early && !options.saveBest.empty() &&
+        early->monitor != options.saveBest)
+      return failTogether("--save-best " + options.saveBest +
+                          " and early stopping on " + early->monitor +
+                          " watch different figures: watch one");
+    if (early || !options.saveBest.empty()) {
+      TrainingOptions::Watch w;
+      w.monitor = early ? early->monitor : options.saveBest;
+      w.higherIsBetter = higherIsBetter(w.monitor);
+      if (early) {
+        w.minDelta = early->minDelta;
+        w.patience = early->patience;
+      }
+      w.onBest = [&](const TrainingProgress &p) -> llvm::Error {
+        bestAt = p;
+        if (early && early->restoreBest)
+          bestState.assign(state.data(),
+                           state.data() + state.layout().byteSize());
+        if (options.saveBest.empty() || !reports)
+          return llvm::Error::success();
+        return saveModelState(state, bestCheckpointPath(options.save),
+                              trainingMetadata(identity, p));
+      };
+      topts.watch = std::move(w);
+    }
     // Ctrl-C and SIGTERM stop the run after the step in progress.
     StopOnSignals stopOnSignals;
     topts.stopRequested = &StopOnSignals::requested();
@@ -531,6 +565,17 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
     if (report.stoppedBySignal)
       return finishInterrupted(report, state, identity, probe->name(), options,
                                code ? code->compileSeconds() : 0.0, log);
+    // restore_best: the best epoch's variables, and its position, which
+    // the --save checkpoint then records (not for a run stopped by a
+    // signal, which resumes where it stopped).
+    if (!bestState.empty() && bestAt.globalStep != report.end.globalStep) {
+      std::memcpy(state.data(), bestState.data(), bestState.size());
+      log << fmt::format("restored the variables of epoch {} ({} {:.4f})\n",
+                         bestAt.epoch, config.earlyStopping->monitor,
+                         *bestAt.best);
+      report.end = bestAt;
+      report.test.reset();
+    }
   }
   if (!report.test && (options.evaluate || (options.train && data))) {
     auto test = evaluate(exec, *data, comm);

@@ -55,6 +55,9 @@ struct RunOptions {
   int64_t checkpointEvery = 0;
   bool checkpointEachEpoch = false;
   int64_t keepCheckpoints = 0;
+  /// --save-best METRIC: keep the checkpoint of the best epoch by METRIC
+  /// (`test_loss`, `test_accuracy`) as NAME.best.safetensors beside --save.
+  std::string saveBest;
   /// --predict INPUT, written to predictOutput (CSV, or .npy).
   std::string predict, predictOutput = "-";
   /// --export FILE: the inference graph as an ONNX model.

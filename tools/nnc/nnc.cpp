@@ -156,8 +156,10 @@ cl::opt<bool> evaluateOnly("eval",
                            cl::desc("Evaluate on the test set (with --load)"),
                            cl::cat(trainCategory));
 cl::opt<int64_t> steps("steps",
-                       cl::desc("Stop after N optimizer steps (0: only "
-                                "initialize, e.g. to --save)"),
+                       cl::desc("Stop once N optimizer steps have been made "
+                                "since initialization, counting those "
+                                "before a --resume (0: only initialize, "
+                                "e.g. to --save)"),
                        cl::value_desc("N"), cl::cat(trainCategory));
 cl::opt<int64_t> logEvery("log-every",
                           cl::desc("Print every Nth epoch's line (and the "
@@ -185,6 +187,11 @@ cl::opt<std::string> checkpointEvery(
     "checkpoint-every",
     cl::desc("Write the --save checkpoint every N steps, or every epoch"),
     cl::value_desc("N|epoch"), cl::cat(trainCategory));
+cl::opt<std::string> saveBest(
+    "save-best",
+    cl::desc("Keep the checkpoint of the best epoch by METRIC (test_loss, "
+             "test_accuracy, ...) as NAME.best.safetensors beside --save"),
+    cl::value_desc("METRIC"), cl::cat(trainCategory));
 cl::opt<int64_t>
     keepCheckpoints("keep-checkpoints",
                     cl::desc("Also keep the K latest periodic checkpoints as "
@@ -384,6 +391,7 @@ RunOptions runOptions() {
   else if (!checkpointEvery.empty())
     llvm::StringRef(checkpointEvery).getAsInteger(10, o.checkpointEvery);
   o.keepCheckpoints = keepCheckpoints;
+  o.saveBest = saveBest;
   o.metrics = metricsPath;
   o.lossTrace = lossTracePath;
   o.graphs = graphSelection;
@@ -447,6 +455,16 @@ std::string checkOptions() {
              "FILE";
     if (!train)
       return "--checkpoint-every checkpoints training: add --train";
+  }
+  if (saveBest.getNumOccurrences()) {
+    llvm::StringRef metric = saveBest;
+    if (!metric.starts_with("test_") && !metric.starts_with("train_"))
+      return "--save-best takes a figure of the run, test_ or train_ and the "
+             "metric: test_loss, test_accuracy (not '" +
+             saveBest + "')";
+    if (!savePath.getNumOccurrences() || !train)
+      return "--save-best writes NAME.best.safetensors beside the --save "
+             "checkpoint of a training run: give --train and --save FILE";
   }
   if (keepCheckpoints.getNumOccurrences()) {
     if (keepCheckpoints < 1)
