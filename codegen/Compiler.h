@@ -56,6 +56,11 @@ struct CodegenOptions {
   /// an infinite or NaN b, where training has already diverged, would
   /// differ).
   bool skipZeros = true;
+  /// Compile kernel bodies whose structure matches a specialised kernel
+  /// (element-wise loops, row-wise heads, register-tiled contractions) with
+  /// it; off, every kernel comes from the generic loop-nest generator
+  /// (codegen/GenericKernel.h), which tests use to check both paths.
+  bool specialize = true;
   /// Where to print LLVM IR before and after optimisation, and assembly.
   llvm::raw_ostream *printLLVM = nullptr;
   llvm::raw_ostream *printOptimizedLLVM = nullptr;

@@ -8,7 +8,7 @@
 #ifndef NNC_CODEGEN_FUSEDKERNELS_H
 #define NNC_CODEGEN_FUSEDKERNELS_H
 
-#include "codegen/KernelLowering.h"
+#include "codegen/GenericKernel.h"
 
 #include "ir/KernelForms.h"
 

@@ -338,7 +338,8 @@ Value *KernelBuilder::callMath(llvm::StringRef floatName, Value *x) {
 }
 
 Value *KernelBuilder::cast(Value *v, ElementType from, ElementType to) {
-  llvm::Type *t = computeType(context(), to);
+  // Vectors convert lane by lane: the target type keeps v's shape.
+  llvm::Type *t = v->getType()->getWithNewType(computeType(context(), to));
   if (from == to)
     return v;
   if (to == ElementType::I1)
@@ -393,97 +394,6 @@ Value *KernelBuilder::approximateDiv(Value *a, Value *d) {
       b.CreateFSub(llvm::ConstantFP::get(t, 1.0), b.CreateFMul(d, q));
   q = b.CreateFAdd(q, b.CreateFMul(q, error));
   return b.CreateFMul(a, q);
-}
-
-Value *KernelBuilder::elementwise(const Op &op, llvm::ArrayRef<Value *> a,
-                                  llvm::ArrayRef<ElementType> types) {
-  ElementType e = types.empty() ? ElementType::F32 : types[0];
-  bool fp = isFloat(e);
-  // Constants take the shape of the operands: scalars, or vectors when the
-  // op computes a vector of elements at once.
-  auto like = [&](double v) -> Value * {
-    Value *c = constant(e, v);
-    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(a[0]->getType()))
-      return b.CreateVectorSplat(vec->getElementCount(), c);
-    return c;
-  };
-  auto zero = [&] { return like(0.0); };
-  switch (op.kind()) {
-  case OpKind::Neg:
-    return fp ? b.CreateFNeg(a[0]) : b.CreateNeg(a[0]);
-  case OpKind::Abs:
-    return fp ? b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, a[0])
-              : b.CreateSelect(b.CreateICmpSLT(a[0], zero()), b.CreateNeg(a[0]),
-                               a[0]);
-  case OpKind::Exp:
-    return exp(a[0]);
-  case OpKind::Expm1:
-    return callMath("expm1f", a[0]);
-  case OpKind::Log:
-    return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a[0]);
-  case OpKind::Sqrt:
-    if (Value *v = approximateSqrt(a[0]))
-      return v;
-    return b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a[0]);
-  case OpKind::Rsqrt:
-    return b.CreateFDiv(like(1.0),
-                        b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, a[0]));
-  case OpKind::Relu:
-    // NaN is not > 0, so relu(NaN) = 0, as in the reference.
-    return b.CreateSelect(b.CreateFCmpOGT(a[0], zero()), a[0], zero());
-  case OpKind::Sigmoid:
-    return b.CreateFDiv(like(1.0),
-                        b.CreateFAdd(like(1.0), exp(b.CreateFNeg(a[0]))));
-  case OpKind::Tanh:
-    return callMath("tanhf", a[0]);
-  case OpKind::Add:
-    return fp ? b.CreateFAdd(a[0], a[1]) : b.CreateAdd(a[0], a[1]);
-  case OpKind::Sub:
-    return fp ? b.CreateFSub(a[0], a[1]) : b.CreateSub(a[0], a[1]);
-  case OpKind::Mul:
-    return fp ? b.CreateFMul(a[0], a[1]) : b.CreateMul(a[0], a[1]);
-  case OpKind::Div:
-    if (Value *v = approximateDiv(a[0], a[1]))
-      return v;
-    return b.CreateFDiv(a[0], a[1]);
-  case OpKind::Max:
-    // Ties and NaN in b pick a; NaN in a picks b: a >= b ? a : b.
-    return b.CreateSelect(fp ? b.CreateFCmpOGE(a[0], a[1])
-                             : b.CreateICmpSGE(a[0], a[1]),
-                          a[0], a[1]);
-  case OpKind::Min:
-    return b.CreateSelect(fp ? b.CreateFCmpOLE(a[0], a[1])
-                             : b.CreateICmpSLE(a[0], a[1]),
-                          a[0], a[1]);
-  case OpKind::Pow:
-    return b.CreateBinaryIntrinsic(llvm::Intrinsic::pow, a[0], a[1]);
-  case OpKind::Compare: {
-    llvm::StringRef p = op.attrs().getString("predicate");
-    using P = llvm::CmpInst::Predicate;
-    bool isSigned = e == ElementType::I32;
-    P pred = p == "eq"   ? (fp ? P::FCMP_OEQ : P::ICMP_EQ)
-             : p == "ne" ? (fp ? P::FCMP_UNE : P::ICMP_NE)
-             : p == "lt" ? (fp         ? P::FCMP_OLT
-                            : isSigned ? P::ICMP_SLT
-                                       : P::ICMP_ULT)
-             : p == "le" ? (fp         ? P::FCMP_OLE
-                            : isSigned ? P::ICMP_SLE
-                                       : P::ICMP_ULE)
-             : p == "gt" ? (fp         ? P::FCMP_OGT
-                            : isSigned ? P::ICMP_SGT
-                                       : P::ICMP_UGT)
-                         : (fp         ? P::FCMP_OGE
-                            : isSigned ? P::ICMP_SGE
-                                       : P::ICMP_UGE);
-    return fp ? b.CreateFCmp(pred, a[0], a[1]) : b.CreateICmp(pred, a[0], a[1]);
-  }
-  case OpKind::Select:
-    return b.CreateSelect(a[0], a[1], a[2]);
-  case OpKind::Cast:
-    return cast(a[0], e, op.result()->type().element());
-  default:
-    llvm_unreachable("not an element-wise op");
-  }
 }
 
 } // namespace nnc::codegen

@@ -100,8 +100,9 @@ public:
   /// A `constant` op's elements as a global array.
   llvm::Value *constantArray(const Op &constant);
 
-  /// The value of element-wise op `kind` (with `op`'s attributes and result
-  /// type) on scalar operands of the given element types.
+  /// The value of element-wise op `op` on scalar (or vector) operands of
+  /// the given element types: the op's scalar body from its structured
+  /// description, emitted by emitScalarBody (codegen/ScalarCodegen.h).
   llvm::Value *elementwise(const Op &op, llvm::ArrayRef<llvm::Value *> args,
                            llvm::ArrayRef<ElementType> argTypes);
 
@@ -158,15 +159,19 @@ public:
   /// Calls a unary libm function (expf, tanhf, ...) or its double version.
   llvm::Value *callMath(llvm::StringRef floatName, llvm::Value *x);
 
-private:
   /// sqrt(x) and a / d from AVX-512's 14-bit estimates and one Newton step,
   /// for <16 x float>; null when not allowed or not that type.
   llvm::Value *approximateSqrt(llvm::Value *x);
   llvm::Value *approximateDiv(llvm::Value *a, llvm::Value *d);
+
+  /// Converts between element types with the reference semantics of cast
+  /// (saturating float-to-integer, NaN to 0); scalars or vectors.
+  llvm::Value *cast(llvm::Value *v, ElementType from, ElementType to);
+
+private:
   void emitLoop(llvm::Value *begin, llvm::Value *end,
                 llvm::function_ref<void(llvm::Value *)> body,
                 llvm::StringRef name, int64_t step, llvm::BranchInst **latch);
-  llvm::Value *cast(llvm::Value *v, ElementType from, ElementType to);
 
   llvm::IRBuilder<> &b;
   bool approximate = false;

@@ -10,7 +10,7 @@
 #ifndef NNC_CODEGEN_ROWLANES_H
 #define NNC_CODEGEN_ROWLANES_H
 
-#include "codegen/KernelLowering.h"
+#include "codegen/GenericKernel.h"
 
 namespace nnc::codegen {
 

@@ -2,7 +2,7 @@
 #include "codegen/StepCodegen.h"
 #include "codegen/ExchangeCalls.h"
 #include "codegen/FusedKernels.h"
-#include "codegen/KernelLowering.h"
+#include "codegen/GenericKernel.h"
 
 #include "ir/Builder.h"
 
@@ -291,6 +291,9 @@ private:
   /// contraction kernel that reads it as its left operand, by owner
   /// (contractionReadsAByOwner), and as nothing else.
   bool readOnlyByOwner(const nnc::Value *arg) const {
+    // Only the specialised contraction reads an operand by owner.
+    if (!options.specialize)
+      return false;
     if (plan.slot(arg).storage != Storage::Arena || arg->type().rank() < 2)
       return false;
     int64_t rows = arg->type().dim(0);
@@ -435,13 +438,10 @@ private:
     ThreadInfo threads{fn->getArg(threadArgs), fn->getArg(threadArgs + 1),
                        fn->getArg(threadArgs + 2), fn->getArg(threadArgs + 3),
                        fn->getArg(threadArgs + 4)};
-    if (const Graph *body = op.body()) {
-      std::optional<KernelFormInfo> form = classifyKernel(*body);
-      if (!form)
-        return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                       op.loc().str() +
-                                           ": internal error: kernel '" + name +
-                                           "' has none of the kernel forms");
+    const Graph *body = op.body();
+    std::optional<KernelFormInfo> form =
+        body && options.specialize ? classifyKernel(*body) : std::nullopt;
+    if (form) {
       switch (form->form) {
       case KernelForm::Elementwise:
         emitElementwiseKernel(kb, *body, *form, operands, results, threads);
@@ -454,21 +454,18 @@ private:
                               contractionOptions(op, *form));
         break;
       }
-      b.CreateRetVoid();
       if (form->form != KernelForm::Elementwise)
         km.addModuleFlag(llvm::Module::Warning, ExplicitVectorsFlag, 1);
-      k.threadZeroOnly = !kb.splitsWork();
-      k.threadScratchBytes = kb.threadScratchBytes();
-      return k;
+    } else {
+      llvm::Error err =
+          body ? emitGenericKernel(kb, *body, operands, results, threads)
+               : emitGenericOp(kb, op, operands, results, threads);
+      if (err)
+        return std::move(err);
     }
-    if (!lowerOp(kb, op, operands, results, threads))
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     op.loc().str() +
-                                         ": code generation does not "
-                                         "support the '" +
-                                         op.name() + "' op here");
     b.CreateRetVoid();
     k.threadZeroOnly = !kb.splitsWork();
+    k.threadScratchBytes = kb.threadScratchBytes();
     return k;
   }
 

@@ -11,6 +11,7 @@
 #define NNC_IR_OPDEF_H
 
 #include "ir/Attributes.h"
+#include "ir/Structured.h"
 #include "ir/Types.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -117,6 +118,9 @@ struct OpDef {
   EvalFn eval = nullptr; ///< null for structural ops the interpreter handles.
   GradFn grad = nullptr; ///< null: not differentiable.
   FoldFn fold = nullptr;
+  /// The op's loop structure (ir/Structured.h); null for ops that do not
+  /// compute, and for the exceptions that keep a hand-written lowering.
+  StructureFn structure = nullptr;
 
   const AttrSpec *findAttr(llvm::StringRef attrName) const;
 };

@@ -94,6 +94,13 @@ Shape rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
   return strides;
 }
 
+int64_t numElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
 std::optional<unsigned> normalizeAxis(int64_t axis, unsigned rank) {
   if (axis < 0)
     axis += rank;

@@ -71,6 +71,9 @@ bool broadcastsTo(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> to);
 /// Row-major strides of a shape, in elements.
 Shape rowMajorStrides(llvm::ArrayRef<int64_t> shape);
 
+/// The product of the dimensions: 1 for a scalar.
+int64_t numElements(llvm::ArrayRef<int64_t> shape);
+
 /// Normalises a possibly negative axis against a rank; nullopt if out of range.
 std::optional<unsigned> normalizeAxis(int64_t axis, unsigned rank);
 

@@ -44,29 +44,36 @@ static llvm::Expected<ResultTypes> inferMatMul(const OpSignature &sig) {
   return result(TensorType(a.element(), {va.rows, vb.cols}));
 }
 
-static llvm::Error evalMatMul(const Op &op,
-                              llvm::ArrayRef<const HostTensor *> in,
-                              llvm::MutableArrayRef<HostTensor> out) {
+/// C(i, j) = sum over k of A(i, k) B(k, j): domain [m, n, depth], each
+/// operand read through its (possibly transposed) map.
+static std::optional<StructuredOp> describeMatMul(const Op &op) {
   bool ta = op.attrs().getBool("transpose_a"),
        tb = op.attrs().getBool("transpose_b");
-  const HostTensor &a = *in[0], &b = *in[1];
-  int64_t aCols = a.type.dim(1), bCols = b.type.dim(1);
-  auto A = [&](int64_t i, int64_t k) {
-    return ta ? a[k * aCols + i] : a[i * aCols + k];
+  const TensorType &a = op.operand(0)->type(), &b = op.operand(1)->type();
+  const TensorType &c = op.result()->type();
+  int64_t depth = view(a, ta).cols;
+  StructuredStage st;
+  st.domain = {c.dim(0), c.dim(1), depth};
+  st.parallel = 2;
+  auto read = [&](int operand, const TensorType &t, unsigned row, unsigned col,
+                  bool transposed) {
+    StageOperand o;
+    o.operand = operand;
+    o.view = Shape(t.shape());
+    o.map = {AffineExpr::dim(transposed ? col : row, 3),
+             AffineExpr::dim(transposed ? row : col, 3)};
+    return o;
   };
-  auto B = [&](int64_t k, int64_t j) {
-    return tb ? b[j * bCols + k] : b[k * bCols + j];
-  };
-  int64_t m = out[0].type.dim(0), n = out[0].type.dim(1);
-  int64_t depth = view(a.type, ta).cols;
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double s = 0;
-      for (int64_t k = 0; k < depth; ++k)
-        s += A(i, k) * B(k, j);
-      out[0][i * n + j] = s;
-    }
-  return llvm::Error::success();
+  st.operands.push_back(read(0, a, 0, 2, ta));
+  st.operands.push_back(read(1, b, 2, 1, tb));
+  st.body.apply(ScalarOp::Mul,
+                {st.body.input(0, a.element()), st.body.input(1, b.element())});
+  st.combiner = Combiner::Sum;
+  st.type = c.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
 }
 
 static void gradMatMul(GradContext &c) {
@@ -114,9 +121,10 @@ void registerContractionOps(const OpRegistry &add) {
             .attrs = {AttrSpec::defaulted("transpose_a", false),
                       AttrSpec::defaulted("transpose_b", false)},
             .infer = inferMatMul,
-            .eval = evalMatMul,
+            .eval = evaluateDescribed,
             .grad = gradMatMul,
-            .fold = foldMatMul});
+            .fold = foldMatMul,
+            .structure = describeMatMul});
 }
 
 } // namespace nnc

@@ -62,23 +62,6 @@ static llvm::Expected<ResultTypes> inferTranspose(const OpSignature &sig) {
   return result(in.withShape(shape));
 }
 
-static llvm::Error evalTranspose(const Op &op,
-                                 llvm::ArrayRef<const HostTensor *> in,
-                                 llvm::MutableArrayRef<HostTensor> out) {
-  const std::vector<int64_t> &perm = op.attrs().getIntList("perm");
-  Shape inStrides = rowMajorStrides(in[0]->type.shape());
-  llvm::ArrayRef<int64_t> outShape = out[0].type.shape();
-  for (int64_t i = 0; i < out[0].size(); ++i) {
-    int64_t rest = i, src = 0;
-    for (int d = int(outShape.size()) - 1; d >= 0; --d) {
-      src += (rest % outShape[d]) * inStrides[perm[d]];
-      rest /= outShape[d];
-    }
-    out[0][i] = (*in[0])[src];
-  }
-  return llvm::Error::success();
-}
-
 static std::vector<int64_t> inversePermutation(llvm::ArrayRef<int64_t> perm) {
   std::vector<int64_t> inv(perm.size());
   for (size_t i = 0; i < perm.size(); ++i)
@@ -130,13 +113,6 @@ static llvm::Expected<ResultTypes> inferBroadcast(const OpSignature &sig) {
   return result(out);
 }
 
-static llvm::Error evalBroadcast(const Op &,
-                                 llvm::ArrayRef<const HostTensor *> in,
-                                 llvm::MutableArrayRef<HostTensor> out) {
-  mapElements(in, out[0], [](llvm::ArrayRef<double> v) { return v[0]; });
-  return llvm::Error::success();
-}
-
 static void gradBroadcast(GradContext &c) {
   c.setGrad(0, c.unbroadcast(c.resultGrad(), 0));
 }
@@ -145,6 +121,55 @@ static Value *foldBroadcast(Op &op, Builder &) {
   if (op.operand(0)->type() == op.result()->type())
     return op.operand(0);
   return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Structure: one stage over the result, reading the operand through a map.
+//===----------------------------------------------------------------------===//
+
+static std::optional<StructuredOp> describeReshape(const Op &op) {
+  // Both sides flat: the row-major order is what a reshape keeps.
+  const TensorType &t = op.result()->type();
+  Shape flat{t.numElements()};
+  StructuredStage st;
+  st.domain = flat;
+  st.parallel = 1;
+  st.operands.push_back(structured::identity(0, StageOperand::kNone, flat, 1));
+  st.body.input(0, t.element());
+  st.type = t.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
+static std::optional<StructuredOp> describeTranspose(const Op &op) {
+  const TensorType &t = op.result()->type();
+  const std::vector<int64_t> &perm = op.attrs().getIntList("perm");
+  StructuredStage st;
+  st.domain = Shape(t.shape());
+  st.parallel = t.rank();
+  StageOperand x;
+  x.operand = 0;
+  x.view = Shape(op.operand(0)->type().shape());
+  x.map.resize(t.rank());
+  for (unsigned d = 0; d < t.rank(); ++d)
+    x.map[perm[d]] = AffineExpr::dim(d, t.rank());
+  st.operands.push_back(std::move(x));
+  st.body.input(0, t.element());
+  st.type = t.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
+static std::optional<StructuredOp> describeBroadcast(const Op &op) {
+  ScalarBody body;
+  body.input(0, op.result()->type().element());
+  StructuredOp s;
+  s.stages.push_back(structured::elementwise(op, std::move(body)));
+  return s;
 }
 
 void registerDataMovementOps(const OpRegistry &add) {
@@ -158,7 +183,8 @@ void registerDataMovementOps(const OpRegistry &add) {
             .infer = inferReshape,
             .eval = evalCopy,
             .grad = gradReshape,
-            .fold = foldReshape});
+            .fold = foldReshape,
+            .structure = describeReshape});
   add(OpDef{.kind = OpKind::Transpose,
             .name = "transpose",
             .summary = "result axis i is operand axis perm[i]",
@@ -167,9 +193,10 @@ void registerDataMovementOps(const OpRegistry &add) {
             .fusion = FusionClass::Injective,
             .attrs = {AttrSpec::required("perm", AttrKind::IntList)},
             .infer = inferTranspose,
-            .eval = evalTranspose,
+            .eval = evaluateDescribed,
             .grad = gradTranspose,
-            .fold = foldTranspose});
+            .fold = foldTranspose,
+            .structure = describeTranspose});
   add(OpDef{.kind = OpKind::Broadcast,
             .name = "broadcast",
             .summary = "stretches dimensions of 1 (NumPy rules)",
@@ -178,9 +205,10 @@ void registerDataMovementOps(const OpRegistry &add) {
             .fusion = FusionClass::Injective,
             .takesResultType = true,
             .infer = inferBroadcast,
-            .eval = evalBroadcast,
+            .eval = evaluateDescribed,
             .grad = gradBroadcast,
-            .fold = foldBroadcast});
+            .fold = foldBroadcast,
+            .structure = describeBroadcast});
 }
 
 } // namespace nnc

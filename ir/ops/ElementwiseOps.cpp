@@ -68,11 +68,9 @@ static llvm::Expected<ResultTypes> inferBinaryFloat(const OpSignature &sig) {
   return inferBinary(sig);
 }
 
-static const char *const kPredicates[] = {"eq", "ne", "lt", "le", "gt", "ge"};
-
 static llvm::Expected<ResultTypes> inferCompare(const OpSignature &sig) {
   llvm::StringRef pred = sig.attrs.getString("predicate");
-  if (!llvm::is_contained(kPredicates, pred))
+  if (!parsePredicate(pred))
     return opError("unknown predicate \"" + pred +
                    "\" (expected eq, ne, lt, le, gt or ge)");
   const TensorType &a = sig.operands[0], &b = sig.operands[1];
@@ -106,106 +104,37 @@ static llvm::Expected<ResultTypes> inferCast(const OpSignature &sig) {
 }
 
 //===----------------------------------------------------------------------===//
-// Reference semantics
+// Structure: one stage over the result's shape, operands broadcast into it,
+// the op's primitive as the body. It is also the reference semantics.
 //===----------------------------------------------------------------------===//
 
-template <double (*F)(double)>
-static llvm::Error evalUnary(const Op &, llvm::ArrayRef<const HostTensor *> in,
-                             llvm::MutableArrayRef<HostTensor> out) {
-  mapElements(in, out[0], [](llvm::ArrayRef<double> v) { return F(v[0]); });
-  return llvm::Error::success();
-}
-
-template <double (*F)(double, double)>
-static llvm::Error evalBinary(const Op &, llvm::ArrayRef<const HostTensor *> in,
-                              llvm::MutableArrayRef<HostTensor> out) {
-  mapElements(in, out[0],
-              [](llvm::ArrayRef<double> v) { return F(v[0], v[1]); });
-  return llvm::Error::success();
-}
-
-static llvm::Error evalSelect(const Op &, llvm::ArrayRef<const HostTensor *> in,
-                              llvm::MutableArrayRef<HostTensor> out) {
-  mapElements(in, out[0],
-              [](llvm::ArrayRef<double> v) { return v[0] != 0 ? v[1] : v[2]; });
-  return llvm::Error::success();
-}
-
-static double negate(double x) { return -x; }
-static double absolute(double x) { return std::abs(x); }
-static double expOf(double x) { return std::exp(x); }
-static double expm1Of(double x) { return std::expm1(x); }
-static double logOf(double x) { return std::log(x); }
-static double sqrtOf(double x) { return std::sqrt(x); }
-static double rsqrtOf(double x) { return 1.0 / std::sqrt(x); }
-static double reluOf(double x) { return x > 0 ? x : 0.0; }
-static double tanhOf(double x) { return std::tanh(x); }
-static double plus(double a, double b) { return a + b; }
-static double minus(double a, double b) { return a - b; }
-static double times(double a, double b) { return a * b; }
-static double divide(double a, double b) { return a / b; }
-static double larger(double a, double b) { return a >= b ? a : b; }
-static double smaller(double a, double b) { return a <= b ? a : b; }
-static double power(double a, double b) { return std::pow(a, b); }
-
-static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-
-/// Float-to-integer conversion saturates at the target's range and sends NaN
-/// to 0, like LLVM's fptosi.sat, so that it is defined for every input.
-static double saturate(double x, ElementType to) {
-  if (std::isnan(x))
-    return 0;
-  double lo = 0, hi = 0;
-  switch (to) {
-  case ElementType::I32:
-    lo = -2147483648.0, hi = 2147483647.0;
-    break;
-  case ElementType::U8:
-    lo = 0, hi = 255;
-    break;
+static ScalarOp primitiveOf(OpKind kind) {
+  switch (kind) {
+#define NNC_SCALAR(Name, Spelling, Arity)                                      \
+  case OpKind::Name:                                                           \
+    return ScalarOp::Name;
+#include "ir/ScalarOps.def"
   default:
-    return x;
+    break;
   }
-  return std::clamp(std::trunc(x), lo, hi);
+  llvm_unreachable("an element-wise op without a primitive");
 }
 
-static llvm::Error evalCast(const Op &op, llvm::ArrayRef<const HostTensor *> in,
-                            llvm::MutableArrayRef<HostTensor> out) {
-  ElementType to = op.result()->type().element();
-  ElementType from = op.operand(0)->type().element();
-  for (int64_t i = 0; i < out[0].size(); ++i) {
-    double x = (*in[0])[i];
-    if (to == ElementType::I1)
-      out[0][i] = x != 0;
-    else if (isFloat(from) && !isFloat(to))
-      out[0][i] = saturate(x, to);
-    else if (to == ElementType::U8) // integer narrowing wraps, as in LLVM
-      out[0][i] = double(uint8_t(int64_t(x)));
-    else
-      out[0][i] = x;
-  }
-  return llvm::Error::success();
-}
-
-static llvm::Error evalCompare(const Op &op,
-                               llvm::ArrayRef<const HostTensor *> in,
-                               llvm::MutableArrayRef<HostTensor> out) {
-  llvm::StringRef p = op.attrs().getString("predicate");
-  mapElements(in, out[0], [&](llvm::ArrayRef<double> v) -> double {
-    double a = v[0], b = v[1];
-    if (p == "eq")
-      return a == b;
-    if (p == "ne")
-      return a != b;
-    if (p == "lt")
-      return a < b;
-    if (p == "le")
-      return a <= b;
-    if (p == "gt")
-      return a > b;
-    return a >= b;
-  });
-  return llvm::Error::success();
+static std::optional<StructuredOp> describeElementwise(const Op &op) {
+  ScalarBody body;
+  llvm::SmallVector<unsigned, 3> in;
+  for (unsigned i = 0; i < op.numOperands(); ++i)
+    in.push_back(body.input(i, op.operand(i)->type().element()));
+  if (op.is(OpKind::Compare))
+    body.compare(*parsePredicate(op.attrs().getString("predicate")), in[0],
+                 in[1]);
+  else if (op.is(OpKind::Cast))
+    body.cast(in[0], op.result()->type().element());
+  else
+    body.apply(primitiveOf(op.kind()), in);
+  StructuredOp s;
+  s.stages.push_back(structured::elementwise(op, std::move(body)));
+  return s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -396,7 +325,6 @@ struct Elementwise {
   const char *name;
   const char *summary;
   InferFn infer;
-  EvalFn eval;
   GradFn grad;
   FoldFn fold;
 };
@@ -404,26 +332,21 @@ struct Elementwise {
 
 void registerElementwiseOps(const OpRegistry &add) {
   const Elementwise unary[] = {
-      {OpKind::Neg, "neg", "-x", inferUnaryNumeric, evalUnary<negate>, gradNeg,
-       foldNeg},
-      {OpKind::Abs, "abs", "|x|", inferUnaryNumeric, evalUnary<absolute>,
-       gradAbs, nullptr},
-      {OpKind::Exp, "exp", "e^x", inferUnaryFloat, evalUnary<expOf>, gradExp,
-       nullptr},
+      {OpKind::Neg, "neg", "-x", inferUnaryNumeric, gradNeg, foldNeg},
+      {OpKind::Abs, "abs", "|x|", inferUnaryNumeric, gradAbs, nullptr},
+      {OpKind::Exp, "exp", "e^x", inferUnaryFloat, gradExp, nullptr},
       {OpKind::Expm1, "expm1", "e^x - 1, accurate near x = 0", inferUnaryFloat,
-       evalUnary<expm1Of>, gradExpm1, nullptr},
-      {OpKind::Log, "log", "natural logarithm", inferUnaryFloat,
-       evalUnary<logOf>, gradLog, nullptr},
-      {OpKind::Sqrt, "sqrt", "square root", inferUnaryFloat, evalUnary<sqrtOf>,
-       gradSqrt, nullptr},
-      {OpKind::Rsqrt, "rsqrt", "1 / sqrt(x)", inferUnaryFloat,
-       evalUnary<rsqrtOf>, gradRsqrt, nullptr},
-      {OpKind::Relu, "relu", "max(x, 0)", inferUnaryFloat, evalUnary<reluOf>,
-       gradRelu, nullptr},
+       gradExpm1, nullptr},
+      {OpKind::Log, "log", "natural logarithm", inferUnaryFloat, gradLog,
+       nullptr},
+      {OpKind::Sqrt, "sqrt", "square root", inferUnaryFloat, gradSqrt, nullptr},
+      {OpKind::Rsqrt, "rsqrt", "1 / sqrt(x)", inferUnaryFloat, gradRsqrt,
+       nullptr},
+      {OpKind::Relu, "relu", "max(x, 0)", inferUnaryFloat, gradRelu, nullptr},
       {OpKind::Sigmoid, "sigmoid", "1 / (1 + e^-x)", inferUnaryFloat,
-       evalUnary<sigmoid>, gradSigmoid, nullptr},
-      {OpKind::Tanh, "tanh", "hyperbolic tangent", inferUnaryFloat,
-       evalUnary<tanhOf>, gradTanh, nullptr},
+       gradSigmoid, nullptr},
+      {OpKind::Tanh, "tanh", "hyperbolic tangent", inferUnaryFloat, gradTanh,
+       nullptr},
   };
   for (const Elementwise &e : unary)
     add(OpDef{.kind = e.kind,
@@ -433,27 +356,21 @@ void registerElementwiseOps(const OpRegistry &add) {
               .maxOperands = 1,
               .fusion = FusionClass::Elementwise,
               .infer = e.infer,
-              .eval = e.eval,
+              .eval = evaluateDescribed,
               .grad = e.grad,
-              .fold = e.fold});
+              .fold = e.fold,
+              .structure = describeElementwise});
 
   const Elementwise binary[] = {
-      {OpKind::Add, "add", "a + b", inferBinary, evalBinary<plus>, gradAdd,
-       foldAdd},
-      {OpKind::Sub, "sub", "a - b", inferBinary, evalBinary<minus>, gradSub,
-       foldSub},
-      {OpKind::Mul, "mul", "a * b", inferBinary, evalBinary<times>, gradMul,
-       foldMul},
-      {OpKind::Div, "div", "a / b", inferBinaryFloat, evalBinary<divide>,
-       gradDiv, foldDiv},
+      {OpKind::Add, "add", "a + b", inferBinary, gradAdd, foldAdd},
+      {OpKind::Sub, "sub", "a - b", inferBinary, gradSub, foldSub},
+      {OpKind::Mul, "mul", "a * b", inferBinary, gradMul, foldMul},
+      {OpKind::Div, "div", "a / b", inferBinaryFloat, gradDiv, foldDiv},
       {OpKind::Max, "max", "the larger of a and b", inferBinary,
-       evalBinary<larger>, +[](GradContext &c) { gradMinMax(c, "ge"); },
-       nullptr},
+       +[](GradContext &c) { gradMinMax(c, "ge"); }, nullptr},
       {OpKind::Min, "min", "the smaller of a and b", inferBinary,
-       evalBinary<smaller>, +[](GradContext &c) { gradMinMax(c, "le"); },
-       nullptr},
-      {OpKind::Pow, "pow", "a raised to b", inferBinaryFloat, evalBinary<power>,
-       gradPow, nullptr},
+       +[](GradContext &c) { gradMinMax(c, "le"); }, nullptr},
+      {OpKind::Pow, "pow", "a raised to b", inferBinaryFloat, gradPow, nullptr},
   };
   for (const Elementwise &e : binary)
     add(OpDef{.kind = e.kind,
@@ -465,9 +382,10 @@ void registerElementwiseOps(const OpRegistry &add) {
               .commutative = e.kind == OpKind::Add || e.kind == OpKind::Mul ||
                              e.kind == OpKind::Max || e.kind == OpKind::Min,
               .infer = e.infer,
-              .eval = e.eval,
+              .eval = evaluateDescribed,
               .grad = e.grad,
-              .fold = e.fold});
+              .fold = e.fold,
+              .structure = describeElementwise});
 
   add(OpDef{.kind = OpKind::Compare,
             .name = "compare",
@@ -477,7 +395,8 @@ void registerElementwiseOps(const OpRegistry &add) {
             .fusion = FusionClass::Elementwise,
             .attrs = {AttrSpec::required("predicate", AttrKind::String)},
             .infer = inferCompare,
-            .eval = evalCompare});
+            .eval = evaluateDescribed,
+            .structure = describeElementwise});
   add(OpDef{.kind = OpKind::Select,
             .name = "select",
             .summary = "c ? a : b",
@@ -485,9 +404,10 @@ void registerElementwiseOps(const OpRegistry &add) {
             .maxOperands = 3,
             .fusion = FusionClass::Elementwise,
             .infer = inferSelect,
-            .eval = evalSelect,
+            .eval = evaluateDescribed,
             .grad = gradSelect,
-            .fold = foldSelect});
+            .fold = foldSelect,
+            .structure = describeElementwise});
   add(OpDef{.kind = OpKind::Cast,
             .name = "cast",
             .summary = "converts the element type",
@@ -496,9 +416,10 @@ void registerElementwiseOps(const OpRegistry &add) {
             .fusion = FusionClass::Elementwise,
             .takesResultType = true,
             .infer = inferCast,
-            .eval = evalCast,
+            .eval = evaluateDescribed,
             .grad = gradCast,
-            .fold = foldCast});
+            .fold = foldCast,
+            .structure = describeElementwise});
 }
 
 } // namespace nnc

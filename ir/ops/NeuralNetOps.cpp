@@ -93,20 +93,6 @@ static llvm::Expected<ResultTypes> inferOneHot(const OpSignature &sig) {
   return result(TensorType(ElementType::F32, shape));
 }
 
-static llvm::Error evalOneHot(const Op &op,
-                              llvm::ArrayRef<const HostTensor *> in,
-                              llvm::MutableArrayRef<HostTensor> out) {
-  // A label outside [0, depth) gives a row of zeros.
-  int64_t depth = op.attrs().getInt("depth");
-  std::fill(out[0].data.begin(), out[0].data.end(), 0.0);
-  for (int64_t i = 0; i < in[0]->size(); ++i) {
-    double label = (*in[0])[i];
-    if (label >= 0 && label < depth)
-      out[0][i * depth + int64_t(label)] = 1.0;
-  }
-  return llvm::Error::success();
-}
-
 static llvm::Expected<ResultTypes>
 inferSoftmaxCrossEntropy(const OpSignature &sig) {
   const TensorType &logits = sig.operands[0], &labels = sig.operands[1];
@@ -148,6 +134,142 @@ static void gradSoftmaxCrossEntropy(GradContext &c) {
   c.setGrad(0, c.b.mul(diff, perExample));
 }
 
+//===----------------------------------------------------------------------===//
+// Structure. Row statistics first: stage 0 the maximum of each row along the
+// last axis, stage 1 the sum of exp(x - max); then each op's own stages.
+//===----------------------------------------------------------------------===//
+
+static StageOperand rowsOf(int stage, const TensorType &x) {
+  Shape rows(x.shape().drop_back());
+  return structured::identity(StageOperand::kNone, stage, rows, x.rank());
+}
+
+static StructuredOp rowStatistics(const Op &op) {
+  const TensorType &x = op.operand(0)->type();
+  ElementType e = x.element();
+  StageOperand whole =
+      structured::identity(0, StageOperand::kNone, x.shape(), x.rank());
+  StructuredStage max;
+  max.domain = Shape(x.shape());
+  max.parallel = x.rank() - 1;
+  max.operands.push_back(whole);
+  max.body.input(0, e);
+  max.combiner = Combiner::Max;
+  max.type = e;
+  StructuredStage sum = max;
+  sum.operands.push_back(rowsOf(0, x));
+  sum.body = ScalarBody();
+  sum.body.apply(ScalarOp::Exp,
+                 {sum.body.apply(ScalarOp::Sub, {sum.body.input(0, e),
+                                                 sum.body.input(1, e)})});
+  sum.combiner = Combiner::Sum;
+  StructuredOp s;
+  s.stages.push_back(std::move(max));
+  s.stages.push_back(std::move(sum));
+  return s;
+}
+
+/// log(sum exp(x)) of a row from the statistics read as inputs `max`, `sum`.
+static unsigned logSumExp(ScalarBody &body, unsigned max, unsigned sum) {
+  return body.apply(ScalarOp::Add, {max, body.apply(ScalarOp::Log, {sum})});
+}
+
+template <bool Log>
+static std::optional<StructuredOp> describeSoftmax(const Op &op) {
+  const TensorType &x = op.operand(0)->type();
+  ElementType e = x.element();
+  StructuredOp s = rowStatistics(op);
+  StructuredStage out;
+  out.domain = Shape(x.shape());
+  out.parallel = x.rank();
+  out.operands.push_back(
+      structured::identity(0, StageOperand::kNone, x.shape(), x.rank()));
+  out.operands.push_back(rowsOf(0, x));
+  out.operands.push_back(rowsOf(1, x));
+  ScalarBody &b = out.body;
+  unsigned in = b.input(0, e);
+  unsigned lse = logSumExp(b, b.input(1, e), b.input(2, e));
+  unsigned shifted = b.apply(ScalarOp::Sub, {in, lse});
+  if (!Log)
+    b.apply(ScalarOp::Exp, {shifted});
+  out.type = e;
+  out.result = 0;
+  s.stages.push_back(std::move(out));
+  return s;
+}
+
+static std::optional<StructuredOp> describeOneHot(const Op &op) {
+  const TensorType &labels = op.operand(0)->type();
+  const TensorType &t = op.result()->type();
+  StructuredStage st;
+  st.domain = Shape(t.shape());
+  st.parallel = t.rank();
+  st.operands.push_back(
+      structured::identity(0, StageOperand::kNone, labels.shape(), t.rank()));
+  ScalarBody &b = st.body;
+  unsigned hot = b.compare(Predicate::EQ, b.index(labels.rank()),
+                           b.input(0, ElementType::I32));
+  b.apply(ScalarOp::Select,
+          {hot, b.constant(1.0, t.element()), b.constant(0.0, t.element())});
+  st.type = t.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
+/// The logit at each label is picked by a sum over the row of
+/// select(class == label, x, 0); a label outside [0, classes) gives NaN,
+/// since a compiled step cannot report an error and must not read outside
+/// the row (the runtime checks labels when it loads them).
+static std::optional<StructuredOp> describeSoftmaxCrossEntropy(const Op &op) {
+  const TensorType &x = op.operand(0)->type();
+  ElementType e = x.element();
+  int64_t batch = x.dim(0), classes = x.dim(1);
+  StructuredOp s = rowStatistics(op);
+  StructuredStage picked;
+  picked.domain = Shape(x.shape());
+  picked.parallel = 1;
+  picked.operands.push_back(
+      structured::identity(0, StageOperand::kNone, x.shape(), 2));
+  picked.operands.push_back(
+      structured::identity(1, StageOperand::kNone, {batch}, 2));
+  {
+    ScalarBody &b = picked.body;
+    unsigned at =
+        b.compare(Predicate::EQ, b.index(1), b.input(1, ElementType::I32));
+    b.apply(ScalarOp::Select, {at, b.input(0, e), b.constant(0.0, e)});
+  }
+  picked.combiner = Combiner::Sum;
+  picked.type = e;
+  s.stages.push_back(std::move(picked));
+
+  StructuredStage loss;
+  loss.domain = {batch};
+  loss.parallel = 1;
+  for (int stage : {0, 1, 2})
+    loss.operands.push_back(
+        structured::identity(StageOperand::kNone, stage, {batch}, 1));
+  loss.operands.push_back(
+      structured::identity(1, StageOperand::kNone, {batch}, 1));
+  ScalarBody &b = loss.body;
+  unsigned value =
+      b.apply(ScalarOp::Sub,
+              {logSumExp(b, b.input(0, e), b.input(1, e)), b.input(2, e)});
+  unsigned label = b.input(3, ElementType::I32);
+  unsigned nan = b.constant(std::numeric_limits<double>::quiet_NaN(), e);
+  unsigned below =
+      b.compare(Predicate::LT, label, b.constant(0.0, ElementType::I32));
+  unsigned above = b.compare(Predicate::GE, label,
+                             b.constant(double(classes), ElementType::I32));
+  b.apply(ScalarOp::Select,
+          {below, nan, b.apply(ScalarOp::Select, {above, nan, value})});
+  loss.type = e;
+  loss.result = 0;
+  s.stages.push_back(std::move(loss));
+  return s;
+}
+
 void registerNeuralNetOps(const OpRegistry &add) {
   add(OpDef{.kind = OpKind::Softmax,
             .name = "softmax",
@@ -157,7 +279,8 @@ void registerNeuralNetOps(const OpRegistry &add) {
             .fusion = FusionClass::Reduction,
             .infer = inferRowwise,
             .eval = evalSoftmax,
-            .grad = gradSoftmax});
+            .grad = gradSoftmax,
+            .structure = describeSoftmax<false>});
   add(OpDef{.kind = OpKind::LogSoftmax,
             .name = "log_softmax",
             .summary = "x - log(sum(exp(x))) along the last axis",
@@ -166,7 +289,8 @@ void registerNeuralNetOps(const OpRegistry &add) {
             .fusion = FusionClass::Reduction,
             .infer = inferRowwise,
             .eval = evalLogSoftmax,
-            .grad = gradLogSoftmax});
+            .grad = gradLogSoftmax,
+            .structure = describeSoftmax<true>});
   add(OpDef{.kind = OpKind::OneHot,
             .name = "one_hot",
             .summary = "f32 rows with a 1 at each label",
@@ -175,7 +299,8 @@ void registerNeuralNetOps(const OpRegistry &add) {
             .fusion = FusionClass::Injective,
             .attrs = {AttrSpec::required("depth", AttrKind::Int)},
             .infer = inferOneHot,
-            .eval = evalOneHot});
+            .eval = evaluateDescribed,
+            .structure = describeOneHot});
   add(OpDef{.kind = OpKind::SoftmaxCrossEntropy,
             .name = "softmax_cross_entropy",
             .summary = "per-example -log softmax(logits)[label]",
@@ -184,7 +309,8 @@ void registerNeuralNetOps(const OpRegistry &add) {
             .fusion = FusionClass::Reduction,
             .infer = inferSoftmaxCrossEntropy,
             .eval = evalSoftmaxCrossEntropy,
-            .grad = gradSoftmaxCrossEntropy});
+            .grad = gradSoftmaxCrossEntropy,
+            .structure = describeSoftmaxCrossEntropy});
 }
 
 } // namespace nnc

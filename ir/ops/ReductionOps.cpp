@@ -108,9 +108,81 @@ static llvm::Error evalArgMax(const Op &op,
   return llvm::Error::success();
 }
 
+//===----------------------------------------------------------------------===//
+// Structure: the kept axes are the parallel dimensions, in order, and the
+// reduced axes the reduction dimensions, so each result element combines
+// its elements in row-major order, as the reference does.
+//===----------------------------------------------------------------------===//
+
+static StructuredStage
+reductionStage(const Op &op, llvm::ArrayRef<int64_t> axes, Combiner combiner) {
+  const TensorType &in = op.operand(0)->type();
+  StructuredStage st;
+  llvm::SmallVector<unsigned, 4> kept, reduced;
+  for (unsigned d = 0; d < in.rank(); ++d)
+    (llvm::is_contained(axes, int64_t(d)) ? reduced : kept).push_back(d);
+  for (unsigned d : kept)
+    st.domain.push_back(in.dim(d));
+  for (unsigned d : reduced)
+    st.domain.push_back(in.dim(d));
+  st.parallel = kept.size();
+  unsigned rank = st.domain.size();
+  StageOperand x;
+  x.operand = 0;
+  x.view = Shape(in.shape());
+  x.map.resize(in.rank());
+  for (unsigned k = 0; k < kept.size(); ++k)
+    x.map[kept[k]] = AffineExpr::dim(k, rank);
+  for (unsigned k = 0; k < reduced.size(); ++k)
+    x.map[reduced[k]] = AffineExpr::dim(st.parallel + k, rank);
+  st.operands.push_back(std::move(x));
+  st.body.input(0, in.element());
+  st.combiner = reduced.empty() ? Combiner::None : combiner;
+  st.type = combiner == Combiner::ArgMax ? ElementType::I32 : in.element();
+  st.result = 0;
+  return st;
+}
+
+template <Combiner C>
+static std::optional<StructuredOp> describeReduce(const Op &op) {
+  StructuredOp s;
+  s.stages.push_back(reductionStage(op, op.attrs().getIntList("axes"), C));
+  return s;
+}
+
+static std::optional<StructuredOp> describeMean(const Op &op) {
+  StructuredOp s;
+  StructuredStage sum =
+      reductionStage(op, op.attrs().getIntList("axes"), Combiner::Sum);
+  sum.result = -1;
+  Shape kept(sum.parallelShape());
+  int64_t count = op.operand(0)->type().numElements() /
+                  std::max<int64_t>(1, numElements(kept));
+  StructuredStage mean;
+  mean.domain = kept;
+  mean.parallel = kept.size();
+  mean.operands.push_back(
+      structured::identity(StageOperand::kNone, 0, kept, kept.size()));
+  ElementType e = sum.type;
+  mean.body.apply(ScalarOp::Div, {mean.body.input(0, e),
+                                  mean.body.constant(double(count), e)});
+  mean.type = e;
+  mean.result = 0;
+  s.stages.push_back(std::move(sum));
+  s.stages.push_back(std::move(mean));
+  return s;
+}
+
+static std::optional<StructuredOp> describeArgMax(const Op &op) {
+  StructuredOp s;
+  s.stages.push_back(
+      reductionStage(op, {op.attrs().getInt("axis")}, Combiner::ArgMax));
+  return s;
+}
+
 void registerReductionOps(const OpRegistry &add) {
   auto reduction = [&](OpKind kind, const char *name, const char *summary,
-                       EvalFn eval, GradFn grad) {
+                       EvalFn eval, GradFn grad, StructureFn structure) {
     add(OpDef{.kind = kind,
               .name = name,
               .summary = summary,
@@ -122,7 +194,8 @@ void registerReductionOps(const OpRegistry &add) {
               .infer = inferReduce,
               .eval = eval,
               .grad = grad,
-              .fold = foldReduce});
+              .fold = foldReduce,
+              .structure = structure});
   };
   reduction(
       OpKind::ReduceSum, "reduce_sum", "sum over axes",
@@ -130,7 +203,7 @@ void registerReductionOps(const OpRegistry &add) {
           llvm::MutableArrayRef<HostTensor> out) {
         return evalReduce(op, in, out, sum);
       },
-      gradSum);
+      gradSum, describeReduce<Combiner::Sum>);
   reduction(
       OpKind::ReduceMean, "reduce_mean", "mean over axes",
       +[](const Op &op, llvm::ArrayRef<const HostTensor *> in,
@@ -139,7 +212,7 @@ void registerReductionOps(const OpRegistry &add) {
           return sum(v) / double(v.size());
         });
       },
-      gradMean);
+      gradMean, describeMean);
   reduction(
       OpKind::ReduceMax, "reduce_max", "maximum over axes",
       +[](const Op &op, llvm::ArrayRef<const HostTensor *> in,
@@ -151,7 +224,7 @@ void registerReductionOps(const OpRegistry &add) {
           return m;
         });
       },
-      gradMax);
+      gradMax, describeReduce<Combiner::Max>);
   add(OpDef{.kind = OpKind::ArgMax,
             .name = "argmax",
             .summary = "index of the first maximum along an axis, as i32",
@@ -160,7 +233,8 @@ void registerReductionOps(const OpRegistry &add) {
             .fusion = FusionClass::Reduction,
             .attrs = {AttrSpec::required("axis", AttrKind::Int)},
             .infer = inferArgMax,
-            .eval = evalArgMax});
+            .eval = evalArgMax,
+            .structure = describeArgMax});
 }
 
 } // namespace nnc

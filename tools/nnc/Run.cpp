@@ -428,6 +428,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
     CodegenOptions copts;
     copts.profile = options.profile;
     copts.fastUpdates = options.fastUpdates;
+    copts.specialize = options.specialize;
     copts.preferVectorWidth = options.preferVectorWidth;
     copts.machineOptLevel = options.machineOptLevel;
     if (options.emit == Stage::LLVM)

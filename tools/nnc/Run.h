@@ -41,6 +41,7 @@ struct RunOptions {
   bool fusion = true;
   bool profile = false;
   bool fastUpdates = false;
+  bool specialize = true; ///< false: every kernel from the generic generator
   unsigned preferVectorWidth = 0;
   unsigned machineOptLevel = 3; ///< -O0 to -O3
   std::string load, save, metrics, lossTrace;

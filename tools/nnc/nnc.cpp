@@ -249,6 +249,12 @@ cl::opt<bool> interp("interp",
 cl::opt<bool> noFusion("no-fusion",
                        cl::desc("Compile every op as a kernel of its own"),
                        cl::cat(engineCategory));
+cl::opt<bool> noSpecialize(
+    "no-specialize",
+    cl::desc("Compile every kernel with the generic loop-nest generator, "
+             "not the specialised element-wise, row-wise and contraction "
+             "kernels"),
+    cl::cat(engineCategory));
 cl::opt<bool> fastUpdates(
     "fast-updates",
     cl::desc("Compute the optimizer's square roots and divisions from "
@@ -378,6 +384,7 @@ RunOptions runOptions() {
   o.fusion = !noFusion;
   o.profile = profile;
   o.fastUpdates = fastUpdates;
+  o.specialize = !noSpecialize;
   o.preferVectorWidth = vectorWidth;
   o.machineOptLevel = unsigned(machineOptLevel - '0');
   o.load = loadPath;
