@@ -62,6 +62,42 @@ std::optional<Operand> lowerTranspose(CallContext &c) {
   return c.emit(OpKind::Transpose, {*x}, std::move(attrs));
 }
 
+/// An integer per axis of `x`: a list of its rank, or one integer for all.
+std::optional<std::vector<int64_t>> perAxis(CallContext &c, const Operand &x,
+                                            llvm::StringRef param) {
+  const ast::Expr *e = c.arg(param);
+  auto given = c.lowering().constants().integerList(*e, c.describeArg(param),
+                                                    /*allowScalar=*/true);
+  if (!given)
+    return std::nullopt;
+  unsigned rank = x.value->type().rank();
+  if (given->size() == 1 && rank != 1)
+    given->assign(rank, (*given)[0]);
+  return given;
+}
+
+template <OpKind Kind> std::optional<Operand> lowerPadOrSlice(CallContext &c) {
+  auto x = c.tensor("x");
+  if (!x)
+    return std::nullopt;
+  bool pad = Kind == OpKind::Pad;
+  auto first = perAxis(c, *x, pad ? "low" : "start");
+  auto second = perAxis(c, *x, pad ? "high" : "sizes");
+  if (!first || !second)
+    return std::nullopt;
+  AttrDict attrs;
+  attrs.set(pad ? "low" : "start", *first);
+  attrs.set(pad ? "high" : "sizes", *second);
+  if (pad)
+    if (const ast::Expr *e = c.arg("value")) {
+      auto v = c.lowering().constants().number(*e, c.describeArg("value"));
+      if (!v)
+        return std::nullopt;
+      attrs.set("value", *v);
+    }
+  return c.emit(Kind, {*x}, std::move(attrs));
+}
+
 std::optional<Operand> lowerReshape(CallContext &c) {
   auto x = c.tensor("x");
   if (!x)
@@ -265,6 +301,12 @@ std::vector<FunctionDef> makeFunctions() {
       {{"reshape", {x, {"shape"}}},
        lowerReshape,
        "same elements, new shape; one dimension may be -1"},
+      {{"pad", {x, {"low"}, {"high"}, {"value", false}}},
+       lowerPadOrSlice<OpKind::Pad>,
+       "low[d] and high[d] elements of value (0) around each axis"},
+      {{"slice", {x, {"start"}, {"sizes"}}},
+       lowerPadOrSlice<OpKind::Slice>,
+       "the block of sizes[d] elements from start[d]"},
       {{"reduce_sum", {x, {"axes", false}, {"keepdims", false}}},
        lowerReduction<OpKind::ReduceSum>,
        "sum over axes (all by default)"},

@@ -77,6 +77,23 @@ Value *Builder::transpose(Value *x, llvm::ArrayRef<int64_t> perm) {
   return createValue(OpKind::Transpose, {x}, std::move(attrs));
 }
 
+Value *Builder::pad(Value *x, llvm::ArrayRef<int64_t> low,
+                    llvm::ArrayRef<int64_t> high, double value) {
+  AttrDict attrs;
+  attrs.set("low", std::vector<int64_t>(low.begin(), low.end()));
+  attrs.set("high", std::vector<int64_t>(high.begin(), high.end()));
+  attrs.set("value", value);
+  return createValue(OpKind::Pad, {x}, std::move(attrs));
+}
+
+Value *Builder::slice(Value *x, llvm::ArrayRef<int64_t> start,
+                      llvm::ArrayRef<int64_t> sizes) {
+  AttrDict attrs;
+  attrs.set("start", std::vector<int64_t>(start.begin(), start.end()));
+  attrs.set("sizes", std::vector<int64_t>(sizes.begin(), sizes.end()));
+  return createValue(OpKind::Slice, {x}, std::move(attrs));
+}
+
 Value *Builder::broadcast(Value *x, llvm::ArrayRef<int64_t> shape) {
   return createValue(OpKind::Broadcast, {x}, {}, {x->type().withShape(shape)});
 }

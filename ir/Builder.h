@@ -90,6 +90,12 @@ public:
   Value *reshape(Value *x, llvm::ArrayRef<int64_t> shape);
   Value *transpose(Value *x, llvm::ArrayRef<int64_t> perm);
   Value *broadcast(Value *x, llvm::ArrayRef<int64_t> shape);
+  /// `low[d]` elements of `value` before axis d and `high[d]` after.
+  Value *pad(Value *x, llvm::ArrayRef<int64_t> low,
+             llvm::ArrayRef<int64_t> high, double value = 0.0);
+  /// The block of `sizes` elements from `start`.
+  Value *slice(Value *x, llvm::ArrayRef<int64_t> start,
+               llvm::ArrayRef<int64_t> sizes);
 
   // Reductions.
   Value *reduce(OpKind kind, Value *x, llvm::ArrayRef<int64_t> axes,

@@ -93,7 +93,9 @@ std::optional<std::pair<int64_t, int64_t>> rowSpaceOf(const Op &op) {
   if (op.numOperands() == 0)
     return std::nullopt;
   const TensorType &in = op.operand(0)->type();
-  if (in.rank() != 2)
+  // The row-wise kernel accumulates in float; integer rows (an i32 sum)
+  // take the generic path.
+  if (in.rank() != 2 || !isFloat(in.element()))
     return std::nullopt;
   switch (op.kind()) {
   case OpKind::Softmax:

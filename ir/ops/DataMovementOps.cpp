@@ -172,7 +172,151 @@ static std::optional<StructuredOp> describeBroadcast(const Op &op) {
   return s;
 }
 
+//===----------------------------------------------------------------------===//
+// pad and slice: each the other's gradient
+//===----------------------------------------------------------------------===//
+
+/// Checks that an int-list attribute has one entry per axis, each >= lo.
+static llvm::Error checkPerAxis(const OpSignature &sig, llvm::StringRef name,
+                                int64_t lo) {
+  const TensorType &in = sig.operands[0];
+  const std::vector<int64_t> &v = sig.attrs.getIntList(name);
+  if (v.size() != in.rank())
+    return opError(name + " has " + llvm::Twine(v.size()) +
+                   " entries for an operand of rank " + llvm::Twine(in.rank()) +
+                   " (" + in.str() + ")");
+  for (size_t d = 0; d < v.size(); ++d)
+    if (v[d] < lo)
+      return opError(name + "[" + llvm::Twine(d) + "] is " + llvm::Twine(v[d]) +
+                     ", below " + llvm::Twine(lo));
+  return llvm::Error::success();
+}
+
+static llvm::Expected<ResultTypes> inferPad(const OpSignature &sig) {
+  for (llvm::StringRef name : {"low", "high"})
+    if (llvm::Error err = checkPerAxis(sig, name, 0))
+      return err;
+  const TensorType &in = sig.operands[0];
+  Shape shape(in.shape());
+  for (unsigned d = 0; d < in.rank(); ++d)
+    shape[d] +=
+        sig.attrs.getIntList("low")[d] + sig.attrs.getIntList("high")[d];
+  return result(in.withShape(shape));
+}
+
+static std::optional<StructuredOp> describePad(const Op &op) {
+  const TensorType &t = op.result()->type();
+  const std::vector<int64_t> &low = op.attrs().getIntList("low");
+  StructuredStage st;
+  st.domain = Shape(t.shape());
+  st.parallel = t.rank();
+  StageOperand x;
+  x.operand = 0;
+  x.view = Shape(op.operand(0)->type().shape());
+  for (unsigned d = 0; d < t.rank(); ++d)
+    x.map.push_back(AffineExpr::dim(d, t.rank(), 1, -low[d]));
+  x.padding = op.attrs().getFloat("value");
+  st.operands.push_back(std::move(x));
+  st.body.input(0, t.element());
+  st.type = t.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
+static void gradPad(GradContext &c) {
+  c.setGrad(0, c.b.slice(c.resultGrad(), c.op.attrs().getIntList("low"),
+                         c.operand(0)->type().shape()));
+}
+
+static llvm::Expected<ResultTypes> inferSlice(const OpSignature &sig) {
+  if (llvm::Error err = checkPerAxis(sig, "start", 0))
+    return err;
+  if (llvm::Error err = checkPerAxis(sig, "sizes", 0))
+    return err;
+  const TensorType &in = sig.operands[0];
+  const std::vector<int64_t> &start = sig.attrs.getIntList("start"),
+                             &sizes = sig.attrs.getIntList("sizes");
+  for (unsigned d = 0; d < in.rank(); ++d)
+    if (start[d] + sizes[d] > in.dim(d))
+      return opError("axis " + llvm::Twine(d) + ": " + llvm::Twine(sizes[d]) +
+                     " elements from " + llvm::Twine(start[d]) +
+                     " run past the operand " + in.str());
+  return result(in.withShape(sizes));
+}
+
+static std::optional<StructuredOp> describeSlice(const Op &op) {
+  const TensorType &t = op.result()->type();
+  const std::vector<int64_t> &start = op.attrs().getIntList("start");
+  StructuredStage st;
+  st.domain = Shape(t.shape());
+  st.parallel = t.rank();
+  StageOperand x;
+  x.operand = 0;
+  x.view = Shape(op.operand(0)->type().shape());
+  for (unsigned d = 0; d < t.rank(); ++d)
+    x.map.push_back(AffineExpr::dim(d, t.rank(), 1, start[d]));
+  st.operands.push_back(std::move(x));
+  st.body.input(0, t.element());
+  st.type = t.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
+static void gradSlice(GradContext &c) {
+  const TensorType &in = c.operand(0)->type();
+  const std::vector<int64_t> &start = c.op.attrs().getIntList("start"),
+                             &sizes = c.op.attrs().getIntList("sizes");
+  std::vector<int64_t> high;
+  for (unsigned d = 0; d < in.rank(); ++d)
+    high.push_back(in.dim(d) - start[d] - sizes[d]);
+  c.setGrad(0, c.b.pad(c.resultGrad(), start, high));
+}
+
+static Value *foldSlice(Op &op, Builder &) {
+  // The whole operand.
+  if (op.operand(0)->type() == op.result()->type())
+    return op.operand(0);
+  return nullptr;
+}
+
+static Value *foldPad(Op &op, Builder &) {
+  if (op.operand(0)->type() == op.result()->type())
+    return op.operand(0);
+  return nullptr;
+}
+
 void registerDataMovementOps(const OpRegistry &add) {
+  add(OpDef{.kind = OpKind::Pad,
+            .name = "pad",
+            .summary = "low[d] and high[d] elements of value around axis d",
+            .minOperands = 1,
+            .maxOperands = 1,
+            .fusion = FusionClass::Injective,
+            .attrs = {AttrSpec::required("low", AttrKind::IntList),
+                      AttrSpec::required("high", AttrKind::IntList),
+                      AttrSpec::defaulted("value", 0.0)},
+            .infer = inferPad,
+            .eval = evaluateDescribed,
+            .grad = gradPad,
+            .fold = foldPad,
+            .structure = describePad});
+  add(OpDef{.kind = OpKind::Slice,
+            .name = "slice",
+            .summary = "the block of sizes[d] elements from start[d]",
+            .minOperands = 1,
+            .maxOperands = 1,
+            .fusion = FusionClass::Injective,
+            .attrs = {AttrSpec::required("start", AttrKind::IntList),
+                      AttrSpec::required("sizes", AttrKind::IntList)},
+            .infer = inferSlice,
+            .eval = evaluateDescribed,
+            .grad = gradSlice,
+            .fold = foldSlice,
+            .structure = describeSlice});
   add(OpDef{.kind = OpKind::Reshape,
             .name = "reshape",
             .summary = "the same elements in row-major order, a new shape",

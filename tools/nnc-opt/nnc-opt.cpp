@@ -7,6 +7,7 @@
 #include "ir/DotPrinter.h"
 #include "ir/Parser.h"
 #include "ir/Printer.h"
+#include "ir/Structured.h"
 #include "ir/Verifier.h"
 #include "ir/VerifyDiagnostics.h"
 #include "passes/PassManager.h"
@@ -53,6 +54,11 @@ static cl::opt<OutputFormat>
 static cl::opt<bool> listPasses("list-passes",
                                 cl::desc("List the passes and exit"),
                                 cl::cat(category));
+static cl::opt<bool> printStructure(
+    "print-structure",
+    cl::desc("Print, after the IR, each op's structured description: its "
+             "stages' domains, index maps, scalar bodies and combiners"),
+    cl::cat(category));
 static cl::opt<bool> listOps("list-ops", cl::desc("List the ops and exit"),
                              cl::cat(category));
 static cl::list<std::string>
@@ -121,6 +127,15 @@ static bool processChunk(unsigned bufferId, DiagnosticEngine &diag,
     printModuleDot(os, *module);
   else if (ok)
     printModule(os, *module, instr.printOptions);
+  if (ok && printStructure)
+    for (const Graph &g : module->graphs())
+      for (const Op &op : g.ops())
+        if (std::optional<StructuredOp> s = describe(op)) {
+          os << "// structure of " << op.name() << " in @" << g.name();
+          if (!op.results().empty() && !op.result()->name().empty())
+            os << ": %" << op.result()->name();
+          os << "\n" << s->str();
+        }
   return ok;
 }
 

@@ -178,6 +178,12 @@ std::vector<GradCase> allCases() {
   cases.push_back({"transpose_3d", {{{2, 3, 4}}}, [](Builder &b, V p, Value *) {
                      return b.transpose(p[0], {2, 0, 1});
                    }});
+  cases.push_back({"pad_3d", {{{2, 3, 4}}}, [](Builder &b, V p, Value *) {
+                     return b.pad(p[0], {0, 1, 2}, {1, 0, 3}, 0.5);
+                   }});
+  cases.push_back({"slice_3d", {{{3, 4, 5}}}, [](Builder &b, V p, Value *) {
+                     return b.slice(p[0], {1, 0, 2}, {2, 3, 2});
+                   }});
   cases.push_back({"broadcast_row", {{{4}}}, [](Builder &b, V p, Value *) {
                      return b.broadcast(p[0], {3, 4});
                    }});

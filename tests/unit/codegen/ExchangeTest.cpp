@@ -47,8 +47,8 @@ public:
   std::vector<std::string> calls;
 
 private:
-  static void exchange(void *state, int32_t request, int32_t index,
-                       float *data, int64_t count) {
+  static void exchange(void *state, int32_t request, int32_t index, float *data,
+                       int64_t count) {
     auto *self = static_cast<TwinRanks *>(state);
     switch (request) {
     case kExchangeStart:
@@ -158,9 +158,12 @@ TEST(Exchange, JitSumsLikeTheInterpreterAndWaitsBeforeTheFirstReader) {
     // The first bucket is 2 x 16 floats; the second 256. The first is
     // waited for before %t, its first reader, while the second is in
     // flight; the second before %u.
-    std::vector<std::string> expected = {
-        "start 0 (32 floats)", "poll", "start 1 (256 floats)", "wait 0",
-        "poll", "wait 1"};
+    std::vector<std::string> expected = {"start 0 (32 floats)",
+                                         "poll",
+                                         "start 1 (256 floats)",
+                                         "wait 0",
+                                         "poll",
+                                         "wait 1"};
     EXPECT_EQ(jit.calls, expected) << "on " << threads << " thread(s)";
   }
 }

@@ -403,15 +403,20 @@ TEST_P(FusedKernels, AgreeWithTheInterpreter) {
   // The arguments count as mostly zeros (as a batch does): each product
   // is compiled both with its sparse tiles and with the dense ones, and
   // with vectors of 8 floats (--prefer-vector-width=256) as well as 16.
+  // And each body through the generic loop nests of its ops' structured
+  // descriptions, with the specialised kernels switched off.
   struct Variant {
     bool skipZeros;
     unsigned vectorBits;
+    bool specialize;
     const char *what;
   };
   for (Variant variant :
-       {Variant{true, 0, ""}, Variant{false, 0, ", dense tiles"},
-        Variant{true, 256, ", 256-bit vectors"}}) {
+       {Variant{true, 0, true, ""}, Variant{false, 0, true, ", dense tiles"},
+        Variant{true, 256, true, ", 256-bit vectors"},
+        Variant{true, 0, false, ", generic"}}) {
     CodegenOptions options;
+    options.specialize = variant.specialize;
     options.skipZeros = variant.skipZeros;
     options.preferVectorWidth = variant.vectorBits;
     auto program = CompiledProgram::compile({&g}, {&*plan}, options);

@@ -1,5 +1,8 @@
 // Every op compiled by the JIT against the reference interpreter, on the
-// same inputs, on one thread and on two.
+// same inputs, on one thread and on two, through both code generators: the
+// generic loop nests of the op's structured description (no fusion,
+// CodegenOptions::specialize off) and, after the fusion pass, the
+// specialised kernel the body's structure selects.
 //
 // Tolerances, by what the two compute:
 // - Exact: IEEE +, -, *, /, sqrt, comparisons, selects, casts and data
@@ -14,6 +17,7 @@
 #include "codegen/Compiler.h"
 #include "ir/Builder.h"
 #include "passes/MemoryPlanning.h"
+#include "passes/Passes.h"
 #include "runtime/Executor.h"
 
 #include <gtest/gtest.h>
@@ -96,14 +100,22 @@ HostTensor runInterpreter(const Graph &g, llvm::ArrayRef<HostTensor> args) {
   return exec.result(0);
 }
 
-HostTensor runJit(const Module &m, llvm::ArrayRef<HostTensor> args,
-                  unsigned threads) {
+enum class Path { Generic, Specialized };
+
+HostTensor runJit(Module &m, llvm::ArrayRef<HostTensor> args, unsigned threads,
+                  Path path) {
   const Graph &g = *m.graph(0);
+  CodegenOptions options;
+  options.specialize = path == Path::Specialized;
+  if (path == Path::Specialized) {
+    DiagnosticEngine diag;
+    EXPECT_TRUE(llvm::succeeded(createFusionPass()->run(m, diag)));
+  }
   auto layout = StateLayout::fromModule(m);
   EXPECT_TRUE(bool(layout));
   auto plan = planMemory(g, *layout);
   EXPECT_TRUE(bool(plan)) << llvm::toString(plan.takeError());
-  auto program = CompiledProgram::compile({&g}, {&*plan}, CodegenOptions());
+  auto program = CompiledProgram::compile({&g}, {&*plan}, options);
   if (!program) {
     ADD_FAILURE() << llvm::toString(program.takeError());
     return HostTensor();
@@ -256,6 +268,83 @@ std::vector<JitCase> allCases() {
        [](Builder &b, V a) { return b.softmaxCrossEntropy(a[0], a[1]); },
        Tolerance::Ulps,
        16});
+  // Ranks 1 to 4, broadcasting across ranks, reductions over middle axes.
+  cases.push_back({"exp_rank1",
+                   {{f32({37})}},
+                   [](Builder &b, V a) { return b.exp(a[0]); },
+                   Tolerance::Ulps,
+                   2});
+  cases.push_back({"tanh_rank4",
+                   {{f32({2, 3, 4, 5})}},
+                   [](Builder &b, V a) { return b.unary(OpKind::Tanh, a[0]); },
+                   Tolerance::Ulps,
+                   2});
+  cases.push_back({"mul_rank4_broadcast",
+                   {{f32({2, 1, 4, 5})}, {f32({3, 1, 5})}},
+                   [](Builder &b, V a) { return b.mul(a[0], a[1]); }});
+  cases.push_back({"select_rank3_broadcast",
+                   {{f32({3, 1, 4})}, {f32({2, 4})}, {f32({})}},
+                   [](Builder &b, V a) {
+                     return b.select(b.compare("lt", a[0], a[2]), a[1], a[0]);
+                   }});
+  for (std::vector<int64_t> axes :
+       {std::vector<int64_t>{1}, {1, 2}, {0, 3}, {0, 1, 2, 3}}) {
+    std::string name = "reduce_sum_rank4";
+    int64_t terms = 1;
+    for (int64_t x : axes) {
+      name += "_" + std::to_string(x);
+      terms *= Shape{3, 4, 5, 6}[x];
+    }
+    cases.push_back({name,
+                     {{f32({3, 4, 5, 6})}},
+                     [=](Builder &b, V a) { return b.reduceSum(a[0], axes); },
+                     Tolerance::Sum,
+                     0,
+                     terms});
+  }
+  cases.push_back(
+      {"reduce_max_rank4_middle", {{f32({3, 4, 5, 2})}}, [](Builder &b, V a) {
+         return b.reduce(OpKind::ReduceMax, a[0], {1, 2}, true);
+       }});
+  cases.push_back({"reduce_mean_rank1",
+                   {{f32({29})}},
+                   [](Builder &b, V a) {
+                     return b.reduce(OpKind::ReduceMean, a[0], {0}, false);
+                   },
+                   Tolerance::Sum,
+                   0,
+                   29});
+  cases.push_back(
+      {"argmax_rank3_axis0", {{f32({5, 3, 4})}}, [](Builder &b, V a) {
+         return b.cast(b.argmax(a[0], 0), ElementType::F32);
+       }});
+  cases.push_back({"softmax_rank3",
+                   {{f32({2, 3, 9}), -4, 4}},
+                   [](Builder &b, V a) { return b.softmax(a[0]); },
+                   Tolerance::Ulps,
+                   16});
+  cases.push_back(
+      {"log_softmax_rank1",
+       {{f32({10}), -4, 4}},
+       [](Builder &b, V a) { return b.unary(OpKind::LogSoftmax, a[0]); },
+       Tolerance::Ulps,
+       16});
+  cases.push_back(
+      {"transpose_rank4", {{f32({2, 3, 4, 5})}}, [](Builder &b, V a) {
+         return b.transpose(a[0], {3, 1, 0, 2});
+       }});
+  cases.push_back({"pad_rank3", {{f32({2, 3, 4})}}, [](Builder &b, V a) {
+                     return b.pad(a[0], {1, 0, 2}, {0, 2, 1}, -0.5);
+                   }});
+  cases.push_back({"slice_rank4", {{f32({3, 4, 5, 2})}}, [](Builder &b, V a) {
+                     return b.slice(a[0], {1, 1, 0, 1}, {2, 2, 5, 1});
+                   }});
+  cases.push_back({"pad_then_slice_rank1", {{f32({9})}}, [](Builder &b, V a) {
+                     return b.slice(b.pad(a[0], {3}, {2}), {1}, {12});
+                   }});
+  cases.push_back({"one_hot_rank2",
+                   {{i32({2, 3}), -1, 4}},
+                   [](Builder &b, V a) { return b.oneHot(a[0], 3); }});
   cases.push_back({"constant_result", {{f32({2})}}, [](Builder &b, V) {
                      return b.constant(3.5, f32({2, 3}));
                    }});
@@ -272,24 +361,27 @@ TEST_P(JitVsInterpreter, AgreeOnOneAndTwoThreads) {
   HostTensor bound;
   if (c.tolerance == Tolerance::Sum)
     bound = runInterpreter(*buildCase(c, true)->graph(0), args);
-  for (unsigned threads : {1u, 2u}) {
-    HostTensor got = runJit(*m, args, threads);
-    ASSERT_EQ(got.type, want.type);
-    for (int64_t k = 0; k < got.size(); ++k) {
-      double g = got[k], w = want[k];
-      if (std::isnan(w)) {
-        EXPECT_TRUE(std::isnan(g)) << k;
-        continue;
+  for (auto [path, pathName] : {std::pair{Path::Generic, "generic"},
+                                std::pair{Path::Specialized, "specialized"}})
+    for (unsigned threads : {1u, 2u}) {
+      auto fresh = buildCase(c, false);
+      HostTensor got = runJit(*fresh, args, threads, path);
+      ASSERT_EQ(got.type, want.type) << pathName;
+      for (int64_t k = 0; k < got.size(); ++k) {
+        double g = got[k], w = want[k];
+        if (std::isnan(w)) {
+          EXPECT_TRUE(std::isnan(g)) << k << " " << pathName;
+          continue;
+        }
+        double tol = 0;
+        if (c.tolerance == Tolerance::Ulps)
+          tol = c.ulps * floatUlp(w);
+        else if (c.tolerance == Tolerance::Sum)
+          tol = double(c.sumTerms + 1) * 0x1p-24 * bound[k] + 1e-30;
+        EXPECT_NEAR(g, w, tol) << "element " << k << " with " << threads
+                               << " thread(s), " << pathName;
       }
-      double tol = 0;
-      if (c.tolerance == Tolerance::Ulps)
-        tol = c.ulps * floatUlp(w);
-      else if (c.tolerance == Tolerance::Sum)
-        tol = double(c.sumTerms + 1) * 0x1p-24 * bound[k] + 1e-30;
-      EXPECT_NEAR(g, w, tol)
-          << "element " << k << " with " << threads << " thread(s)";
     }
-  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, JitVsInterpreter,
