@@ -1,39 +1,33 @@
 //===- Cost.cpp - Arithmetic and memory traffic of ops --------------------===//
+//
+// Counted from the ops' structured descriptions: each point of a stage's
+// domain costs the primitives of its scalar body, plus one for combining it
+// into a reduction. A matmul's [m, n, depth] domain with a multiply and a
+// sum gives the textbook 2·m·n·depth; data movement costs nothing.
+//
+//===----------------------------------------------------------------------===//
 #include "ir/Cost.h"
+
+#include "ir/Structured.h"
 
 namespace nnc {
 
 namespace {
 
 double arithmetic(const Op &op) {
-  switch (op.def().fusion) {
-  case FusionClass::Source:
-  case FusionClass::Structural:
-  case FusionClass::Injective:
+  std::optional<StructuredOp> s = describe(op);
+  if (!s)
     return 0;
-  case FusionClass::Elementwise:
-    return double(op.result()->type().numElements());
-  case FusionClass::Contraction: {
-    const TensorType &c = op.result()->type();
-    const TensorType &a = op.operand(0)->type();
-    int64_t depth = op.attrs().getBool("transpose_a") ? a.dim(0) : a.dim(1);
-    return 2.0 * double(c.numElements()) * double(depth);
+  double flops = 0;
+  for (const StructuredStage &st : s->stages) {
+    double perPoint = st.combiner == Combiner::None ? 0 : 1;
+    for (const ScalarNode &n : st.body.nodes())
+      if (n.op != ScalarOp::Input && n.op != ScalarOp::Index &&
+          n.op != ScalarOp::Constant)
+        perPoint += 1;
+    flops += perPoint * double(st.points());
   }
-  case FusionClass::Reduction:
-  case FusionClass::Opaque:
-    break;
-  }
-  // Softmax and cross-entropy: a max, a subtraction, an exp and a sum per
-  // element; the other reductions one operation per element read.
-  double n = double(op.operand(0)->type().numElements());
-  switch (op.kind()) {
-  case OpKind::Softmax:
-  case OpKind::LogSoftmax:
-  case OpKind::SoftmaxCrossEntropy:
-    return 5 * n;
-  default:
-    return n;
-  }
+  return flops;
 }
 
 } // namespace

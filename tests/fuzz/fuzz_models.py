@@ -46,6 +46,7 @@ CONFIGS = [
     ("256-bit", ["--jit", "--prefer-vector-width=256", "--threads=2"]),
     ("O1", ["--jit", "-O1", "--threads=2"]),
     ("fast-updates", ["--jit", "--fast-updates", "--threads=2"]),
+    ("generic", ["--jit", "--no-specialize", "--threads=2"]),
 ]
 
 WIDTHS = [1, 2, 3, 16, 17, 32, 64, 100, 128, 130, 256, 513]
@@ -75,7 +76,8 @@ OPTIMIZERS = ["adam(lr=1e-3)", "adam(lr=0.003, beta1=0.8)", "sgd(lr=0.05)",
 def mix(rng, lines, param, units):
     """One of a few less common constructs on h; returns the new width."""
     kind = rng.choice(["gate", "max", "permute", "fold", "softsign", "pow",
-                       "batch", "softmax_weights"])
+                       "batch", "softmax_weights", "cube", "middle", "rank4",
+                       "swap3", "window"])
     if kind == "gate":
         w, b = param(f"[{units}, {units}]"), param(f"[{units}]", "zeros")
         lines.append(f"  h = h * sigmoid(h @ {w} + {b})")
@@ -97,6 +99,35 @@ def mix(rng, lines, param, units):
         lines.append("  h = h * (batch / (batch + 1))")
     elif kind == "softmax_weights":
         lines.append(f"  h = h * softmax(h) * {units}")
+    elif kind == "cube" and units % 4 == 0:
+        # A 3-D intermediate: softmax along its last axis, then a sum over
+        # its middle axis weighted by the original.
+        q = units // 4
+        lines += [f"  c3 = reshape(h, [batch, 4, {q}])",
+                  f"  h = reshape(c3 * softmax(c3) * 4, [batch, {units}])"]
+    elif kind == "middle" and units % 2 == 0:
+        # A reduction over the middle axis of a rank-3 tensor, broadcast back.
+        q = units // 2
+        lines += [f"  m3 = reshape(h, [batch, 2, {q}])",
+                  f"  h = reshape(m3 - reduce_mean(m3, axes=1, keepdims=true),"
+                  f" [batch, {units}])"]
+    elif kind == "rank4" and units % 4 == 0:
+        # 4-D: a transpose of the two inner axes and a max over axis 2.
+        q = units // 4
+        lines += [f"  r4 = reshape(h, [batch, 2, 2, {q}])",
+                  f"  t4 = transpose(r4, [0, 2, 1, 3])",
+                  f"  h = reshape(t4 + reduce_max(r4, axes=2, keepdims=true),"
+                  f" [batch, {units}])"]
+    elif kind == "swap3" and units % 2 == 0:
+        # A rank-3 transpose that moves the batch axis, and back.
+        q = units // 2
+        lines += [f"  w3 = transpose(reshape(h, [batch, 2, {q}]), [1, 2, 0])",
+                  f"  h = reshape(transpose(tanh(w3), [2, 0, 1]), "
+                  f"[batch, {units}])"]
+    elif kind == "window" and units > 2:
+        # pad then slice: the middle of a padded copy, shifted by one.
+        lines.append(f"  h = slice(pad(h, [0, 2], [0, 1]), [0, 1], "
+                     f"[batch, {units}]) + h")
     return units
 
 
