@@ -136,6 +136,15 @@ private:
         int64_t span = e.coeffs[k] * (domain[k] - 1);
         (span < 0 ? lo : hi) += span;
       }
+      if (e.divisor != 1) {
+        // Exact quotients only; the others read the padding.
+        Value *exact =
+            b.CreateICmpEQ(b.CreateSRem(x, kb.index(e.divisor)), kb.index(0));
+        inside = inside ? b.CreateAnd(inside, exact) : exact;
+        x = b.CreateSDiv(x, kb.index(e.divisor));
+        lo = lo >= 0 ? lo / e.divisor : -((-lo + e.divisor - 1) / e.divisor);
+        hi = hi >= 0 ? hi / e.divisor : -((-hi + e.divisor - 1) / e.divisor);
+      }
       if (o.padding && (lo < 0 || hi >= o.view[d])) {
         Value *in = b.CreateICmpULT(x, kb.index(o.view[d]));
         inside = inside ? b.CreateAnd(inside, in) : in;

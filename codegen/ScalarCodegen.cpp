@@ -1,6 +1,7 @@
 //===- ScalarCodegen.cpp - LLVM IR for structured scalar bodies -----------===//
 #include "codegen/ScalarCodegen.h"
 
+#include "ir/CounterRandom.h"
 #include "ir/Structured.h"
 
 #include "llvm/IR/Intrinsics.h"
@@ -90,6 +91,8 @@ public:
       return kb.cast(a[0], operandType, n.type);
     case ScalarOp::Constant:
       return shaped(kb.constant(n.type, n.value));
+    case ScalarOp::Uniform:
+      return uniform(n.slot, a[0], a[1]);
     case ScalarOp::Input:
     case ScalarOp::Index:
       break;
@@ -98,6 +101,28 @@ public:
   }
 
 private:
+  /// ir/CounterRandom.h in i32 arithmetic: the same bits as the reference.
+  Value *mix(Value *x) {
+    auto c = [&](uint32_t v) { return shaped(b.getInt32(v)); };
+    x = b.CreateXor(x, b.CreateLShr(x, c(16)));
+    x = b.CreateMul(x, c(0x7feb352du));
+    x = b.CreateXor(x, b.CreateLShr(x, c(15)));
+    x = b.CreateMul(x, c(0x846ca68bu));
+    return b.CreateXor(x, b.CreateLShr(x, c(16)));
+  }
+  Value *uniform(int64_t seed, Value *step, Value *index) {
+    uint64_t s = uint64_t(seed);
+    uint32_t seedKey = counter_random::mix(
+        uint32_t(s) ^ counter_random::mix(uint32_t(s >> 32)));
+    Value *key = mix(b.CreateAdd(b.CreateAdd(shaped(b.getInt32(seedKey)), step),
+                                 shaped(b.getInt32(0x9e3779b9u))));
+    Value *bits = mix(b.CreateAdd(mix(b.CreateXor(index, key)), key));
+    Value *top = b.CreateLShr(bits, shaped(b.getInt32(8)));
+    llvm::Type *f = top->getType()->getWithNewType(b.getFloatTy());
+    return b.CreateFMul(b.CreateUIToFP(top, f),
+                        llvm::ConstantFP::get(f, 0x1.0p-24));
+  }
+
   Value *compare(Predicate p, ElementType e, Value *x, Value *y) {
     using P = llvm::CmpInst::Predicate;
     if (isFloat(e)) {

@@ -1,6 +1,8 @@
 //===- ScalarBody.cpp - Scalar bodies and their reference semantics -------===//
 #include "ir/ScalarBody.h"
 
+#include "ir/CounterRandom.h"
+
 #include "llvm/Support/ErrorHandling.h"
 
 #include <algorithm>
@@ -25,6 +27,8 @@ llvm::StringRef scalarOpName(ScalarOp op) {
     return "cmp";
   case ScalarOp::Cast:
     return "cast";
+  case ScalarOp::Uniform:
+    return "uniform";
   }
   llvm_unreachable("unknown scalar op");
 }
@@ -79,6 +83,10 @@ unsigned ScalarBody::compare(Predicate p, unsigned a, unsigned b) {
 
 unsigned ScalarBody::cast(unsigned a, ElementType to) {
   return add({ScalarOp::Cast, to, {a}});
+}
+
+unsigned ScalarBody::uniform(int64_t seed, unsigned step, unsigned index) {
+  return add({ScalarOp::Uniform, ElementType::F32, {step, index}, seed});
 }
 
 /// Float-to-integer conversion saturates at the target's range and sends NaN
@@ -169,6 +177,9 @@ double evaluateScalar(const ScalarNode &n, llvm::ArrayRef<double> a,
     return castValue(a[0], from, n.type);
   case ScalarOp::Constant:
     return n.value;
+  case ScalarOp::Uniform:
+    return counter_random::uniform(counter_random::key(n.slot, int64_t(a[0])),
+                                   uint64_t(int64_t(a[1])));
   case ScalarOp::Input:
   case ScalarOp::Index:
     break;

@@ -30,6 +30,9 @@ enum class ScalarOp : uint8_t {
   Constant, ///< `value`
   Compare,  ///< `predicate` of two operands, as i1
   Cast,     ///< the operand converted to the node's type
+  /// A number in [0, 1) from the counter-based generator of
+  /// ir/CounterRandom.h: seed `slot`, step and element index operands (i32).
+  Uniform,
 };
 
 enum class Predicate : uint8_t { EQ, NE, LT, LE, GT, GE };
@@ -57,6 +60,7 @@ public:
   unsigned apply(ScalarOp op, llvm::ArrayRef<unsigned> args);
   unsigned compare(Predicate p, unsigned a, unsigned b);
   unsigned cast(unsigned a, ElementType to);
+  unsigned uniform(int64_t seed, unsigned step, unsigned index);
 
   llvm::ArrayRef<ScalarNode> nodes() const { return nodeList; }
   const ScalarNode &node(unsigned i) const { return nodeList[i]; }

@@ -42,7 +42,7 @@ std::optional<unsigned> AffineExpr::asDim() const {
       return std::nullopt;
     found = d;
   }
-  if (offset != 0)
+  if (offset != 0 || divisor != 1)
     return std::nullopt;
   return found;
 }
@@ -88,6 +88,8 @@ static std::string exprStr(const AffineExpr &e) {
   if (e.offset != 0 || s.empty())
     s += (s.empty() ? "" : (e.offset < 0 ? " - " : " + ")) +
          std::to_string(s.empty() ? e.offset : std::abs(e.offset));
+  if (e.divisor != 1)
+    s = "(" + s + ") / " + std::to_string(e.divisor);
   return s;
 }
 
@@ -151,7 +153,10 @@ static std::pair<int64_t, int64_t> exprRange(const AffineExpr &e,
     int64_t span = e.coeffs[d] * (domain[d] - 1);
     (span < 0 ? lo : hi) += span;
   }
-  return {lo, hi};
+  auto floorDiv = [&](int64_t x) {
+    return x >= 0 ? x / e.divisor : -((-x + e.divisor - 1) / e.divisor);
+  };
+  return {floorDiv(lo), floorDiv(hi)};
 }
 
 llvm::Error verifyStructured(const Op &op, const StructuredOp &s) {
@@ -194,6 +199,9 @@ llvm::Error verifyStructured(const Op &op, const StructuredOp &s) {
       for (size_t d = 0; d < o.map.size(); ++d) {
         if (o.map[d].coeffs.size() != st.domain.size())
           return structureError(op, where + " has a map of the wrong rank");
+        if (o.map[d].divisor < 1 || (o.map[d].divisor != 1 && !o.padding))
+          return structureError(op, where + " divides an index without "
+                                            "padding for inexact quotients");
         auto [lo, hi] = exprRange(o.map[d], st.domain);
         if (!o.padding && st.points() > 0 && (lo < 0 || hi >= o.view[d]))
           return structureError(op, where + " reads outside " +
@@ -262,6 +270,11 @@ llvm::Error evaluateStructured(const StructuredOp &s,
         bool inside = true;
         for (size_t d = 0; d < o.map.size(); ++d) {
           int64_t x = o.map[d].evaluate(at);
+          int64_t q = o.map[d].divisor;
+          if (q != 1) {
+            inside = inside && x % q == 0;
+            x /= q;
+          }
           inside = inside && x >= 0 && x < o.view[d];
           linear += x * strides[i][d];
         }

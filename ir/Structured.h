@@ -31,14 +31,19 @@ namespace nnc {
 
 class Op;
 
-/// sum_d coeffs[d] * i_d + offset over the stage's domain dimensions.
+/// (sum_d coeffs[d] * i_d + offset) / divisor over the stage's domain
+/// dimensions. With a divisor, a point where the division is not exact
+/// reads the operand's padding (a strided convolution's input gradient
+/// reads the output gradient only at multiples of the stride).
 struct AffineExpr {
   llvm::SmallVector<int64_t, 6> coeffs;
   int64_t offset = 0;
+  int64_t divisor = 1;
 
   static AffineExpr dim(unsigned d, unsigned rank, int64_t scale = 1,
                         int64_t offset = 0);
   static AffineExpr constant(int64_t c, unsigned rank);
+  /// The numerator; the index is it / divisor where that is exact.
   int64_t evaluate(llvm::ArrayRef<int64_t> point) const;
   /// The single dimension this reads with coefficient 1 and no offset.
   std::optional<unsigned> asDim() const;

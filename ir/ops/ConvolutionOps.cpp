@@ -148,6 +148,91 @@ static Window2D windowOf(const Op &op, const TensorType &filter) {
                              /*withDilations=*/true));
 }
 
+//===----------------------------------------------------------------------===//
+// Structure: each a sum of products over the taps of the window, the form
+// a contraction kernel takes (implicit GEMM).
+//===----------------------------------------------------------------------===//
+
+static StageOperand read4(int operand, const TensorType &t,
+                          std::array<AffineExpr, 4> map) {
+  StageOperand o;
+  o.operand = operand;
+  o.view = Shape(t.shape());
+  o.map.assign(map.begin(), map.end());
+  return o;
+}
+
+static StructuredOp productOf(StructuredStage st, ElementType e) {
+  st.body.apply(ScalarOp::Mul, {st.body.input(0, e), st.body.input(1, e)});
+  st.combiner = Combiner::Sum;
+  st.type = e;
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
+/// y[n,oh,ow,f] = sum over i, j, c of x[n, oh·sh + i·dh - top, ...] w[i,j,c,f]
+/// on the domain [N, OH, OW, F | KH, KW, C].
+static std::optional<StructuredOp> describeConv2D(const Op &op) {
+  const TensorType &x = op.operand(0)->type(), &w = op.operand(1)->type();
+  const TensorType &y = op.result()->type();
+  Window2D win = windowOf(op, w);
+  StructuredStage st;
+  st.domain = {y.dim(0), y.dim(1), y.dim(2), y.dim(3),
+               w.dim(0), w.dim(1), w.dim(2)};
+  st.parallel = 4;
+  auto d = [](unsigned k) { return AffineExpr::dim(k, 7); };
+  StageOperand in = read4(
+      0, x,
+      {d(0), windowInput(win, 0, 1, 4, 7), windowInput(win, 1, 2, 5, 7), d(6)});
+  in.padding = 0.0;
+  st.operands.push_back(std::move(in));
+  st.operands.push_back(read4(1, w, {d(4), d(5), d(6), d(3)}));
+  return productOf(std::move(st), y.element());
+}
+
+/// dx[n,h,w,c] = sum over i, j, f of dy[n, (h + top - i·dh) / sh, ...]
+/// w[i,j,c,f], where the quotient is exact: the domain [N, H, W, C | KH, KW,
+/// F].
+static std::optional<StructuredOp> describeBackpropInput(const Op &op) {
+  const TensorType &dy = op.operand(0)->type(), &w = op.operand(1)->type();
+  const TensorType &dx = op.result()->type();
+  Window2D win = windowOf(op, w);
+  StructuredStage st;
+  st.domain = {dx.dim(0), dx.dim(1), dx.dim(2), dx.dim(3),
+               w.dim(0),  w.dim(1),  w.dim(3)};
+  st.parallel = 4;
+  auto d = [](unsigned k) { return AffineExpr::dim(k, 7); };
+  StageOperand g = read4(0, dy,
+                         {d(0), windowOutput(win, 0, 1, 4, 7),
+                          windowOutput(win, 1, 2, 5, 7), d(6)});
+  g.padding = 0.0;
+  st.operands.push_back(std::move(g));
+  st.operands.push_back(read4(1, w, {d(4), d(5), d(3), d(6)}));
+  return productOf(std::move(st), dx.element());
+}
+
+/// dw[i,j,c,f] = sum over n, oh, ow of x[n, oh·sh + i·dh - top, ...]
+/// dy[n,oh,ow,f]: the domain [KH, KW, C, F | N, OH, OW].
+static std::optional<StructuredOp> describeBackpropFilter(const Op &op) {
+  const TensorType &x = op.operand(0)->type(), &dy = op.operand(1)->type();
+  const TensorType &dw = op.result()->type();
+  Window2D win = windowOf(op, dw);
+  StructuredStage st;
+  st.domain = {dw.dim(0), dw.dim(1), dw.dim(2), dw.dim(3),
+               dy.dim(0), dy.dim(1), dy.dim(2)};
+  st.parallel = 4;
+  auto d = [](unsigned k) { return AffineExpr::dim(k, 7); };
+  StageOperand in = read4(
+      0, x,
+      {d(4), windowInput(win, 0, 5, 0, 7), windowInput(win, 1, 6, 1, 7), d(2)});
+  in.padding = 0.0;
+  st.operands.push_back(std::move(in));
+  st.operands.push_back(read4(1, dy, {d(4), d(5), d(6), d(3)}));
+  return productOf(std::move(st), dw.element());
+}
+
 static llvm::Error evalConv2D(const Op &op,
                               llvm::ArrayRef<const HostTensor *> in,
                               llvm::MutableArrayRef<HostTensor> out) {
@@ -265,7 +350,8 @@ void registerConvolutionOps(const OpRegistry &add) {
             .attrs = convAttrs(),
             .infer = inferConv2D,
             .eval = evalConv2D,
-            .grad = gradConv2D});
+            .grad = gradConv2D,
+            .structure = describeConv2D});
   add(OpDef{.kind = OpKind::Conv2DBackpropInput,
             .name = "conv2d_backprop_input",
             .summary = "the gradient of conv2d with respect to its input",
@@ -276,7 +362,8 @@ void registerConvolutionOps(const OpRegistry &add) {
             .attrs = convAttrs(),
             .infer = inferBackpropInput,
             .eval = evalBackpropInput,
-            .grad = gradBackpropInput});
+            .grad = gradBackpropInput,
+            .structure = describeBackpropInput});
   add(OpDef{.kind = OpKind::Conv2DBackpropFilter,
             .name = "conv2d_backprop_filter",
             .summary = "the gradient of conv2d with respect to its filter",
@@ -287,7 +374,8 @@ void registerConvolutionOps(const OpRegistry &add) {
             .attrs = convAttrs(),
             .infer = inferBackpropFilter,
             .eval = evalBackpropFilter,
-            .grad = gradBackpropFilter});
+            .grad = gradBackpropFilter,
+            .structure = describeBackpropFilter});
 }
 
 } // namespace nnc

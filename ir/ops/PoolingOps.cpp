@@ -18,6 +18,7 @@
 #include "ir/ops/Windows.h"
 
 #include <cmath>
+#include <limits>
 
 namespace nnc {
 using namespace ops;
@@ -132,6 +133,172 @@ static Window2D windowOf(const Op &op) {
   return cantFail(poolWindow(op.attrs()));
 }
 
+//===----------------------------------------------------------------------===//
+// Structure: the domain [N, OH, OW, C | KH, KW] of windows and their taps.
+//===----------------------------------------------------------------------===//
+
+static AffineExpr dim6(unsigned k) { return AffineExpr::dim(k, 6); }
+
+/// x read at the taps of each window, `padding` outside the image.
+static StageOperand taps(int operand, const TensorType &x, const Window2D &w,
+                         double padding) {
+  StageOperand o;
+  o.operand = operand;
+  o.view = Shape(x.shape());
+  o.map = {dim6(0), windowInput(w, 0, 1, 4, 6), windowInput(w, 1, 2, 5, 6),
+           dim6(3)};
+  o.padding = padding;
+  return o;
+}
+
+/// A tensor shaped like the pooled output, read at the window that covers
+/// input position (h, w) at tap (i, j): exact quotients only.
+static StageOperand coveringWindow(int operand, int stage,
+                                   llvm::ArrayRef<int64_t> pooled,
+                                   const Window2D &w, double padding) {
+  StageOperand o;
+  o.operand = operand;
+  o.stage = stage;
+  o.view = Shape(pooled);
+  o.map = {dim6(0), windowOutput(w, 0, 1, 4, 6), windowOutput(w, 1, 2, 5, 6),
+           dim6(3)};
+  o.padding = padding;
+  return o;
+}
+
+static StructuredStage windowStage(const Shape &pooled, const Window2D &w) {
+  StructuredStage st;
+  st.domain = pooled;
+  st.domain.append({w.size[0], w.size[1]});
+  st.parallel = 4;
+  return st;
+}
+
+/// How many of a window's taps along `axis` fall inside an input of
+/// `length`, for output position `o` (an i32 body value).
+static unsigned coveredLength(ScalarBody &b, unsigned o, const Window2D &w,
+                              int axis, int64_t length) {
+  auto c = [&](int64_t v) { return b.constant(double(v), ElementType::I32); };
+  unsigned start =
+      b.apply(ScalarOp::Sub, {b.apply(ScalarOp::Mul, {o, c(w.stride[axis])}),
+                              c(w.padBefore[axis])});
+  unsigned end =
+      b.apply(ScalarOp::Min,
+              {b.apply(ScalarOp::Add, {start, c(w.span(axis))}), c(length)});
+  return b.apply(ScalarOp::Sub, {end, b.apply(ScalarOp::Max, {start, c(0)})});
+}
+
+/// A stage over the pooled shape dividing `source` (an earlier stage, or
+/// operand 0 when `stage` is kNone) by each window's count of taps inside
+/// the image of `image`.
+static StructuredStage perWindowMean(const Shape &pooled, int operand,
+                                     int stage, const Window2D &w,
+                                     const TensorType &image, ElementType e) {
+  StructuredStage st;
+  st.domain = pooled;
+  st.parallel = 4;
+  st.operands.push_back(structured::identity(operand, stage, pooled, 4));
+  ScalarBody &b = st.body;
+  unsigned sum = b.input(0, e);
+  unsigned count = b.apply(ScalarOp::Mul,
+                           {coveredLength(b, b.index(1), w, 0, image.dim(1)),
+                            coveredLength(b, b.index(2), w, 1, image.dim(2))});
+  b.apply(ScalarOp::Div, {sum, b.cast(count, e)});
+  st.type = e;
+  return st;
+}
+
+static std::optional<StructuredOp> describeMaxPool(const Op &op) {
+  const TensorType &x = op.operand(0)->type(), &y = op.result()->type();
+  Window2D w = windowOf(op);
+  StructuredStage st = windowStage(Shape(y.shape()), w);
+  st.operands.push_back(
+      taps(0, x, w, -std::numeric_limits<double>::infinity()));
+  st.body.input(0, x.element());
+  st.combiner = Combiner::Max;
+  st.type = y.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
+static std::optional<StructuredOp> describeAvgPool(const Op &op) {
+  const TensorType &x = op.operand(0)->type(), &y = op.result()->type();
+  Window2D w = windowOf(op);
+  Shape pooled(y.shape());
+  StructuredStage sum = windowStage(pooled, w);
+  sum.operands.push_back(taps(0, x, w, 0.0));
+  sum.body.input(0, x.element());
+  sum.combiner = Combiner::Sum;
+  sum.type = y.element();
+  StructuredStage mean =
+      perWindowMean(pooled, StageOperand::kNone, 0, w, x, y.element());
+  mean.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(sum));
+  s.stages.push_back(std::move(mean));
+  return s;
+}
+
+/// Stage 0 finds each window's first maximum (its tap's row-major
+/// position); stage 1 gives each input element the gradients of the
+/// windows whose first maximum it is.
+static std::optional<StructuredOp> describeMaxPoolGrad(const Op &op) {
+  const TensorType &x = op.operand(0)->type(), &dy = op.operand(1)->type();
+  Window2D w = windowOf(op);
+  Shape pooled(dy.shape());
+  StructuredStage argmax = windowStage(pooled, w);
+  argmax.operands.push_back(
+      taps(0, x, w, -std::numeric_limits<double>::infinity()));
+  argmax.body.input(0, x.element());
+  argmax.combiner = Combiner::ArgMax;
+  argmax.type = ElementType::I32;
+
+  StructuredStage spread = windowStage(Shape(x.shape()), w);
+  spread.operands.push_back(
+      coveringWindow(StageOperand::kNone, 0, pooled, w, -1.0));
+  spread.operands.push_back(
+      coveringWindow(1, StageOperand::kNone, pooled, w, 0.0));
+  ScalarBody &b = spread.body;
+  unsigned tap = b.apply(
+      ScalarOp::Add,
+      {b.apply(ScalarOp::Mul,
+               {b.index(4), b.constant(double(w.size[1]), ElementType::I32)}),
+       b.index(5)});
+  unsigned first = b.compare(Predicate::EQ, b.input(0, ElementType::I32), tap);
+  b.apply(ScalarOp::Select,
+          {first, b.input(1, dy.element()), b.constant(0.0, dy.element())});
+  spread.combiner = Combiner::Sum;
+  spread.type = x.element();
+  spread.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(argmax));
+  s.stages.push_back(std::move(spread));
+  return s;
+}
+
+/// Stage 0 divides each window's gradient by its count; stage 1 sums, for
+/// each input element, the windows that cover it.
+static std::optional<StructuredOp> describeAvgPoolGrad(const Op &op) {
+  const TensorType &dy = op.operand(0)->type(), &dx = op.result()->type();
+  Window2D w = windowOf(op);
+  Shape pooled(dy.shape());
+  StructuredStage scaled =
+      perWindowMean(pooled, 0, StageOperand::kNone, w, dx, dy.element());
+  StructuredStage spread = windowStage(Shape(dx.shape()), w);
+  spread.operands.push_back(
+      coveringWindow(StageOperand::kNone, 0, pooled, w, 0.0));
+  spread.body.input(0, dy.element());
+  spread.combiner = Combiner::Sum;
+  spread.type = dx.element();
+  spread.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(scaled));
+  s.stages.push_back(std::move(spread));
+  return s;
+}
+
 static llvm::Error evalMaxPool(const Op &op,
                                llvm::ArrayRef<const HostTensor *> in,
                                llvm::MutableArrayRef<HostTensor> out) {
@@ -216,7 +383,8 @@ void registerPoolingOps(const OpRegistry &add) {
             .attrs = poolAttrs(),
             .infer = inferPool,
             .eval = evalMaxPool,
-            .grad = gradMaxPool});
+            .grad = gradMaxPool,
+            .structure = describeMaxPool});
   add(OpDef{.kind = OpKind::AvgPool2D,
             .name = "avg_pool2d",
             .summary = "the mean of each window of an NHWC image",
@@ -226,7 +394,8 @@ void registerPoolingOps(const OpRegistry &add) {
             .attrs = poolAttrs(),
             .infer = inferPool,
             .eval = evalAvgPool,
-            .grad = gradAvgPool});
+            .grad = gradAvgPool,
+            .structure = describeAvgPool});
   add(OpDef{.kind = OpKind::MaxPool2DGrad,
             .name = "max_pool2d_grad",
             .summary = "max_pool2d's gradient, to each window's first maximum",
@@ -235,7 +404,8 @@ void registerPoolingOps(const OpRegistry &add) {
             .fusion = FusionClass::Opaque,
             .attrs = poolAttrs(),
             .infer = inferMaxPoolGrad,
-            .eval = evalMaxPoolGrad});
+            .eval = evalMaxPoolGrad,
+            .structure = describeMaxPoolGrad});
   add(OpDef{.kind = OpKind::AvgPool2DGrad,
             .name = "avg_pool2d_grad",
             .summary = "avg_pool2d's gradient, spread evenly over each window",
@@ -246,7 +416,8 @@ void registerPoolingOps(const OpRegistry &add) {
             .attrs = poolAttrs(),
             .infer = inferAvgPoolGrad,
             .eval = evalAvgPoolGrad,
-            .grad = gradAvgPoolGrad});
+            .grad = gradAvgPoolGrad,
+            .structure = describeAvgPoolGrad});
 }
 
 } // namespace nnc

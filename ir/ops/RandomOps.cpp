@@ -34,6 +34,34 @@ static llvm::Error evalRandomUniform(const Op &op,
   return llvm::Error::success();
 }
 
+/// Each element's number from (seed, step, its row-major index).
+static std::optional<StructuredOp> describeRandomUniform(const Op &op) {
+  const TensorType &t = op.result()->type();
+  StructuredStage st;
+  st.domain = Shape(t.shape());
+  st.parallel = t.rank();
+  StageOperand step;
+  step.operand = 0;
+  ScalarBody &b = st.body;
+  st.operands.push_back(std::move(step));
+  unsigned index = b.constant(0.0, ElementType::I32);
+  for (unsigned d = 0; d < t.rank(); ++d)
+    index = b.apply(
+        ScalarOp::Add,
+        {b.apply(ScalarOp::Mul,
+                 {index, b.constant(double(t.dim(d)), ElementType::I32)}),
+         b.index(d)});
+  unsigned u =
+      b.uniform(op.attrs().getInt("seed"), b.input(0, ElementType::I32), index);
+  if (t.element() != ElementType::F32)
+    b.cast(u, t.element());
+  st.type = t.element();
+  st.result = 0;
+  StructuredOp s;
+  s.stages.push_back(std::move(st));
+  return s;
+}
+
 void registerRandomOps(const OpRegistry &add) {
   add(OpDef{.kind = OpKind::RandomUniform,
             .name = "random_uniform",
@@ -44,7 +72,8 @@ void registerRandomOps(const OpRegistry &add) {
             .takesResultType = true,
             .attrs = {AttrSpec::required("seed", AttrKind::Int)},
             .infer = inferRandomUniform,
-            .eval = evalRandomUniform});
+            .eval = evalRandomUniform,
+            .structure = describeRandomUniform});
 }
 
 } // namespace nnc

@@ -77,4 +77,20 @@ llvm::Error requireImage(const TensorType &t, llvm::StringRef what) {
   return requireFloat(t, what);
 }
 
+AffineExpr windowInput(const Window2D &w, int axis, unsigned oDim,
+                       unsigned jDim, unsigned rank) {
+  AffineExpr e =
+      AffineExpr::dim(oDim, rank, w.stride[axis], -w.padBefore[axis]);
+  e.coeffs[jDim] = w.dilation[axis];
+  return e;
+}
+
+AffineExpr windowOutput(const Window2D &w, int axis, unsigned hDim,
+                        unsigned jDim, unsigned rank) {
+  AffineExpr e = AffineExpr::dim(hDim, rank, 1, w.padBefore[axis]);
+  e.coeffs[jDim] = -w.dilation[axis];
+  e.divisor = w.stride[axis];
+  return e;
+}
+
 } // namespace nnc::ops

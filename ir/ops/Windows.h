@@ -15,6 +15,7 @@
 #ifndef NNC_IR_OPS_WINDOWS_H
 #define NNC_IR_OPS_WINDOWS_H
 
+#include "ir/Structured.h"
 #include "ir/ops/OpHelpers.h"
 
 #include <array>
@@ -63,6 +64,17 @@ llvm::Expected<Shape> windowedShape(const TensorType &input,
 
 /// Error unless `t` is a rank-4 NHWC image; `what` names it in the message.
 llvm::Error requireImage(const TensorType &t, llvm::StringRef what);
+
+/// Structured index maps (ir/Structured.h) over a window: the input
+/// position o * s + j * d - before that output `o` (domain dimension
+/// `oDim`) reads at window offset `j` (dimension `jDim`)...
+AffineExpr windowInput(const Window2D &w, int axis, unsigned oDim,
+                       unsigned jDim, unsigned rank);
+/// ...and, the other way round, the output position (h + before - j * d)
+/// / s whose window reads input position `h` at offset `j`: exact
+/// quotients only (AffineExpr::divisor).
+AffineExpr windowOutput(const Window2D &w, int axis, unsigned hDim,
+                        unsigned jDim, unsigned rank);
 
 /// Row-major index of element (n, h, w, c) of an NHWC tensor.
 struct NhwcIndex {

@@ -342,6 +342,87 @@ std::vector<JitCase> allCases() {
   cases.push_back({"pad_then_slice_rank1", {{f32({9})}}, [](Builder &b, V a) {
                      return b.slice(b.pad(a[0], {3}, {2}), {1}, {12});
                    }});
+  // Windows over NHWC images: strides, dilations and uneven padding.
+  auto convAttrs = [] {
+    AttrDict a;
+    a.set("strides", std::vector<int64_t>{2, 1});
+    a.set("dilations", std::vector<int64_t>{1, 2});
+    a.set("padding", std::vector<int64_t>{1, 1, 0, 1});
+    return a;
+  };
+  cases.push_back(
+      {"conv2d",
+       {{f32({2, 7, 6, 3})}, {f32({3, 2, 3, 4})}},
+       [=](Builder &b, V a) {
+         return b.createValue(OpKind::Conv2D, {a[0], a[1]}, convAttrs());
+       },
+       Tolerance::Sum,
+       0,
+       18});
+  cases.push_back({"conv2d_backprop_input",
+                   {{f32({2, 4, 5, 4})}, {f32({3, 2, 3, 4})}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::Conv2DBackpropInput,
+                                          {a[0], a[1]}, convAttrs(),
+                                          {f32({2, 7, 6, 3})});
+                   },
+                   Tolerance::Sum,
+                   0,
+                   24});
+  cases.push_back({"conv2d_backprop_filter",
+                   {{f32({2, 7, 6, 3})}, {f32({2, 4, 5, 4})}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::Conv2DBackpropFilter,
+                                          {a[0], a[1]}, convAttrs(),
+                                          {f32({3, 2, 3, 4})});
+                   },
+                   Tolerance::Sum,
+                   0,
+                   40});
+  auto poolAttrs = [] {
+    AttrDict a;
+    a.set("window", std::vector<int64_t>{2, 3});
+    a.set("strides", std::vector<int64_t>{2, 2});
+    a.set("padding", std::vector<int64_t>{0, 1, 1, 1});
+    return a;
+  };
+  cases.push_back({"max_pool2d", {{f32({2, 5, 6, 3})}}, [=](Builder &b, V a) {
+                     return b.createValue(OpKind::MaxPool2D, {a[0]},
+                                          poolAttrs());
+                   }});
+  cases.push_back({"avg_pool2d",
+                   {{f32({2, 5, 6, 3})}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::AvgPool2D, {a[0]},
+                                          poolAttrs());
+                   },
+                   Tolerance::Sum,
+                   0,
+                   6});
+  cases.push_back(
+      {"max_pool2d_grad",
+       {{f32({2, 5, 6, 3})}, {f32({2, 3, 3, 3})}},
+       [=](Builder &b, V a) {
+         return b.createValue(OpKind::MaxPool2DGrad, {a[0], a[1]}, poolAttrs());
+       },
+       Tolerance::Sum,
+       0,
+       6});
+  cases.push_back({"avg_pool2d_grad",
+                   {{f32({2, 3, 3, 3})}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::AvgPool2DGrad, {a[0]},
+                                          poolAttrs(), {f32({2, 5, 6, 3})});
+                   },
+                   Tolerance::Sum,
+                   0,
+                   6});
+  cases.push_back({"random_uniform", {{i32({}), 0, 9}}, [](Builder &b, V a) {
+                     AttrDict attrs;
+                     attrs.set("seed", int64_t(1234));
+                     return b.createValue(OpKind::RandomUniform, {a[0]},
+                                          std::move(attrs), {f32({3, 5, 7})});
+                   }});
   cases.push_back({"one_hot_rank2",
                    {{i32({2, 3}), -1, 4}},
                    [](Builder &b, V a) { return b.oneHot(a[0], 3); }});
@@ -397,28 +478,11 @@ TEST(JitCoverage, EveryComputingOpHasACase) {
     for (const Op &op : m->graph(0)->ops())
       covered.insert(op.name().str());
   }
-  // The image ops and random_uniform run in the interpreter only: the code
-  // generator reports them as unsupported until they get kernels. Each op
-  // leaves this list with its first JIT case.
-  const std::set<OpKind> interpreterOnly = {OpKind::Conv2D,
-                                            OpKind::Conv2DBackpropInput,
-                                            OpKind::Conv2DBackpropFilter,
-                                            OpKind::MaxPool2D,
-                                            OpKind::AvgPool2D,
-                                            OpKind::MaxPool2DGrad,
-                                            OpKind::AvgPool2DGrad,
-                                            OpKind::RandomUniform};
   for (const OpDef &def : allOpDefs()) {
     // allreduce compiles to calls into the runtime: ExchangeTest.cpp.
     if (def.fusion == FusionClass::Structural || def.kind == OpKind::Param ||
         def.kind == OpKind::State || def.kind == OpKind::AllReduce)
       continue;
-    if (interpreterOnly.count(def.kind)) {
-      EXPECT_FALSE(covered.count(def.name.str()))
-          << "'" << def.name.str()
-          << "' has a JIT case: take it off the interpreter-only list";
-      continue;
-    }
     EXPECT_TRUE(covered.count(def.name.str()))
         << "no JIT test exercises '" << def.name.str() << "'";
   }
