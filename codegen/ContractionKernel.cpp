@@ -22,6 +22,8 @@
 
 namespace nnc::codegen {
 
+using llvm::Value;
+
 ContractionShape ContractionShape::of(const KernelFormInfo &info) {
   const Op &mm = *info.matmul;
   ContractionShape s;

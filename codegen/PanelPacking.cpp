@@ -3,6 +3,8 @@
 
 namespace nnc::codegen {
 
+using llvm::Value;
+
 void ContractionEmitter::packPanel(Value *col0) {
   int64_t tileCols = vw * vectorsPerTile;
   if (!panel)

@@ -14,6 +14,8 @@
 
 namespace nnc::codegen {
 
+using llvm::Value;
+
 bool usesDepthMasks(const ContractionShape &s, unsigned vw, bool skipZeros) {
   int64_t vectors = (s.n + vw - 1) / vw;
   return skipZeros && s.ta && !s.tb && s.depth <= kMaxMaskedDepth &&
