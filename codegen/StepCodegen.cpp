@@ -3,6 +3,7 @@
 #include "codegen/ExchangeCalls.h"
 #include "codegen/FusedKernels.h"
 #include "codegen/GenericKernel.h"
+#include "codegen/OperandAnalysis.h"
 
 #include "ir/Builder.h"
 
@@ -72,12 +73,13 @@ public:
       return pointerTo(ib, v);
     };
 
-    compiled.argumentsBlockedByOwner.assign(g.numArguments(), false);
+    compiled.argumentsBlockedByOwner = argumentsBlockedByOwner(
+        g, plan, options, [&](const Op &op, const KernelFormInfo &form) {
+          return contractionOptions(op, form);
+        });
     for (unsigned i = 0; i < g.numArguments(); ++i)
-      if (options.blockArgumentsByOwner && readOnlyByOwner(g.argument(i))) {
-        compiled.argumentsBlockedByOwner[i] = true;
+      if (compiled.argumentsBlockedByOwner[i])
         blockedArguments.insert(g.argument(i));
-      }
 
     auto now = [&] {
       return b.CreateIntrinsic(llvm::Intrinsic::readcyclecounter, {}, {});
@@ -222,43 +224,6 @@ private:
     return out;
   }
 
-  /// How often a value is probably zero: the graph's arguments (images
-  /// are mostly zeros), relu outputs and gradients through a relu (about
-  /// half), seen through reshapes and kernel boundaries.
-  enum class Zeros { Rarely, Often, Mostly };
-  static Zeros expectedZeros(const nnc::Value *v) {
-    for (int depth = 0; depth < 64; ++depth) {
-      const Op *def = v->definingOp();
-      if (!def) {
-        const Op *kernel = v->parentGraph()->parentOp();
-        if (!kernel)
-          return Zeros::Mostly; // an argument of the graph: the batch
-        v = kernel->operand(v->index());
-        continue;
-      }
-      if (def->is(OpKind::Relu))
-        return Zeros::Often;
-      // A gradient through a relu: select(x > 0, g, 0).
-      if (def->is(OpKind::Select)) {
-        const Op *other = def->operand(2)->definingOp();
-        return other && other->is(OpKind::Constant) &&
-                       other->attrs().getFloat("value") == 0.0
-                   ? Zeros::Often
-                   : Zeros::Rarely;
-      }
-      if (def->is(OpKind::Reshape)) {
-        v = def->operand(0);
-        continue;
-      }
-      if (def->is(OpKind::Kernel)) {
-        v = def->body()->terminator()->operand(v->index());
-        continue;
-      }
-      return Zeros::Rarely;
-    }
-    return Zeros::Rarely;
-  }
-
   /// The options of a contraction kernel's generator.
   ContractionOptions contractionOptions(const Op &op,
                                         const KernelFormInfo &form) const {
@@ -266,71 +231,15 @@ private:
     copts.vectorWidth = options.preferVectorWidth == 256 ? 8 : 16;
     const nnc::Value *lhs = form.matmul->operand(0);
     const nnc::Value *a = op.operand(lhs->index());
-    Zeros zeros = expectedZeros(a);
-    copts.skipZeroRows = options.skipZeros && zeros != Zeros::Rarely;
-    copts.aMostlyZero = zeros == Zeros::Mostly;
+    ExpectedZeros zeros = expectedZeros(a);
+    copts.skipZeroRows = options.skipZeros && zeros != ExpectedZeros::Rarely;
+    copts.aMostlyZero = zeros == ExpectedZeros::Mostly;
     llvm::StringRef features(target.features);
     copts.avx512Compress =
         features.contains("+avx512f") &&
         (copts.vectorWidth == 16 || features.contains("+avx512vl"));
     copts.aBlockedByOwner = blockedArguments.contains(throughReshapes(a));
     return copts;
-  }
-
-  /// The value a chain of reshapes views.
-  static const nnc::Value *throughReshapes(const nnc::Value *v) {
-    while (const Op *def = v->definingOp()) {
-      if (!def->is(OpKind::Reshape))
-        break;
-      v = def->operand(0);
-    }
-    return v;
-  }
-
-  /// Whether every op that reads an argument (or a reshape of it) is a
-  /// contraction kernel that reads it as its left operand, by owner
-  /// (contractionReadsAByOwner), and as nothing else.
-  bool readOnlyByOwner(const nnc::Value *arg) const {
-    // Only the specialised contraction reads an operand by owner.
-    if (!options.specialize)
-      return false;
-    if (plan.slot(arg).storage != Storage::Arena || arg->type().rank() < 2)
-      return false;
-    int64_t rows = arg->type().dim(0);
-    int64_t columns = arg->type().numElements() / std::max<int64_t>(rows, 1);
-    llvm::SmallVector<const nnc::Value *, 4> views{arg};
-    llvm::SmallPtrSet<const Op *, 4> readers;
-    for (size_t i = 0; i < views.size(); ++i)
-      for (const Use &u : views[i]->uses()) {
-        if (u.user->is(OpKind::Reshape))
-          views.push_back(u.user->result());
-        else
-          readers.insert(u.user);
-      }
-    for (const Op *op : readers) {
-      llvm::SmallVector<unsigned, 2> at;
-      for (unsigned i = 0; i < op->numOperands(); ++i)
-        if (llvm::is_contained(views, op->operand(i)))
-          at.push_back(i);
-      const Graph *body = op->body();
-      std::optional<KernelFormInfo> form =
-          body ? classifyKernel(*body) : std::nullopt;
-      if (!form || form->form != KernelForm::Contraction || at.size() != 1)
-        return false;
-      const nnc::Value *lhs = form->matmul->operand(0);
-      if (lhs->parentGraph() != body || lhs->definingOp() ||
-          lhs->index() != at[0] || llvm::any_of(lhs->uses(), [&](const Use &u) {
-            return u.user != form->matmul;
-          }))
-        return false;
-      const TensorType &t = lhs->type();
-      if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != columns ||
-          t.element() != ElementType::F32)
-        return false;
-      if (!contractionReadsAByOwner(*form, contractionOptions(*op, *form)))
-        return false;
-    }
-    return !readers.empty();
   }
 
   /// A kernel whose result becomes a variable's next value.
