@@ -32,6 +32,7 @@ struct OpTable {
     registerCollectiveOps(add);
     registerConvolutionOps(add);
     registerPoolingOps(add);
+    registerPatchOps(add);
     registerRandomOps(add);
     for (unsigned k = 0; k < kNumOpKinds; ++k)
       if (!seen[k])

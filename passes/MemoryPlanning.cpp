@@ -65,33 +65,51 @@ private:
 /// True if computing `op` element by element never reads `var` at another
 /// element than the one it writes: every op that reads it, directly or
 /// through other ops, is element-wise over the variable's full shape.
+/// A reshape keeps the row-major order, so a view of the variable (a
+/// convolution filter [KH, KW, C, F] read as [KH*KW*C, F]) counts as the
+/// variable, read at the element of the same flat index.
 bool readsOnlyInStep(const Op &op, const Value *var) {
-  const TensorType &type = var->type();
-  auto fullShapeElementwise = [&](const Op &o) {
+  auto isVar = [&](const Value *v) {
+    while (const Op *d = v->definingOp()) {
+      if (v == var || !d->is(OpKind::Reshape))
+        break;
+      v = d->operand(0);
+    }
+    return v == var;
+  };
+  auto fullShapeElementwise = [&](const Op &o, const Value *read) {
     if (o.def().fusion != FusionClass::Elementwise)
       return false;
     return llvm::all_of(o.results(), [&](Value *r) {
-      return r->type().shape() == type.shape();
+      return r->type().shape() == read->type().shape();
     });
   };
   if (!op.body())
-    return !llvm::is_contained(op.operands(), var) || fullShapeElementwise(op);
+    return llvm::none_of(op.operands(), isVar) ||
+           llvm::all_of(op.operands(), [&](const Value *v) {
+             return !isVar(v) || fullShapeElementwise(op, v);
+           });
   const Graph &body = *op.body();
-  llvm::DenseSet<const Value *> tainted;
+  llvm::DenseMap<const Value *, const Value *> tainted; ///< -> the view read
   for (unsigned i = 0; i < op.numOperands(); ++i)
-    if (op.operand(i) == var)
-      tainted.insert(body.argument(i));
+    if (isVar(op.operand(i)))
+      tainted[body.argument(i)] = op.operand(i);
   for (const Op &inner : body.ops()) {
     if (inner.is(OpKind::Yield))
       continue;
-    bool reads = llvm::any_of(inner.operands(),
-                              [&](Value *v) { return tainted.contains(v); });
-    if (!reads)
+    const Value *read = nullptr;
+    for (Value *v : inner.operands())
+      if (auto it = tainted.find(v); it != tainted.end()) {
+        if (read && read->type().shape() != it->second->type().shape())
+          return false;
+        read = it->second;
+      }
+    if (!read)
       continue;
-    if (!fullShapeElementwise(inner))
+    if (!fullShapeElementwise(inner, read))
       return false;
     for (Value *r : inner.results())
-      tainted.insert(r);
+      tainted[r] = read;
   }
   return true;
 }
@@ -148,7 +166,7 @@ private:
       const StateLayout::Entry *e =
           layout.lookup(variableName(*variableOf(var)));
       if (canWriteInPlace(*op, var, value)) {
-        plan.slots[value] = {Storage::State, e->offset};
+        plan.slots[root(value)] = {Storage::State, e->offset};
         ++plan.inPlaceAssigns;
       } else {
         plan.finalCopies.push_back(
@@ -158,6 +176,9 @@ private:
   }
 
   bool canWriteInPlace(const Op &assign, const Value *var, const Value *value) {
+    // A view of a value (the filter update of a convolution computed as
+    // [KH*KW*C, F]) is written in place by writing the value.
+    value = root(value);
     const Op *producer = value->definingOp();
     if (!producer || isVariable(*producer) || producer->is(OpKind::Constant) ||
         producer->is(OpKind::Reshape) || producer->is(OpKind::AllReduce) ||
@@ -171,11 +192,12 @@ private:
       if (use.user != producer && use.user != &assign &&
           position[use.user] >= at)
         return false;
-    // So must every reader of the variable through a reshape of it.
+    // So must every reader of the variable through a reshape of it, but
+    // the producer, which reads it element by element.
     for (const auto &[alias, target] : aliasOf)
       if (target == var)
         for (const Use &use : alias->uses())
-          if (position[use.user] >= at)
+          if (use.user != producer && position[use.user] >= at)
             return false;
     return true;
   }

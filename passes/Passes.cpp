@@ -10,7 +10,8 @@ const PassRegistry &PassRegistry::global() {
     for (auto create :
          {createDeadCodeEliminationPass,
           createCommonSubexpressionEliminationPass, createCanonicalizePass,
-          createAutodiffPass, createAdamPass, createSGDPass, createFusionPass,
+          createAutodiffPass, createAdamPass, createSGDPass,
+          createConvolutionToGemmPass, createFusionPass,
           createPerExampleResultsPass, createDataParallelPass}) {
       std::string name = create()->name().str();
       r.add(name, create);

@@ -15,6 +15,7 @@ std::unique_ptr<Pass> createAutodiffPass();
 std::unique_ptr<Pass> createAdamPass();
 std::unique_ptr<Pass> createSGDPass();
 std::unique_ptr<Pass> createFusionPass();
+std::unique_ptr<Pass> createConvolutionToGemmPass();
 std::unique_ptr<Pass> createPerExampleResultsPass();
 std::unique_ptr<Pass> createDataParallelPass();
 

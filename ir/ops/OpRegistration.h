@@ -24,6 +24,7 @@ void registerNeuralNetOps(const OpRegistry &add);
 void registerCollectiveOps(const OpRegistry &add);
 void registerConvolutionOps(const OpRegistry &add);
 void registerPoolingOps(const OpRegistry &add);
+void registerPatchOps(const OpRegistry &add);
 void registerRandomOps(const OpRegistry &add);
 
 } // namespace nnc

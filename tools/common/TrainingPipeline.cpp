@@ -66,6 +66,9 @@ buildTrainingProgram(const ForwardBuilder &forward,
   auto program = std::make_unique<TrainingProgram>();
   const char *cleanup = "canonicalize,cse,dce";
   std::string fuse = options.fusion ? ",fusion" : "";
+  // Before the last cleanup, which merges the patches that a convolution
+  // and its filter gradient both extract.
+  std::string gemm = options.convolutionsAsProducts ? "conv-to-gemm," : "";
 
   std::unique_ptr<Graph> train = forward(options.batch);
   if (!train)
@@ -78,7 +81,8 @@ buildTrainingProgram(const ForwardBuilder &forward,
                       options.bucketBytes
                           ? fmt::format(",bucket-bytes={}", options.bucketBytes)
                           : "");
-    trainPipeline += "," + options.optimizer + "," + cleanup;
+    trainPipeline += "," + options.optimizer + "," +
+                     (options.stopAfter.empty() ? gemm : "") + cleanup;
   }
   if (options.stopAfter.empty())
     trainPipeline += fuse;
@@ -95,9 +99,9 @@ buildTrainingProgram(const ForwardBuilder &forward,
                                     : forward(options.batch);
   if (!eval)
     return nullptr;
-  eval = runPasses(std::move(eval),
-                   "per-example-results," + std::string(cleanup) + fuse,
-                   options, diag, *program);
+  eval =
+      runPasses(std::move(eval), "per-example-results," + gemm + cleanup + fuse,
+                options, diag, *program);
   if (!eval)
     return nullptr;
   eval->setName("eval");
@@ -107,8 +111,8 @@ buildTrainingProgram(const ForwardBuilder &forward,
     std::unique_ptr<Graph> infer = options.inference(options.batch);
     if (!infer)
       return nullptr;
-    infer = runPasses(std::move(infer), std::string(cleanup) + fuse, options,
-                      diag, *program);
+    infer = runPasses(std::move(infer), gemm + cleanup + fuse, options, diag,
+                      *program);
     if (!infer)
       return nullptr;
     infer->setName("infer");
@@ -126,14 +130,18 @@ buildTrainingProgram(const ForwardBuilder &forward,
 
 std::unique_ptr<Graph> buildInferenceGraph(const ForwardBuilder &inference,
                                            int64_t batch, bool fusion,
-                                           DiagnosticEngine &diag) {
+                                           DiagnosticEngine &diag,
+                                           bool convolutionsAsProducts) {
   std::unique_ptr<Graph> g = inference(batch);
   if (!g)
     return nullptr;
   TrainingProgram scratch;
-  g = runPasses(std::move(g),
-                fusion ? "canonicalize,cse,dce,fusion" : "canonicalize,cse,dce",
-                PipelineOptions(), diag, scratch);
+  // Exports (unfused) keep their convolutions as convolutions.
+  std::string pipeline = fusion
+                             ? (convolutionsAsProducts ? "conv-to-gemm," : "") +
+                                   std::string("canonicalize,cse,dce,fusion")
+                             : "canonicalize,cse,dce";
+  g = runPasses(std::move(g), pipeline, PipelineOptions(), diag, scratch);
   if (g)
     g->setName("infer");
   return g;

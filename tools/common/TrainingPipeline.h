@@ -3,14 +3,15 @@
 // The compiler's pipeline as the driver runs it:
 //
 //   forward graph (batch B) --autodiff,[data-parallel,]<optimizer>,
-//                              canonicalize,cse,dce,fusion--> training step
-//                              @train
+//                              conv-to-gemm,canonicalize,cse,dce,fusion-->
+//                              training step @train
 //   evaluation's forward graph (batch B) --per-example-results,
-//                              canonicalize,cse,dce,fusion--> evaluation
-//                              step @eval
+//                              conv-to-gemm,canonicalize,cse,dce,fusion-->
+//                              evaluation step @eval
 //
-//   inference graph (batch B) --canonicalize,cse,dce,fusion--> @infer
-//                              (when asked for: predictions, exports)
+//   inference graph (batch B) --[conv-to-gemm,]canonicalize,cse,dce,fusion-->
+//                              @infer (when asked for: predictions, exports;
+//                              conv-to-gemm only when fused)
 //
 // then one StateLayout for all, a memory plan each, and the LLVM modules
 // the JIT compiles. @eval returns its loss and metrics per example, so that
@@ -44,6 +45,9 @@ struct PipelineOptions {
   std::string optimizer = "adam";
   /// Group ops into fused kernels (off: every op is its own kernel).
   bool fusion = true;
+  /// Rewrite convolutions as matrix products over image patches
+  /// (`conv-to-gemm`) before fusion; off keeps the direct loop nests.
+  bool convolutionsAsProducts = true;
   /// The ranks of a data-parallel job: more than one runs `data-parallel`
   /// after autodiff, and `batch` is then each rank's share of the global
   /// batch. `bucketBytes` sets the pass's bucket size (0: its default).
@@ -82,11 +86,13 @@ buildTrainingProgram(const ForwardBuilder &forward,
                      const PipelineOptions &options, DiagnosticEngine &diag);
 
 /// The inference graph simplified (canonicalize, cse, dce) and, with
-/// `fusion`, fused, named @infer; null after reporting errors. Exports take
-/// it unfused, the ahead-of-time library fused.
+/// `fusion`, fused (its convolutions as products first, unless
+/// `convolutionsAsProducts` is off), named @infer; null after reporting
+/// errors. Exports take it unfused, the ahead-of-time library fused.
 std::unique_ptr<Graph> buildInferenceGraph(const ForwardBuilder &inference,
                                            int64_t batch, bool fusion,
-                                           DiagnosticEngine &diag);
+                                           DiagnosticEngine &diag,
+                                           bool convolutionsAsProducts = true);
 
 /// Plans memory for every graph of the program and compiles those named in
 /// `only` (all when empty).

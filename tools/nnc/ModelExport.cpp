@@ -57,8 +57,8 @@ bool emitLibrary(const ForwardBuilder &inference, int64_t batch, bool fusion,
                  const ModelState &state, const RunOptions &options,
                  DiagnosticEngine &diag) {
   Module m;
-  std::unique_ptr<Graph> infer =
-      buildInferenceGraph(inference, batch, fusion, diag);
+  std::unique_ptr<Graph> infer = buildInferenceGraph(
+      inference, batch, fusion, diag, options.convolutionsAsProducts);
   if (!infer)
     return false;
   const Graph &g = *m.addGraph(std::move(infer));

@@ -247,6 +247,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   popts.bucketBytes = options.bucketBytes;
   popts.optimizer = optimizerPass(config.optimizer);
   popts.fusion = options.fusion;
+  popts.convolutionsAsProducts = options.convolutionsAsProducts;
   popts.instrumentation = options.instrumentation;
   popts.instrumentation.timePasses = options.timePasses;
   popts.instrumentation.statistics = options.statistics;

@@ -42,6 +42,8 @@ struct RunOptions {
   bool profile = false;
   bool fastUpdates = false;
   bool specialize = true; ///< false: every kernel from the generic generator
+  /// false: convolutions stay loop nests, not products over patches
+  bool convolutionsAsProducts = true;
   unsigned preferVectorWidth = 0;
   unsigned machineOptLevel = 3; ///< -O0 to -O3
   std::string load, save, metrics, lossTrace;

@@ -255,6 +255,11 @@ cl::opt<bool> noSpecialize(
              "not the specialised element-wise, row-wise and contraction "
              "kernels"),
     cl::cat(engineCategory));
+cl::opt<bool> directConvolutions(
+    "direct-convolutions",
+    cl::desc("Compile convolutions as loop nests of their own, not as "
+             "matrix products over image patches (conv-to-gemm)"),
+    cl::cat(engineCategory));
 cl::opt<bool> fastUpdates(
     "fast-updates",
     cl::desc("Compute the optimizer's square roots and divisions from "
@@ -385,6 +390,7 @@ RunOptions runOptions() {
   o.profile = profile;
   o.fastUpdates = fastUpdates;
   o.specialize = !noSpecialize;
+  o.convolutionsAsProducts = !directConvolutions;
   o.preferVectorWidth = vectorWidth;
   o.machineOptLevel = unsigned(machineOptLevel - '0');
   o.load = loadPath;

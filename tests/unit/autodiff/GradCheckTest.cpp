@@ -275,6 +275,26 @@ std::vector<GradCase> allCases() {
                        return b.createValue(OpKind::Conv2DBackpropFilter,
                                             {p[0], p[1]}, attrs, {filterType});
                      }});
+    // The patches of the same windows (conv-to-gemm's im2col) and back.
+    AttrDict patchAttrs = attrs;
+    patchAttrs.set("window", std::vector<int64_t>{g.filter[0], g.filter[1]});
+    Shape patches(pb.createValue(OpKind::ExtractPatches,
+                                 {pb.param("i", inputType, "zeros")},
+                                 patchAttrs)
+                      ->type()
+                      .shape());
+    cases.push_back({std::string("extract_patches_") + g.tag,
+                     {{g.input}},
+                     [=](Builder &b, V p, Value *) {
+                       return b.createValue(OpKind::ExtractPatches, {p[0]},
+                                            patchAttrs);
+                     }});
+    cases.push_back({std::string("patches_to_image_") + g.tag,
+                     {{patches}},
+                     [=](Builder &b, V p, Value *) {
+                       return b.createValue(OpKind::PatchesToImage, {p[0]},
+                                            patchAttrs, {inputType});
+                     }});
   }
 
   // Pooling: disjoint windows, overlapping ones, and padding="same" (whose

@@ -108,7 +108,10 @@ HostTensor runJit(Module &m, llvm::ArrayRef<HostTensor> args, unsigned threads,
   CodegenOptions options;
   options.specialize = path == Path::Specialized;
   if (path == Path::Specialized) {
+    // As the driver's pipeline: convolutions become products over patches
+    // (the generic path keeps them direct), then fusion.
     DiagnosticEngine diag;
+    EXPECT_TRUE(llvm::succeeded(createConvolutionToGemmPass()->run(m, diag)));
     EXPECT_TRUE(llvm::succeeded(createFusionPass()->run(m, diag)));
   }
   auto layout = StateLayout::fromModule(m);
@@ -379,6 +382,38 @@ std::vector<JitCase> allCases() {
                    Tolerance::Sum,
                    0,
                    40});
+  // conv-to-gemm's patches (im2col) and their sum back into an image.
+  auto patchAttrs = [=] {
+    AttrDict a = convAttrs();
+    a.set("window", std::vector<int64_t>{3, 2});
+    return a;
+  };
+  cases.push_back(
+      {"extract_patches", {{f32({2, 7, 6, 3})}}, [=](Builder &b, V a) {
+         return b.createValue(OpKind::ExtractPatches, {a[0]}, patchAttrs());
+       }});
+  cases.push_back({"patches_to_image",
+                   {{f32({2, 4, 5, 18})}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::PatchesToImage, {a[0]},
+                                          patchAttrs(), {f32({2, 7, 6, 3})});
+                   },
+                   Tolerance::Sum,
+                   0,
+                   6});
+  // A convolution with its bias and relu: the specialised path runs
+  // conv-to-gemm first, so that these compare the product over patches,
+  // with the bias and relu in its epilogue, to the direct form.
+  cases.push_back(
+      {"conv2d_bias_relu",
+       {{f32({2, 7, 6, 3})}, {f32({3, 2, 3, 4})}, {f32({4})}},
+       [=](Builder &b, V a) {
+         return b.relu(b.add(
+             b.createValue(OpKind::Conv2D, {a[0], a[1]}, convAttrs()), a[2]));
+       },
+       Tolerance::Sum,
+       0,
+       19});
   auto poolAttrs = [] {
     AttrDict a;
     a.set("window", std::vector<int64_t>{2, 3});

@@ -20,7 +20,8 @@ TEST(PassManager, RejectsUnknownPassesAndOptions) {
   ASSERT_FALSE(bool(unknown));
   EXPECT_EQ(llvm::toString(unknown.takeError()),
             "unknown pass 'frob' (known passes: adam, autodiff, canonicalize, "
-            "cse, data-parallel, dce, fusion, per-example-results, sgd)");
+            "conv-to-gemm, cse, data-parallel, dce, fusion, "
+            "per-example-results, sgd)");
   auto badOption = PassRegistry::global().parsePipeline("cse{x=1}");
   ASSERT_FALSE(bool(badOption));
   EXPECT_EQ(llvm::toString(badOption.takeError()),
