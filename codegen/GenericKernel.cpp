@@ -170,6 +170,8 @@ private:
   void emitStage(const StructuredStage &st, llvm::ArrayRef<TensorRef> sources,
                  const TensorRef &target) {
     beforeStage();
+    if (lanesInnermost(st))
+      return emitStageByLanes(st, sources, target);
     Shape outStrides = rowMajorStrides(st.parallelShape());
     forEachOwned(st.parallelShape(), [&](llvm::ArrayRef<Value *> outer) {
       Value *at = kb.linearIndex(outer, outStrides);
@@ -187,40 +189,124 @@ private:
       kb.forEachIndex(st.reductionShape(), [&](llvm::ArrayRef<Value *> inner) {
         llvm::SmallVector<Value *, 8> point(outer);
         point.append(inner.begin(), inner.end());
-        Value *x = bodyAt(st, sources, point);
-        Value *a = b.CreateLoad(accType, acc);
-        bool fp = isFloat(e);
-        switch (st.combiner) {
-        case Combiner::Sum:
-          b.CreateStore(fp ? b.CreateFAdd(a, x) : b.CreateAdd(a, x), acc);
-          break;
-        case Combiner::Max:
-        case Combiner::ArgMax: {
-          // Strictly greater: the first maximum wins and NaN never does.
-          Value *greater = fp ? b.CreateFCmpOGT(x, a) : b.CreateICmpSGT(x, a);
-          b.CreateStore(b.CreateSelect(greater, x, a), acc);
-          if (st.combiner == Combiner::ArgMax)
-            b.CreateStore(
-                b.CreateSelect(greater, kb.linearIndex(inner, reductionStrides),
-                               b.CreateLoad(b.getInt64Ty(), best)),
-                best);
-          break;
-        }
-        case Combiner::Min: {
-          Value *less = fp ? b.CreateFCmpOLT(x, a) : b.CreateICmpSLT(x, a);
-          b.CreateStore(b.CreateSelect(less, x, a), acc);
-          break;
-        }
-        case Combiner::None:
-          break;
-        }
+        combine(st.combiner, e, acc, best, bodyAt(st, sources, point),
+                [&] { return kb.linearIndex(inner, reductionStrides); });
       });
-      Value *result = st.combiner == Combiner::ArgMax
-                          ? b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best),
-                                          b.getInt32Ty())
-                          : b.CreateLoad(accType, acc);
-      kb.store(target.ptr, st.type, at, result);
+      kb.store(target.ptr, st.type, at, result(st.combiner, e, acc, best));
     });
+  }
+
+  /// The most elements of the innermost parallel dimension that a
+  /// reduction keeps accumulators for on the stack.
+  static constexpr int64_t kMaxLanes = 1024;
+
+  /// Whether a reduction runs its innermost parallel dimension innermost
+  /// (emitStageByLanes).
+  static bool lanesInnermost(const StructuredStage &st) {
+    if (st.combiner == Combiner::None || st.parallel < 2 ||
+        st.parallel == st.domain.size())
+      return false;
+    int64_t lanes = st.domain[st.parallel - 1];
+    return lanes >= 2 && lanes <= kMaxLanes;
+  }
+
+  /// A reduction over the windows of an image (pooling and its gradients,
+  /// col2im, a direct convolution) whose innermost parallel dimension is
+  /// the channels: that dimension runs innermost, inside the reduction
+  /// loops, with one accumulator per channel on the stack. Every element
+  /// still combines its points in the same order, so the results are the
+  /// same bit for bit; but the innermost loop walks consecutive elements,
+  /// and the window's index arithmetic (bounds, exact quotients), which
+  /// does not depend on the channel, is hoisted out of it.
+  void emitStageByLanes(const StructuredStage &st,
+                        llvm::ArrayRef<TensorRef> sources,
+                        const TensorRef &target) {
+    int64_t lanes = st.domain[st.parallel - 1];
+    Shape outStrides = rowMajorStrides(st.parallelShape());
+    Shape reductionStrides = rowMajorStrides(st.reductionShape());
+    ElementType e = st.operands.empty() ? st.type : st.body.type();
+    llvm::Type *accType = computeType(kb.context(), e);
+    llvm::Type *i64 = b.getInt64Ty();
+    llvm::AllocaInst *acc = kb.entryAlloca(accType, lanes);
+    llvm::AllocaInst *best = kb.entryAlloca(i64, lanes);
+    forEachOwned(
+        st.parallelShape().drop_back(), [&](llvm::ArrayRef<Value *> outer) {
+          kb.forRange(
+              0, lanes,
+              [&](Value *c) {
+                b.CreateStore(kb.constant(e, initialValue(st.combiner, e)),
+                              b.CreateInBoundsGEP(accType, acc, c));
+                b.CreateStore(kb.index(0), b.CreateInBoundsGEP(i64, best, c));
+              },
+              "lane");
+          kb.forEachIndex(
+              st.reductionShape(), [&](llvm::ArrayRef<Value *> inner) {
+                kb.forRange(
+                    0, lanes,
+                    [&](Value *c) {
+                      llvm::SmallVector<Value *, 8> point(outer);
+                      point.push_back(c);
+                      point.append(inner.begin(), inner.end());
+                      combine(st.combiner, e,
+                              b.CreateInBoundsGEP(accType, acc, c),
+                              b.CreateInBoundsGEP(i64, best, c),
+                              bodyAt(st, sources, point), [&] {
+                                return kb.linearIndex(inner, reductionStrides);
+                              });
+                    },
+                    "lane");
+              });
+          kb.forRange(
+              0, lanes,
+              [&](Value *c) {
+                llvm::SmallVector<Value *, 8> point(outer);
+                point.push_back(c);
+                kb.store(target.ptr, st.type, kb.linearIndex(point, outStrides),
+                         result(st.combiner, e,
+                                b.CreateInBoundsGEP(accType, acc, c),
+                                b.CreateInBoundsGEP(i64, best, c)));
+              },
+              "lane");
+        });
+  }
+
+  /// Combines `x` into the accumulator at `acc` (and, for argmax, the
+  /// position of the best point at `best`, from `position()`).
+  void combine(Combiner combiner, ElementType e, Value *acc, Value *best,
+               Value *x, llvm::function_ref<Value *()> position) {
+    llvm::Type *accType = computeType(kb.context(), e);
+    Value *a = b.CreateLoad(accType, acc);
+    bool fp = isFloat(e);
+    switch (combiner) {
+    case Combiner::Sum:
+      b.CreateStore(fp ? b.CreateFAdd(a, x) : b.CreateAdd(a, x), acc);
+      break;
+    case Combiner::Max:
+    case Combiner::ArgMax: {
+      // Strictly greater: the first maximum wins and NaN never does.
+      Value *greater = fp ? b.CreateFCmpOGT(x, a) : b.CreateICmpSGT(x, a);
+      b.CreateStore(b.CreateSelect(greater, x, a), acc);
+      if (combiner == Combiner::ArgMax)
+        b.CreateStore(b.CreateSelect(greater, position(),
+                                     b.CreateLoad(b.getInt64Ty(), best)),
+                      best);
+      break;
+    }
+    case Combiner::Min: {
+      Value *less = fp ? b.CreateFCmpOLT(x, a) : b.CreateICmpSLT(x, a);
+      b.CreateStore(b.CreateSelect(less, x, a), acc);
+      break;
+    }
+    case Combiner::None:
+      break;
+    }
+  }
+
+  /// The combined value: the accumulator, or argmax's position as i32.
+  Value *result(Combiner combiner, ElementType e, Value *acc, Value *best) {
+    if (combiner == Combiner::ArgMax)
+      return b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best), b.getInt32Ty());
+    return b.CreateLoad(computeType(kb.context(), e), acc);
   }
 
   static double initialValue(Combiner c, ElementType e) {
