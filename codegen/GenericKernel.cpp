@@ -282,11 +282,20 @@ private:
       b.CreateStore(fp ? b.CreateFAdd(a, x) : b.CreateAdd(a, x), acc);
       break;
     case Combiner::Max:
-    case Combiner::ArgMax: {
-      // Strictly greater: the first maximum wins and NaN never does.
-      Value *greater = fp ? b.CreateFCmpOGT(x, a) : b.CreateICmpSGT(x, a);
+    case Combiner::ArgMax:
+    case Combiner::MaxNaN:
+    case Combiner::ArgMaxNaN: {
+      // Strictly greater: the first maximum wins. NaN never does under
+      // Max; under MaxNaN a NaN wins unless one already has: x ugt a
+      // (greater, or either is NaN) and a ord a (a is not NaN).
+      bool nanWins =
+          combiner == Combiner::MaxNaN || combiner == Combiner::ArgMaxNaN;
+      Value *greater =
+          !fp       ? b.CreateICmpSGT(x, a)
+          : nanWins ? b.CreateAnd(b.CreateFCmpUGT(x, a), b.CreateFCmpORD(a, a))
+                    : b.CreateFCmpOGT(x, a);
       b.CreateStore(b.CreateSelect(greater, x, a), acc);
-      if (combiner == Combiner::ArgMax)
+      if (combiner == Combiner::ArgMax || combiner == Combiner::ArgMaxNaN)
         b.CreateStore(b.CreateSelect(greater, position(),
                                      b.CreateLoad(b.getInt64Ty(), best)),
                       best);
@@ -304,7 +313,7 @@ private:
 
   /// The combined value: the accumulator, or argmax's position as i32.
   Value *result(Combiner combiner, ElementType e, Value *acc, Value *best) {
-    if (combiner == Combiner::ArgMax)
+    if (combiner == Combiner::ArgMax || combiner == Combiner::ArgMaxNaN)
       return b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best), b.getInt32Ty());
     return b.CreateLoad(computeType(kb.context(), e), acc);
   }
@@ -314,6 +323,8 @@ private:
     switch (c) {
     case Combiner::Max:
     case Combiner::ArgMax:
+    case Combiner::MaxNaN:
+    case Combiner::ArgMaxNaN:
       return fp ? -std::numeric_limits<double>::infinity()
                 : double(std::numeric_limits<int32_t>::min());
     case Combiner::Min:

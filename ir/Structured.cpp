@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/Twine.h"
 
+#include <cmath>
 #include <limits>
 
 namespace nnc {
@@ -63,6 +64,10 @@ llvm::StringRef combinerName(Combiner c) {
     return "min";
   case Combiner::ArgMax:
     return "argmax";
+  case Combiner::MaxNaN:
+    return "max.nan";
+  case Combiner::ArgMaxNaN:
+    return "argmax.nan";
   }
   return "?";
 }
@@ -290,7 +295,10 @@ llvm::Error evaluateStructured(const StructuredOp &s,
       switch (st.combiner) {
       case Combiner::Max:
       case Combiner::ArgMax:
-        acc = isInt && st.combiner == Combiner::Max
+      case Combiner::MaxNaN:
+      case Combiner::ArgMaxNaN:
+        acc = isInt && (st.combiner == Combiner::Max ||
+                        st.combiner == Combiner::MaxNaN)
                   ? double(std::numeric_limits<int32_t>::min())
                   : -std::numeric_limits<double>::infinity();
         break;
@@ -325,12 +333,21 @@ llvm::Error evaluateStructured(const StructuredOp &s,
             best = position;
           }
           break;
+        case Combiner::MaxNaN:
+        case Combiner::ArgMaxNaN:
+          if (!std::isnan(acc) && (v > acc || std::isnan(v))) {
+            acc = v;
+            best = position;
+          }
+          break;
         case Combiner::None:
           break;
         }
         ++position;
       });
-      out[outIndex++] = st.combiner == Combiner::ArgMax ? double(best) : acc;
+      bool isArgMax =
+          st.combiner == Combiner::ArgMax || st.combiner == Combiner::ArgMaxNaN;
+      out[outIndex++] = isArgMax ? double(best) : acc;
     });
   }
   return llvm::Error::success();

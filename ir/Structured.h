@@ -6,7 +6,8 @@
 // of its operands through an affine index map (strides, offsets and padding
 // express transposes, broadcasts, slices and windows), computes a scalar
 // body at every point, and combines the points of each reduction with sum,
-// max, min or argmax. A stage writes one tensor laid out row-major over its
+// max, min or argmax (max and argmax in two flavours: NaN ignored, or NaN
+// propagating). A stage writes one tensor laid out row-major over its
 // parallel dimensions: an op result, or an intermediate a later stage reads
 // (softmax's row maxima and sums).
 //
@@ -70,6 +71,13 @@ enum class Combiner : uint8_t {
   Max,    ///< from -inf; a larger value replaces, so NaN never wins
   Min,    ///< from +inf; a smaller value replaces
   ArgMax, ///< the row-major position of the first maximum, as i32
+  /// As Max, but NaN propagates (PyTorch's and TensorFlow's max pooling):
+  /// a larger value or a NaN replaces, and nothing replaces a NaN, so the
+  /// result is NaN when any point is.
+  MaxNaN,
+  /// As ArgMax under MaxNaN's order: the position of the first NaN if
+  /// there is one, else of the first maximum.
+  ArgMaxNaN,
 };
 
 llvm::StringRef combinerName(Combiner c);

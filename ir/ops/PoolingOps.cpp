@@ -7,6 +7,11 @@
 // padding="same"). Every window must hold at least one element, which a
 // padding smaller than the window on each side guarantees.
 //
+// A NaN in a window is its maximum (the first NaN, for the gradient), as in
+// PyTorch and TensorFlow: a model whose activations went NaN shows it in
+// its loss rather than pooling the NaN away. The structured descriptions
+// say the same with the NaN-propagating combiners.
+//
 // Their gradients are ops of their own: max_pool2d_grad(x, dy) sends each
 // dy to the first maximum of its window in row-major order (as PyTorch and
 // TensorFlow do), so ties do not double the gradient; avg_pool2d_grad(dy)
@@ -215,7 +220,7 @@ static std::optional<StructuredOp> describeMaxPool(const Op &op) {
   st.operands.push_back(
       taps(0, x, w, -std::numeric_limits<double>::infinity()));
   st.body.input(0, x.element());
-  st.combiner = Combiner::Max;
+  st.combiner = Combiner::MaxNaN;
   st.type = y.element();
   st.result = 0;
   StructuredOp s;
@@ -252,7 +257,7 @@ static std::optional<StructuredOp> describeMaxPoolGrad(const Op &op) {
   argmax.operands.push_back(
       taps(0, x, w, -std::numeric_limits<double>::infinity()));
   argmax.body.input(0, x.element());
-  argmax.combiner = Combiner::ArgMax;
+  argmax.combiner = Combiner::ArgMaxNaN;
   argmax.type = ElementType::I32;
 
   StructuredStage spread = windowStage(Shape(x.shape()), w);

@@ -443,6 +443,29 @@ std::vector<JitCase> allCases() {
        Tolerance::Sum,
        0,
        6});
+  // NaN propagates through max pooling, and the gradient goes to the first
+  // NaN of a window: sqrt of a whole number in {-1, 0, 1, 2} gives NaN,
+  // and ties everywhere.
+  auto nanTies = [](Builder &b, Value *x) {
+    return b.unary(OpKind::Sqrt,
+                   b.cast(b.cast(x, ElementType::I32), ElementType::F32));
+  };
+  cases.push_back({"max_pool2d_nan_ties",
+                   {{f32({2, 5, 6, 3}), -1.5, 3}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::MaxPool2D, {nanTies(b, a[0])},
+                                          poolAttrs());
+                   }});
+  cases.push_back({"max_pool2d_grad_nan_ties",
+                   {{f32({2, 5, 6, 3}), -1.5, 3}, {f32({2, 3, 3, 3})}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::MaxPool2DGrad,
+                                          {nanTies(b, a[0]), a[1]},
+                                          poolAttrs());
+                   },
+                   Tolerance::Sum,
+                   0,
+                   6});
   cases.push_back({"avg_pool2d_grad",
                    {{f32({2, 3, 3, 3})}},
                    [=](Builder &b, V a) {

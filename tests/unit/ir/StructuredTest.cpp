@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
 
 using namespace nnc;
@@ -169,4 +170,67 @@ TEST(Descriptions, AVerifierCatchesAMapOutsideItsOperand) {
             std::string::npos);
   s->stages[0].operands[0].padding = 0.0; // now a padded read
   EXPECT_FALSE(bool(verifyStructured(op, *s)));
+}
+
+namespace {
+
+/// The description of `op` evaluated on `in`, and its reference semantics,
+/// element by element, NaN equal to NaN.
+void expectSameWithNaN(const Op &op, llvm::ArrayRef<HostTensor> in) {
+  std::optional<StructuredOp> s = describe(op);
+  ASSERT_TRUE(s.has_value());
+  ASSERT_FALSE(bool(verifyStructured(op, *s)));
+  std::vector<const HostTensor *> ptrs;
+  for (const HostTensor &h : in)
+    ptrs.push_back(&h);
+  HostTensor want(op.result()->type()), got(op.result()->type());
+  ASSERT_FALSE(bool(op.def().eval(op, ptrs, {&want, 1})));
+  ASSERT_FALSE(bool(evaluateStructured(*s, ptrs, {&got, 1})));
+  for (int64_t k = 0; k < want.size(); ++k) {
+    if (std::isnan(want[k]))
+      EXPECT_TRUE(std::isnan(got[k]))
+          << "element " << k << " of " << op.name().str();
+    else
+      EXPECT_EQ(got[k], want[k])
+          << "element " << k << " of " << op.name().str();
+  }
+}
+
+} // namespace
+
+TEST(Descriptions, MaxPoolingPropagatesNaNAsItsReferenceDoes) {
+  // A 4x4 image, one channel: 2x2 windows with stride 1 and a padded row
+  // and column after, so windows hold a NaN first, last, twice, or none,
+  // and ties (the 1s) with and without a NaN beside them.
+  double nan = std::numeric_limits<double>::quiet_NaN();
+  HostTensor x(f32({1, 4, 4, 1}));
+  x.data = {nan, 1, 1,   0,   //
+            2,   1, nan, 5,   //
+            1,   1, 1,   nan, //
+            3,   3, 0,   -1};
+  Graph g("pool");
+  Builder b(g);
+  Value *image = g.addArgument(x.type);
+  AttrDict attrs;
+  attrs.set("window", std::vector<int64_t>{2, 2});
+  attrs.set("strides", std::vector<int64_t>{1, 1});
+  attrs.set("padding", std::vector<int64_t>{0, 1, 0, 1});
+  Value *y = b.createValue(OpKind::MaxPool2D, {image}, attrs);
+  const Op &pool = *y->definingOp();
+  expectSameWithNaN(pool, {x});
+  // The reference: NaN wherever a window holds one.
+  HostTensor pooled(y->type());
+  std::vector<const HostTensor *> xs = {&x};
+  ASSERT_FALSE(bool(pool.def().eval(pool, xs, {&pooled, 1})));
+  EXPECT_TRUE(std::isnan(pooled[0])); // NaN first in its window
+  EXPECT_TRUE(std::isnan(pooled[1])); // NaN last
+  EXPECT_EQ(pooled[8], 3.0);          // ties of 1s and a 3, no NaN
+  EXPECT_EQ(pooled[15], -1.0);        // the corner, padded on two sides
+
+  HostTensor dy(y->type());
+  for (int64_t k = 0; k < dy.size(); ++k)
+    dy[k] = double(k + 1);
+  Value *dyArg = g.addArgument(dy.type);
+  Value *dx = b.createValue(OpKind::MaxPool2DGrad, {image, dyArg}, attrs);
+  expectSameWithNaN(*dx->definingOp(), {x, dy});
 }
