@@ -20,13 +20,27 @@
 // (which i ^ key alone would do when two keys differ in low bits only).
 // uniform is a multiple of 2^-24, exact in f32.
 //
+// In a data-parallel job each rank computes a share of the batch; the
+// random numbers of a tensor over the batch are numbered as in the whole
+// batch (random_uniform's `first` operand), so the ranks draw together
+// what one process draws.
+//
 //===----------------------------------------------------------------------===//
 #ifndef NNC_IR_COUNTERRANDOM_H
 #define NNC_IR_COUNTERRANDOM_H
 
+#include "llvm/ADT/StringRef.h"
+
 #include <cstdint>
 
 namespace nnc::counter_random {
+
+/// The training step's argument that the data-parallel pass adds when the
+/// step draws random numbers for each example: the index, in the global
+/// batch, of the first example of this rank's share (rank * share), which
+/// the runtime writes before every step.
+inline constexpr llvm::StringLiteral kFirstExampleArgument =
+    "data_parallel.first_example";
 
 constexpr uint32_t mix(uint32_t x) {
   x ^= x >> 16;

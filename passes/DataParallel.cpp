@@ -25,12 +25,20 @@
 //     fusion folds the scaling into the update;
 //   - the grad.* results are put in the order their buckets complete, so
 //     that the optimizer updates the first bucket's parameters while the
-//     later buckets are still in flight.
+//     later buckets are still in flight;
+//   - random numbers drawn for each example (dropout's masks: a
+//     random_uniform whose first axis is the rank's share of the batch) are
+//     numbered from the share's first element in the global batch, so that
+//     the ranks together draw the numbers one process draws, not each the
+//     first share's: the graph gets an i32[] argument, the index of the
+//     rank's first example (counter_random::kFirstExampleArgument), which
+//     the runtime writes.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
 #include "ir/Builder.h"
+#include "ir/CounterRandom.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
@@ -86,8 +94,10 @@ public:
       if (!hasGradients(g))
         continue;
       any = true;
-      if (ranks > 1)
+      if (ranks > 1) {
         exchange(g);
+        numberShares(g);
+      }
     }
     if (!any) {
       diag.error(Location(),
@@ -216,6 +226,36 @@ private:
     }
   }
 
+  /// Gives each random_uniform over the share of the batch the index of
+  /// its first element in the global batch: the rank's first example (an
+  /// argument) times the elements per example. The share's first axis is
+  /// the arguments' (the inputs' and the label's); a tensor whose first
+  /// axis is not the batch is drawn whole on every rank, as in one process.
+  void numberShares(Graph &g) {
+    if (g.numArguments() == 0 || g.argument(0)->type().rank() == 0)
+      return;
+    int64_t share = g.argument(0)->type().dim(0);
+    std::vector<Op *> draws;
+    for (Op &op : g.ops())
+      if (op.is(OpKind::RandomUniform) && op.numOperands() == 1 &&
+          op.result()->type().rank() > 0 && op.result()->type().dim(0) == share)
+        draws.push_back(&op);
+    if (draws.empty())
+      return;
+    Value *first = g.addArgument(TensorType(ElementType::I32, {}),
+                                 counter_random::kFirstExampleArgument.str());
+    Builder b(g);
+    for (Op *op : draws) {
+      b.setInsertionPoint(op);
+      b.setLoc(op->loc());
+      int64_t perExample = op->result()->type().numElements() / share;
+      Value *offset =
+          b.mul(first, b.scalar(double(perExample), ElementType::I32));
+      op->setOperands({op->operand(0), offset});
+      ++numShardedDraws;
+    }
+  }
+
   int64_t ranks = 1;
   /// PyTorch DDP's first bucket holds 1 MiB, later ones 25 MiB; on models
   /// whose gradients are a few MiB in all, 1 MiB buckets are what lets the
@@ -225,6 +265,9 @@ private:
   Statistic numBuckets{this, "buckets", "allreduce ops (gradient buckets)"};
   Statistic numExchanged{this, "values", "results averaged over the ranks"};
   Statistic bytesExchanged{this, "bytes", "bytes each rank exchanges a step"};
+  Statistic numShardedDraws{this, "sharded-draws",
+                            "random_uniform ops numbered from the rank's "
+                            "first example"};
 };
 
 } // namespace

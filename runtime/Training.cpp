@@ -2,6 +2,8 @@
 #include "runtime/Training.h"
 #include "runtime/AtomicFile.h"
 
+#include "ir/CounterRandom.h"
+
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -40,18 +42,35 @@ llvm::ArrayRef<int64_t> examplesOf(llvm::ArrayRef<int64_t> order,
   return order.slice(batches[b].begin, batches[b].size());
 }
 
+/// The argument of a data-parallel step that says where its share of the
+/// batch starts (ir/CounterRandom.h), or -1 if it has none.
+int firstExampleArgument(const Graph &g) {
+  for (unsigned i = 0; i < g.numArguments(); ++i)
+    if (g.argument(i)->name() == counter_random::kFirstExampleArgument)
+      return int(i);
+  return -1;
+}
+
 /// Thread `thread`'s share of writing a step's batch: the features it owns
 /// of each example, where the step wants them (the first layer's weight
-/// rows the thread updates read them), and the targets on thread 0.
+/// rows the thread updates read them), and the targets on thread 0, with
+/// the index of the share's first example in the global batch where the
+/// step draws random numbers by it.
 void writeBatchShare(GraphExecutor &e, const Dataset &data, Split split,
                      llvm::ArrayRef<int64_t> examples, unsigned thread,
-                     unsigned threads) {
+                     unsigned threads, int64_t firstExample = 0) {
   auto [begin, end] = ownedRows(data.featuresPerExample(), thread, threads);
   GraphExecutor::ArgumentRows to = e.argumentRows(0, thread, threads);
   data.fillFeatures(split, examples, static_cast<float *>(to.origin), begin,
                     end, to.rowStride);
-  if (thread == 0 && e.graph().numArguments() > 1)
+  if (thread != 0)
+    return;
+  int first = firstExampleArgument(e.graph());
+  if (e.graph().numArguments() > 1 && first != 1)
     data.fillTargets(split, examples, e.argument(1));
+  if (first >= 0)
+    storeElement(e.argument(unsigned(first)), ElementType::I32, 0,
+                 double(firstExample));
 }
 
 /// Thread `thread`'s request for its features of the next batch, made when
@@ -347,7 +366,7 @@ llvm::Expected<TrainingReport> train(const TrainingExecutors &exec,
       llvm::ArrayRef<int64_t> next = slice(examplesOf(order, *batches, b + 1));
       auto writeBatch = [&](unsigned thread, unsigned threads) {
         writeBatchShare(*exec.train, data, Split::Train, examples, thread,
-                        threads);
+                        threads, rank * share);
       };
       auto prefetchNext = [&](unsigned thread, unsigned threads) {
         prefetchNextShare(data, Split::Train, next, thread, threads);

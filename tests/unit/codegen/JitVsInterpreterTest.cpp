@@ -481,6 +481,16 @@ std::vector<JitCase> allCases() {
                      return b.createValue(OpKind::RandomUniform, {a[0]},
                                           std::move(attrs), {f32({3, 5, 7})});
                    }});
+  // Numbered from a first index, as a data-parallel rank numbers its share
+  // of the batch; past 2^31 the index wraps modulo 2^32 in both.
+  cases.push_back({"random_uniform_first",
+                   {{i32({}), 0, 9}, {i32({}), 2147483000, 2147483600}},
+                   [](Builder &b, V a) {
+                     AttrDict attrs;
+                     attrs.set("seed", int64_t(99));
+                     return b.createValue(OpKind::RandomUniform, {a[0], a[1]},
+                                          std::move(attrs), {f32({4, 6, 9})});
+                   }});
   cases.push_back({"one_hot_rank2",
                    {{i32({2, 3}), -1, 4}},
                    [](Builder &b, V a) { return b.oneHot(a[0], 3); }});
