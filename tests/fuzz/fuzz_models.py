@@ -3,10 +3,13 @@
 
 Each seed gives one model in the model language: a few layers of random
 widths with random activations, normalizations, tied and transposed
-weights, a random loss, optimizer and batch size. nnc trains it for a few
-steps on a slice of MNIST in the reference interpreter and in several JIT
-configurations (one to three threads, without fusion, 256-bit vectors, -O1,
---fast-updates), and the losses of the first two steps must agree: the
+weights, a random loss, optimizer and batch size; with --models image, a
+few convolutions, poolings, batch normalizations and dropouts (of rate 0,
+so that the masks are drawn and the runs stay comparable) over the images
+as NHWC. nnc trains it for a few steps on a slice of MNIST in the
+reference interpreter and in several JIT configurations (one to three
+threads, without fusion, 256-bit vectors, -O1, --fast-updates, the generic
+code generator alone), and the losses of the first two steps must agree: the
 first is the forward pass at the initial weights, the second has one
 update in it. Later steps are not compared: a badly conditioned model (a
 normalization of nearly constant rows) amplifies float noise by orders of
@@ -20,6 +23,7 @@ or a loss outside the tolerance. Models the interpreter itself sees diverge
 are skipped. The models of findings are kept for reproduction.
 
   fuzz_models.py --nnc build/bin/nnc --mnist data/mnist --seeds 1-200
+  fuzz_models.py --nnc build/bin/nnc --mnist data/mnist --models image --seeds 1-100
 """
 import argparse
 import json
@@ -215,6 +219,124 @@ def generate(seed):
          f"  batch {rng.choice(BATCHES)}", "  epochs 1", "}", ""])
 
 
+IMAGE_BATCHES = [1, 2, 3, 4, 7, 8, 16, 32]
+IMAGE_ACTIVATIONS = ["relu", "tanh", "sigmoid", "none"]
+
+
+def pair(rng, choices):
+    """A size or stride argument: one integer, or [height, width]."""
+    if rng.random() < 0.7:
+        v = rng.choice(choices)
+        return v, (v, v)
+    h, w = rng.choice(choices), rng.choice(choices)
+    return f"[{h}, {w}]", (h, w)
+
+
+def windowed(size, span, stride, same):
+    """Output positions along one axis, or None if a valid window does not fit."""
+    if same:
+        return -(-size // stride)
+    if span > size:
+        return None
+    return (size - span) // stride + 1
+
+
+def generate_image(seed):
+    """The source of image model `seed`: convolutions, pooling, batch
+    normalization and dropout over NHWC images, kept small enough that a
+    run takes a few seconds."""
+    rng = random.Random(seed)
+    lines = ["  h = reshape(x, [batch, 28, 28, 1])"]
+    if rng.random() < 0.3:
+        lines.append("  h = h * 2 - 1")
+    if rng.random() < 0.3:
+        # A smaller image first: fewer positions for every later layer.
+        lines.append("  h = avg_pool2d(h, 2)")
+        height = width = 14
+    else:
+        height = width = 28
+    channels = 1
+    for _ in range(rng.choice([1, 2, 3, 3, 4, 5])):
+        kind = rng.choice(["conv", "conv", "conv", "conv", "max", "max",
+                           "avg", "bn", "drop"])
+        if kind == "conv":
+            filters = rng.choice([1, 2, 3, 4, 8, 16])
+            ktext, (kh, kw) = pair(rng, [1, 2, 3, 3, 5])
+            args = [f"h, {filters}, {ktext}"]
+            strides, dilation = (1, 1), (1, 1)
+            if rng.random() < 0.4:
+                stext, strides = pair(rng, [1, 2, 3])
+                args.append(f"strides={stext}")
+            if rng.random() < 0.25:
+                dtext, dilation = pair(rng, [1, 2, 3])
+                args.append(f"dilation={dtext}")
+            same = rng.random() < 0.4
+            if same:
+                args.append("padding=same")
+            act = rng.choice(IMAGE_ACTIVATIONS)
+            if act != "none" or rng.random() < 0.5:
+                args.append(f"activation={act}")
+            if rng.random() < 0.25:
+                args.append("use_bias=false")
+            spans = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+        elif kind in ("max", "avg"):
+            ptext, (kh, kw) = pair(rng, [1, 2, 2, 3])
+            args = [f"h, {ptext}"]
+            strides = (kh, kw)
+            if rng.random() < 0.4:
+                stext, strides = pair(rng, [1, 2, 3])
+                args.append(f"strides={stext}")
+            same = rng.random() < 0.4
+            if same:
+                args.append("padding=same")
+            spans = (kh, kw)
+        if kind in ("conv", "max", "avg"):
+            oh = windowed(height, spans[0], strides[0], same)
+            ow = windowed(width, spans[1], strides[1], same)
+            if oh is None or ow is None:
+                continue  # the window does not fit: skip the layer
+            layer = {"conv": "conv2d", "max": "max_pool2d",
+                     "avg": "avg_pool2d"}[kind]
+            lines.append(f"  h = {layer}({', '.join(args)})")
+            height, width = oh, ow
+            if kind == "conv":
+                channels = filters
+        elif kind == "bn":
+            lines.append("  h = batch_norm(h)" if rng.random() < 0.5 else
+                         "  h = batch_norm(h, momentum=0.9, epsilon=0.01)")
+        else:
+            # Rate 0 keeps every element, so the runs stay comparable step
+            # by step while random_uniform and the mask still run.
+            lines.append("  h = dropout(h, 0)")
+    if rng.random() < 0.3:
+        lines.append("  h = global_avg_pool2d(h)")
+        features = channels
+    else:
+        lines.append("  h = flatten(h)")
+        features = height * width * channels
+    if rng.random() < 0.3:
+        lines.append("  h = dropout(h, 0)")
+    if rng.random() < 0.4:
+        act = rng.choice(["relu", "tanh", "sigmoid"])
+        lines.append(f"  h = dense(h, {rng.choice([16, 32, 64])}, "
+                     f"activation={act})")
+        if rng.random() < 0.3:
+            lines.append("  h = batch_norm(h)")
+    lines.append("  logits = dense(h, 10)")
+    loss = rng.choice([
+        "softmax_cross_entropy(logits, y)",
+        "softmax_cross_entropy(logits, y)",
+        "mean_squared_error(softmax(logits), one_hot(y, 10))",
+    ])
+    return "\n".join(
+        [f"# nnc model fuzzer, image model {seed} ({features} features)",
+         "model fuzz {", "  input x: f32[batch, 28, 28]",
+         "  label y: i32[batch]"] + lines +
+        ["  output logits", f"  loss {loss}", "  metric accuracy(logits, y)",
+         "}", "train {", "  data mnist", f"  optimizer {rng.choice(OPTIMIZERS)}",
+         f"  batch {rng.choice(IMAGE_BATCHES)}", "  epochs 1", "}", ""])
+
+
 def write_slice(mnist, out, train=1000, test=300):
     """The first images and labels of each IDX file, as IDX files."""
     for name, count in [("train-images-idx3-ubyte", train),
@@ -255,15 +377,16 @@ def run(nnc, model, data, flags, trace, steps):
     return 0, message, losses, (m["test_loss"], m["test_accuracy"])
 
 
-def check(nnc, seed, data, work, steps):
+def check(nnc, seed, data, work, steps, models="dense"):
     """The findings for model `seed`, or None if the model is skipped."""
-    model = os.path.join(work, f"fuzz-{seed}.nn")
+    prefix = "fuzz" if models == "dense" else f"fuzz-{models}"
+    model = os.path.join(work, f"{prefix}-{seed}.nn")
     with open(model, "w") as f:
-        f.write(generate(seed))
+        f.write(GENERATORS[models](seed))
     results = {}
     for name, flags in CONFIGS:
         results[name] = run(nnc, model, data, flags,
-                            os.path.join(work, f"fuzz-{seed}.{name}.trace"),
+                            os.path.join(work, f"{prefix}-{seed}.{name}.trace"),
                             steps)
     findings = []
     for name, (code, message, _, _) in results.items():
@@ -321,6 +444,9 @@ def check(nnc, seed, data, work, steps):
     return findings
 
 
+GENERATORS = {"dense": generate, "image": generate_image}
+
+
 def parse_seeds(text):
     seeds = []
     for part in text.split(","):
@@ -335,6 +461,10 @@ def main():
     parser.add_argument("--mnist", required=True,
                         help="the directory of MNIST's IDX files")
     parser.add_argument("--seeds", default="1-20", help="e.g. 1-20,40")
+    parser.add_argument("--models", choices=sorted(GENERATORS),
+                        default="dense", help="dense layers and hand-written "
+                        "constructs on flat rows (the default), or "
+                        "convolutions and pooling on images")
     parser.add_argument("--steps", type=int, default=3,
                         help="training steps per run")
     parser.add_argument("--work", help="where models and traces go "
@@ -350,14 +480,15 @@ def main():
     seeds = parse_seeds(args.seeds)
     failed, skipped = [], 0
     for seed in seeds:
-        findings = check(args.nnc, seed, data, work, args.steps)
+        findings = check(args.nnc, seed, data, work, args.steps, args.models)
         if findings is None:
             skipped += 1
             print(f"seed {seed}: skipped, the interpreter diverges", flush=True)
         elif findings:
             failed.append(seed)
+            prefix = "fuzz" if args.models == "dense" else f"fuzz-{args.models}"
             print(f"seed {seed}: {len(findings)} findings "
-                  f"({os.path.join(work, f'fuzz-{seed}.nn')})", flush=True)
+                  f"({os.path.join(work, f'{prefix}-{seed}.nn')})", flush=True)
             for f in findings:
                 print(f"  {f}", flush=True)
         else:
