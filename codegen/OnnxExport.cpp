@@ -51,6 +51,17 @@ bool findBatchRows(const Graph &g, int64_t batch,
     bool keeps = false;
     switch (op.kind()) {
     case OpKind::Param:
+    case OpKind::State:
+      break;
+    case OpKind::Conv2D:
+      // Each example's image with a kernel that must not carry the batch.
+      if (rows.lookup(op.operand(1)))
+        return false;
+      keeps = any;
+      break;
+    case OpKind::MaxPool2D:
+    case OpKind::AvgPool2D:
+      keeps = any;
       break;
     case OpKind::Constant:
       // A constant as large as the batch would have to grow with it.
@@ -173,11 +184,15 @@ std::optional<std::string> exportOnnx(const Graph &g, const StateLayout &layout,
     b.setOp(&op);
     if (op.is(OpKind::Return))
       continue;
-    if (op.is(OpKind::Param)) {
+    // Parameters, and the state an inference graph reads but never
+    // assigns (batch_norm's moving averages), are constants of the model.
+    if (op.is(OpKind::Param) || op.is(OpKind::State)) {
       const StateLayout::Entry *e = layout.lookup(variableName(op));
       if (!e) {
-        diag.error(op.loc(), "no trained value of parameter '" +
-                                 variableName(op) + "' to export");
+        diag.error(op.loc(), "no trained value of " +
+                                 llvm::Twine(op.is(OpKind::Param) ? "parameter"
+                                                                  : "state") +
+                                 " '" + variableName(op) + "' to export");
         ok = false;
         continue;
       }
@@ -221,11 +236,10 @@ std::optional<std::string> exportOnnx(const Graph &g, const StateLayout &layout,
     const auto &table = mappings();
     auto it = table.find(op.name());
     if (it == table.end()) {
-      diag.error(op.loc(), "ONNX export: no mapping for op '" + op.name() +
-                               "'" +
-                               (op.is(OpKind::Assign) || op.is(OpKind::State)
-                                    ? " (ONNX graphs hold no state)"
-                                    : ""));
+      diag.error(
+          op.loc(),
+          "ONNX export: no mapping for op '" + op.name() + "'" +
+              (op.is(OpKind::Assign) ? " (ONNX graphs hold no state)" : ""));
       ok = false;
       continue;
     }

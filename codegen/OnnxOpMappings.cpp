@@ -1,8 +1,15 @@
 //===- OnnxOpMappings.cpp - Each op's ONNX form ---------------------------===//
 //
 // One row per op, keyed by its name: the element types ONNX opset 13
-// defines the op's ONNX form for, and the nodes it becomes. A new op (a
-// convolution, a pooling) adds its row here.
+// defines the op's ONNX form for, and the nodes it becomes. A new op adds
+// its row here.
+//
+// Images are NHWC in nnc and NCHW in ONNX's Conv, MaxPool and
+// AveragePool, with convolution kernels HWIO in nnc and OIHW in ONNX: each
+// such op becomes a Transpose of its operands into ONNX's layout, the op,
+// and a Transpose of its result back. ONNX Runtime's transpose optimizer
+// cancels the pairs that meet between two such ops, and folds the
+// kernel's into its initializer.
 //
 //===----------------------------------------------------------------------===//
 #ifdef NNC_HAVE_ONNX
@@ -48,6 +55,56 @@ std::vector<int64_t> shapeWithBatch(const OnnxBuilder &b, const Op &op,
   if (b.symbolicBatch && b.carriesBatch.lookup(op.result()))
     dims[0] = keep;
   return dims;
+}
+
+/// Operand `i`, transposed by `perm` into a new tensor named after `what`.
+std::string transposed(OnnxBuilder &b, unsigned i, llvm::StringRef what,
+                       llvm::ArrayRef<int64_t> perm) {
+  std::string t = b.temp(what);
+  OnnxBuilder::setInts(b.node("Transpose", {b.in(i)}, t), "perm", perm);
+  return t;
+}
+
+constexpr int64_t kToNCHW[] = {0, 3, 1, 2};
+constexpr int64_t kToNHWC[] = {0, 2, 3, 1};
+constexpr int64_t kHWIOToOIHW[] = {3, 2, 0, 1};
+
+/// ONNX's pads [top, left, bottom, right] from nnc's [top, bottom, left,
+/// right].
+std::vector<int64_t> onnxPads(const Op &op) {
+  const std::vector<int64_t> &p = op.attrs().getIntList("padding");
+  return {p[0], p[2], p[1], p[3]};
+}
+
+/// An NHWC image op as its NCHW ONNX node `type` between two transposes;
+/// `extra` adds inputs (the transposed kernel) and `attrs` attributes.
+void nchwNode(OnnxBuilder &b, const Op &op, llvm::StringRef type,
+              llvm::ArrayRef<std::string> extra,
+              llvm::function_ref<void(onnx::NodeProto &)> attrs) {
+  std::string x = transposed(b, 0, "nchw", kToNCHW);
+  std::string y = b.temp(type.lower());
+  onnx::NodeProto &n = b.node(type, {x}, y);
+  for (const std::string &e : extra)
+    n.add_input(e);
+  OnnxBuilder::setInts(n, "strides", op.attrs().getIntList("strides"));
+  OnnxBuilder::setInts(n, "pads", onnxPads(op));
+  attrs(n);
+  OnnxBuilder::setInts(b.node("Transpose", {y}, b.out()), "perm", kToNHWC);
+}
+
+/// max_pool2d and avg_pool2d: ONNX's pooling pads add no elements to a
+/// window (MaxPool's never win; AveragePool's count_include_pad = 0
+/// divides by the elements inside), as nnc's.
+OnnxMapping pooling(llvm::StringRef onnxOp) {
+  std::string type = onnxOp.str();
+  return {kFloats, [type](OnnxBuilder &b, const Op &op) {
+            nchwNode(b, op, type, {}, [&](onnx::NodeProto &n) {
+              OnnxBuilder::setInts(n, "kernel_shape",
+                                   op.attrs().getIntList("window"));
+              if (type == "AveragePool")
+                OnnxBuilder::setInt(n, "count_include_pad", 0);
+            });
+          }};
 }
 
 } // namespace
@@ -155,6 +212,19 @@ const llvm::StringMap<OnnxMapping> &mappings() {
                          b, op, 1, op.attrs().getBool("transpose_b"));
                      b.node("MatMul", {a, c}, b.out());
                    }};
+    // Images.
+    m["conv2d"] = {
+        kFloats, [](OnnxBuilder &b, const Op &op) {
+          std::string w = transposed(b, 1, "oihw", kHWIOToOIHW);
+          const TensorType &k = op.operand(1)->type();
+          nchwNode(b, op, "Conv", {w}, [&](onnx::NodeProto &n) {
+            OnnxBuilder::setInts(n, "kernel_shape", {k.dim(0), k.dim(1)});
+            OnnxBuilder::setInts(n, "dilations",
+                                 op.attrs().getIntList("dilations"));
+          });
+        }};
+    m["max_pool2d"] = pooling("MaxPool");
+    m["avg_pool2d"] = pooling("AveragePool");
     // Along the last axis.
     m["softmax"] = {kFloats, [](OnnxBuilder &b, const Op &) {
                       OnnxBuilder::setInt(b.node("Softmax", {b.in(0)}, b.out()),
