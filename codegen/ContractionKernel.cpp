@@ -25,13 +25,12 @@ namespace nnc::codegen {
 using llvm::Value;
 
 ContractionShape ContractionShape::of(const KernelFormInfo &info) {
-  const Op &mm = *info.matmul;
   ContractionShape s;
-  s.ta = mm.attrs().getBool("transpose_a");
-  s.tb = mm.attrs().getBool("transpose_b");
-  s.m = info.space[0];
-  s.n = info.space[1];
-  s.depth = s.ta ? mm.operand(0)->type().dim(0) : mm.operand(0)->type().dim(1);
+  s.ta = info.shape.transposeA;
+  s.tb = info.shape.transposeB;
+  s.m = info.shape.m;
+  s.n = info.shape.n;
+  s.depth = info.shape.depth;
   return s;
 }
 
@@ -52,7 +51,7 @@ ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
       vw(options.vectorWidth), skipZeros(options.skipZeroRows),
       compressInRegisters(options.avx512Compress),
       aMostlyZero(options.aMostlyZero), aBlocked(options.aBlockedByOwner) {
-  const Op &mm = *info.matmul;
+  const Op &product = *info.product;
   ContractionShape shape = ContractionShape::of(info);
   ta = shape.ta;
   tb = shape.tb;
@@ -61,8 +60,8 @@ ContractionEmitter::ContractionEmitter(KernelBuilder &kb, const Graph &body,
   depth = shape.depth;
   for (unsigned i = 0; i < body.numArguments(); ++i)
     argIndex[body.argument(i)] = i;
-  a = inputs[argIndex.lookup(mm.operand(0))];
-  bIn = inputs[argIndex.lookup(mm.operand(1))];
+  a = inputs[argIndex.lookup(product.operand(info.shape.lhs))];
+  bIn = inputs[argIndex.lookup(product.operand(info.shape.rhs))];
   ft = llvm::Type::getFloatTy(b.getContext());
   vt = llvm::FixedVectorType::get(ft, vw);
   int64_t vectors = (n + vw - 1) / vw;
@@ -431,7 +430,7 @@ void ContractionEmitter::accumulateDepth(Value *k, Value *col0,
 void ContractionEmitter::emitEpilogue(Value *c, Value *row, Value *col,
                                       Value *mask) {
   llvm::DenseMap<const nnc::Value *, Value *> env;
-  env[info.matmul->result()] = c;
+  env[info.product->result()] = c;
   auto vectorOf = [&](const nnc::Value *v) -> Value * {
     if (Value *e = env.lookup(v))
       return e;
@@ -455,7 +454,7 @@ void ContractionEmitter::emitEpilogue(Value *c, Value *row, Value *col,
     return x;
   };
   for (const Op &op : body.ops()) {
-    if (&op == info.matmul || op.is(OpKind::Yield) ||
+    if (&op == info.product || op.is(OpKind::Yield) ||
         info.phase.lookup(&op) == ValuePhase::Scalar)
       continue;
     if (op.is(OpKind::Constant)) {
@@ -483,7 +482,7 @@ void ContractionEmitter::emitEpilogue(Value *c, Value *row, Value *col,
 llvm::SmallVector<Value *, 4> ContractionEmitter::epilogueStateInputs() {
   llvm::SmallVector<Value *, 4> state;
   for (const Op &op : body.ops()) {
-    if (&op == info.matmul)
+    if (&op == info.product)
       continue;
     for (const nnc::Value *o : op.operands()) {
       auto it = argIndex.find(o);

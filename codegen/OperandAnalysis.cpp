@@ -80,10 +80,10 @@ bool readOnlyByOwner(const Value *arg, const MemoryPlan &plan,
         body ? classifyKernel(*body) : std::nullopt;
     if (!form || form->form != KernelForm::Contraction || at.size() != 1)
       return false;
-    const Value *lhs = form->matmul->operand(0);
+    const Value *lhs = form->product->operand(form->shape.lhs);
     if (lhs->parentGraph() != body || lhs->definingOp() ||
         lhs->index() != at[0] || llvm::any_of(lhs->uses(), [&](const Use &u) {
-          return u.user != form->matmul;
+          return u.user != form->product;
         }))
       return false;
     const TensorType &t = lhs->type();

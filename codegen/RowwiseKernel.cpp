@@ -5,13 +5,22 @@
 // time, accumulating the batch reductions; then the element-wise ops on
 // the reductions' results.
 //
+// Row ops and batch reductions are compiled from their structured
+// descriptions: a row's reduction stages become loops along the row with
+// the stage's combiner, its finishing stages per-row scalars. The
+// log-sum-exp family (softmax, log_softmax, softmax_cross_entropy) and
+// one_hot have tuned heads instead: rows of up to kRowLanes as vector
+// lanes, and one log-sum-exp per row shared by a softmax and its loss.
+//
 //===----------------------------------------------------------------------===//
 #include "codegen/FusedKernels.h"
 #include "codegen/RowLanes.h"
+#include "codegen/ScalarCodegen.h"
 
 #include "llvm/IR/Intrinsics.h"
 
 #include <limits>
+#include <map>
 
 namespace nnc::codegen {
 
@@ -155,9 +164,7 @@ private:
         continue;
       const NValue *in = op.operand(0);
       ElementType e = in->type().element();
-      double init = op.is(OpKind::ReduceMax)
-                        ? -std::numeric_limits<double>::infinity()
-                        : 0.0;
+      double init = initialValue(combinerOf(op), e);
       llvm::Type *t = typeOf(in);
       if (in->type().rank() == 2) {
         int64_t slots = std::max<int64_t>(cols, kRowLanes);
@@ -178,12 +185,57 @@ private:
     }
   }
 
+  /// The description of `op`, built once per kernel.
+  const StructuredOp &descriptionOf(const Op &op) {
+    auto it = descriptions.find(&op);
+    if (it == descriptions.end())
+      it = descriptions.try_emplace(&op, *describe(op)).first;
+    return it->second;
+  }
+
+  /// How a batch reduction combines its rows.
+  Combiner combinerOf(const Op &reduce) {
+    return descriptionOf(reduce).stages.front().combiner;
+  }
+
+  static double initialValue(Combiner c, ElementType e) {
+    double inf = std::numeric_limits<double>::infinity();
+    switch (c) {
+    case Combiner::Max:
+    case Combiner::ArgMax:
+      return isFloat(e) ? -inf : double(std::numeric_limits<int32_t>::min());
+    case Combiner::Min:
+      return isFloat(e) ? inf : double(std::numeric_limits<int32_t>::max());
+    default:
+      return 0.0;
+    }
+  }
+
+  /// Whether `x` replaces `acc` under a max or min combiner (NaN never
+  /// does, as the reference semantics say).
+  Value *replaces(Combiner c, Value *acc, Value *x, ElementType e) {
+    if (c == Combiner::Min)
+      return isFloat(e) ? b.CreateFCmpOLT(x, acc) : b.CreateICmpSLT(x, acc);
+    return isFloat(e) ? b.CreateFCmpOGT(x, acc) : b.CreateICmpSGT(x, acc);
+  }
+
+  Value *combine(Combiner c, Value *acc, Value *x, ElementType e) {
+    if (c == Combiner::Sum)
+      return isFloat(e) ? b.CreateFAdd(acc, x) : b.CreateAdd(acc, x);
+    return b.CreateSelect(replaces(c, acc, x, e), x, acc);
+  }
+
   Value *combine(const Op &reduce, Value *acc, Value *x, ElementType e) {
-    if (reduce.is(OpKind::ReduceMax))
-      return b.CreateSelect(isFloat(e) ? b.CreateFCmpOGT(x, acc)
-                                       : b.CreateICmpSGT(x, acc),
-                            x, acc);
-    return isFloat(e) ? b.CreateFAdd(acc, x) : b.CreateAdd(acc, x);
+    return combine(combinerOf(reduce), acc, x, e);
+  }
+
+  /// A batch reduction's result from its accumulated value: the finishing
+  /// stages of its description (a mean's division).
+  Value *finishReduction(const Op &reduce, Value *v) {
+    for (const StructuredStage &st :
+         llvm::drop_begin(descriptionOf(reduce).stages))
+      v = emitScalarBody(kb, st.body, {v});
+    return v;
   }
 
   void emitRow(Value *r) {
@@ -378,46 +430,12 @@ private:
       });
       return;
     }
-    case OpKind::ArgMax:
-    case OpKind::ReduceSum:
-    case OpKind::ReduceMean:
-    case OpKind::ReduceMax: {
-      const NValue *x = op.operand(0);
-      ElementType xe = x->type().element();
-      llvm::Type *t = typeOf(x);
-      bool isMax = op.is(OpKind::ArgMax) || op.is(OpKind::ReduceMax);
-      llvm::AllocaInst *acc = kb.entryAlloca(t);
-      llvm::AllocaInst *best = kb.entryAlloca(b.getInt64Ty());
-      b.CreateStore(
-          kb.constant(xe,
-                      isMax ? -std::numeric_limits<double>::infinity() : 0.0),
-          acc);
-      b.CreateStore(kb.index(0), best);
-      kb.forRange(
-          0, cols,
-          [&](Value *j) {
-            Value *v = at(x, r, j), *a = b.CreateLoad(t, acc);
-            if (isMax) {
-              Value *greater = b.CreateFCmpOGT(v, a);
-              b.CreateStore(b.CreateSelect(greater, v, a), acc);
-              b.CreateStore(b.CreateSelect(greater, j,
-                                           b.CreateLoad(b.getInt64Ty(), best)),
-                            best);
-            } else {
-              b.CreateStore(b.CreateFAdd(a, v), acc);
-            }
-          },
-          "j");
-      Value *out = b.CreateLoad(t, acc);
-      if (op.is(OpKind::ArgMax))
-        out = b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best), b.getInt32Ty());
-      else if (op.is(OpKind::ReduceMean))
-        out = b.CreateFDiv(out, kb.constant(xe, double(cols)));
-      rowScalars[result] = out;
-      return;
-    }
     default:
       break;
+    }
+    if (!isElementwise(op) && !op.is(OpKind::Constant)) {
+      emitRowStages(op, r);
+      return;
     }
     // Element-wise: a row vector, or one value per row.
     auto element = [&](Value *j) {
@@ -444,15 +462,83 @@ private:
       rowScalars[result] = element(nullptr);
   }
 
+  /// A row op from its description, stage by stage, for row `r`: each
+  /// reduction along the row a loop with the stage's combiner, each
+  /// per-row stage a scalar, a stage over the whole row the op's row.
+  void emitRowStages(const Op &op, Value *r) {
+    const StructuredOp &s = descriptionOf(op);
+    llvm::SmallVector<Value *, 4> stageValues(s.stages.size(), nullptr);
+    for (size_t si = 0; si < s.stages.size(); ++si) {
+      const StructuredStage &st = s.stages[si];
+      // The stage's operands at column j (null: per-row values only).
+      auto inputsAt = [&](Value *j) {
+        llvm::SmallVector<Value *, 4> in;
+        for (const StageOperand &o : st.operands) {
+          if (o.stage != StageOperand::kNone)
+            in.push_back(stageValues[o.stage]);
+          else
+            in.push_back(
+                at(op.operand(o.operand), r, o.view.size() == 2 ? j : nullptr));
+        }
+        return in;
+      };
+      if (st.combiner == Combiner::None && st.parallel == 2) {
+        // rowSpaceOf admits only the op's result here.
+        fillRow(op, [&](Value *j) {
+          return emitScalarBody(kb, st.body, inputsAt(j), {r, j});
+        });
+        continue;
+      }
+      Value *value =
+          st.combiner == Combiner::None
+              ? emitScalarBody(kb, st.body, inputsAt(nullptr), {r})
+              : rowReduction(st, [&](Value *j) {
+                  return emitScalarBody(kb, st.body, inputsAt(j), {r, j});
+                });
+      if (st.result == 0)
+        rowScalars[op.result()] = value;
+      else
+        stageValues[si] = value;
+    }
+  }
+
+  /// A reduction stage along the row: its body at every column, combined
+  /// in column order.
+  Value *rowReduction(const StructuredStage &st,
+                      llvm::function_ref<Value *(Value *)> element) {
+    ElementType e = st.body.type();
+    llvm::Type *t = computeType(kb.context(), e);
+    llvm::AllocaInst *acc = kb.entryAlloca(t);
+    llvm::AllocaInst *best = kb.entryAlloca(b.getInt64Ty());
+    b.CreateStore(kb.constant(e, initialValue(st.combiner, e)), acc);
+    b.CreateStore(kb.index(0), best);
+    kb.forRange(
+        0, cols,
+        [&](Value *j) {
+          Value *v = element(j), *a = b.CreateLoad(t, acc);
+          if (st.combiner == Combiner::Sum) {
+            b.CreateStore(combine(Combiner::Sum, a, v, e), acc);
+            return;
+          }
+          Value *replace = replaces(st.combiner, a, v, e);
+          b.CreateStore(b.CreateSelect(replace, v, a), acc);
+          if (st.combiner == Combiner::ArgMax)
+            b.CreateStore(
+                b.CreateSelect(replace, j, b.CreateLoad(b.getInt64Ty(), best)),
+                best);
+        },
+        "j");
+    if (st.combiner == Combiner::ArgMax)
+      return b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best), b.getInt32Ty());
+    return b.CreateLoad(t, acc);
+  }
+
   void emitPost() {
     // The batch reductions' results: a scalar now, a vector column by
     // column in the loop below.
     llvm::SmallVector<const Op *, 4> vectorReductions;
     auto finish = [&](const Op &op, Value *v) {
-      ElementType e = op.operand(0)->type().element();
-      return op.is(OpKind::ReduceMean)
-                 ? b.CreateFDiv(v, kb.constant(e, double(rows)))
-                 : v;
+      return finishReduction(op, v);
     };
     for (const Op &op : body.ops()) {
       if (!isBatchReduction(op))
@@ -527,6 +613,8 @@ private:
   const ScalarValues *scalarValues = nullptr;
   llvm::DenseMap<const NValue *, unsigned> argIndex;
   llvm::DenseMap<const Op *, Value *> accumulators;
+  /// std::map: references stay valid as descriptions are added.
+  std::map<const Op *, StructuredOp> descriptions;
   llvm::DenseMap<const NValue *, Value *> rowScalars;
   llvm::DenseMap<const NValue *, Value *> rowLogSumExps;
   RowLanes lanes;

@@ -229,7 +229,7 @@ private:
                                         const KernelFormInfo &form) const {
     ContractionOptions copts;
     copts.vectorWidth = options.preferVectorWidth == 256 ? 8 : 16;
-    const nnc::Value *lhs = form.matmul->operand(0);
+    const nnc::Value *lhs = form.product->operand(form.shape.lhs);
     const nnc::Value *a = op.operand(lhs->index());
     ExpectedZeros zeros = expectedZeros(a);
     copts.skipZeroRows = options.skipZeros && zeros != ExpectedZeros::Rarely;

@@ -1,13 +1,25 @@
 //===- KernelForms.cpp - The shapes of fused kernel bodies ----------------===//
 #include "ir/KernelForms.h"
 
+#include "llvm/ADT/DenseSet.h"
+
 namespace nnc {
 
 namespace {
 
-bool isElementwise(const Op &op) {
-  return op.def().fusion == FusionClass::Elementwise;
-}
+/// A kernel body, outlined or not yet: its ops in program order, which of
+/// them they are, and the values it hands out.
+struct BodyView {
+  std::vector<const Op *> ops;
+  llvm::DenseSet<const Op *> members;
+  std::vector<const Value *> outputs;
+
+  /// Whether the body computes `v`; otherwise `v` is a kernel input.
+  bool computes(const Value *v) const {
+    const Op *d = v->definingOp();
+    return d && members.contains(d);
+  }
+};
 
 /// Constants and scalar element-wise ops, computed once per invocation.
 bool isScalarPhase(const Op &op) {
@@ -15,119 +27,85 @@ bool isScalarPhase(const Op &op) {
          isScalarElementwise(op);
 }
 
-std::optional<KernelFormInfo> classifyElementwise(const Graph &body) {
-  const Op *yield = body.terminator();
-  if (!yield || yield->numOperands() == 0)
+std::optional<KernelFormInfo> classifyElementwise(const BodyView &body) {
+  if (body.outputs.empty())
     return std::nullopt;
   KernelFormInfo info;
   info.form = KernelForm::Elementwise;
-  info.space = Shape(yield->operand(0)->type().shape());
-  for (const Value *v : yield->operands())
+  info.space = Shape(body.outputs[0]->type().shape());
+  for (const Value *v : body.outputs)
     if (v->type().shape() != llvm::ArrayRef<int64_t>(info.space))
       return std::nullopt;
-  for (const Op &op : body.ops()) {
-    if (&op == yield)
-      continue;
-    if (isScalarPhase(op)) {
-      info.phase[&op] = ValuePhase::Scalar;
+  for (const Op *op : body.ops) {
+    if (isScalarPhase(*op)) {
+      info.phase[op] = ValuePhase::Scalar;
       continue;
     }
-    bool constant = op.is(OpKind::Constant);
-    if ((!isElementwise(op) && !constant) ||
-        !broadcastsTo(op.result()->type().shape(), info.space))
+    bool constant = op->is(OpKind::Constant);
+    if ((!isElementwise(*op) && !constant) ||
+        !broadcastsTo(op->result()->type().shape(), info.space))
       return std::nullopt;
-    info.phase[&op] = ValuePhase::Space;
+    info.phase[op] = ValuePhase::Space;
   }
   return info;
 }
 
-std::optional<KernelFormInfo> classifyContraction(const Graph &body) {
+std::optional<KernelFormInfo> classifyContraction(const BodyView &body) {
   KernelFormInfo info;
   info.form = KernelForm::Contraction;
-  const Op *yield = body.terminator();
-  for (const Op &op : body.ops()) {
-    if (!op.is(OpKind::MatMul))
+  for (const Op *op : body.ops) {
+    std::optional<Product> p = matchProduct(*op);
+    if (!p)
       continue;
-    if (info.matmul)
+    if (info.product)
       return std::nullopt; // one product per kernel
-    info.matmul = &op;
+    info.product = op;
+    info.shape = *p;
   }
-  if (!info.matmul)
+  if (!info.product)
     return std::nullopt;
-  for (const Value *v : info.matmul->operands())
-    if (!v->isArgument())
+  for (const Value *v : info.product->operands())
+    if (body.computes(v))
       return std::nullopt;
-  const TensorType &lhs = info.matmul->operand(0)->type();
-  int64_t depth =
-      info.matmul->attrs().getBool("transpose_a") ? lhs.dim(0) : lhs.dim(1);
-  if (info.matmul->attrs().getBool("transpose_b") && depth > kMaxPackedDepth)
+  if (info.shape.transposeB && info.shape.depth > kMaxPackedDepth)
     return std::nullopt;
-  info.space = Shape(info.matmul->result()->type().shape());
-  for (const Op &op : body.ops()) {
-    if (&op == yield)
-      continue;
-    if (&op == info.matmul) {
-      info.phase[&op] = ValuePhase::Space;
+  info.space = Shape(info.product->result()->type().shape());
+  for (const Op *op : body.ops) {
+    if (op == info.product) {
+      info.phase[op] = ValuePhase::Space;
       continue;
     }
-    if (isScalarPhase(op)) {
-      info.phase[&op] = ValuePhase::Scalar;
+    if (isScalarPhase(*op)) {
+      info.phase[op] = ValuePhase::Scalar;
       continue;
     }
-    if (!isElementwise(op) ||
-        op.result()->type().shape() != llvm::ArrayRef<int64_t>(info.space))
+    if (!isElementwise(*op) ||
+        op->result()->type().shape() != llvm::ArrayRef<int64_t>(info.space))
       return std::nullopt;
-    for (const Value *o : op.operands())
+    for (const Value *o : op->operands())
       if (!broadcastsTo(o->type().shape(), info.space))
         return std::nullopt;
-    info.phase[&op] = ValuePhase::Space;
+    info.phase[op] = ValuePhase::Space;
   }
-  for (const Value *v : yield->operands())
-    if (v->isArgument() ||
+  for (const Value *v : body.outputs)
+    if (!body.computes(v) ||
         v->type().shape() != llvm::ArrayRef<int64_t>(info.space))
       return std::nullopt;
   return info;
 }
 
-std::optional<std::pair<int64_t, int64_t>> rowSpaceOf(const Op &op) {
-  if (op.numOperands() == 0)
-    return std::nullopt;
-  const TensorType &in = op.operand(0)->type();
-  // The row-wise kernel accumulates in float; integer rows (an i32 sum)
-  // take the generic path.
-  if (in.rank() != 2 || !isFloat(in.element()))
-    return std::nullopt;
-  switch (op.kind()) {
-  case OpKind::Softmax:
-  case OpKind::LogSoftmax:
-  case OpKind::SoftmaxCrossEntropy:
-    return std::make_pair(in.dim(0), in.dim(1));
-  case OpKind::ArgMax:
-    if (op.attrs().getInt("axis") == 1)
-      return std::make_pair(in.dim(0), in.dim(1));
-    return std::nullopt;
-  case OpKind::ReduceSum:
-  case OpKind::ReduceMean:
-  case OpKind::ReduceMax:
-    if (!op.attrs().getBool("keepdims"))
-      return std::make_pair(in.dim(0), in.dim(1));
-    return std::nullopt;
-  default:
-    return std::nullopt;
-  }
-}
-
-std::optional<KernelFormInfo> classifyRowwise(const Graph &body) {
+std::optional<KernelFormInfo> classifyRowwise(const BodyView &body) {
   KernelFormInfo info;
   info.form = KernelForm::Rowwise;
   // The space comes from the first op that works on rows or reduces rows.
-  for (const Op &op : body.ops()) {
-    if (auto s = rowSpaceOf(op)) {
+  for (const Op *op : body.ops) {
+    if (auto s = rowSpaceOf(*op)) {
       info.space = {s->first, s->second};
       break;
     }
-    if (isBatchReduction(op) && op.operand(0)->type().rank() == 1) {
-      info.space = {op.operand(0)->type().dim(0), 1};
+    if (isBatchReduction(*op)) {
+      const TensorType &in = op->operand(0)->type();
+      info.space = {in.dim(0), in.rank() == 2 ? in.dim(1) : 1};
       break;
     }
   }
@@ -143,52 +121,47 @@ std::optional<KernelFormInfo> classifyRowwise(const Graph &body) {
     return s.empty() || s == llvm::ArrayRef<int64_t>{cols};
   };
   auto phaseOf = [&](const Value *v) -> std::optional<ValuePhase> {
-    if (const Op *d = v->definingOp())
-      return info.phase.lookup(d);
+    if (body.computes(v))
+      return info.phase.lookup(v->definingOp());
     return std::nullopt; // a kernel input: read as its shape says
   };
-  const Op *yield = body.terminator();
-  for (const Op &op : body.ops()) {
-    if (&op == yield)
-      continue;
-    if (isScalarPhase(op)) {
-      info.phase[&op] = ValuePhase::Scalar;
+  for (const Op *op : body.ops) {
+    if (isScalarPhase(*op)) {
+      info.phase[op] = ValuePhase::Scalar;
       continue;
     }
     // Inputs of each phase: row values, scalars, and kernel inputs of a
     // row shape or [cols] for the row phase; post values, scalars and
     // kernel inputs of a post shape for the post phase.
     bool anyRow = false, anyPost = false;
-    for (const Value *o : op.operands()) {
+    for (const Value *o : op->operands()) {
       auto p = phaseOf(o);
       anyRow |= p == ValuePhase::Row;
       anyPost |= p == ValuePhase::Post;
     }
     if (anyRow && anyPost)
       return std::nullopt;
-    const TensorType &result = op.result()->type();
-    if (isBatchReduction(op)) {
-      const TensorType &in = op.operand(0)->type();
+    const TensorType &result = op->result()->type();
+    if (isBatchReduction(*op)) {
+      const TensorType &in = op->operand(0)->type();
       if (anyPost || in.dim(0) != rows || (in.rank() == 2 && in.dim(1) != cols))
         return std::nullopt;
-      info.phase[&op] = ValuePhase::Post;
+      info.phase[op] = ValuePhase::Post;
       continue;
     }
-    if (auto s = rowSpaceOf(op)) {
+    if (auto s = rowSpaceOf(*op)) {
       if (*s != std::make_pair(rows, cols) || anyPost)
         return std::nullopt;
-      info.phase[&op] = ValuePhase::Row;
+      info.phase[op] = ValuePhase::Row;
       continue;
     }
-    if (op.is(OpKind::OneHot)) {
-      if (anyPost ||
-          op.operand(0)->type().shape() != llvm::ArrayRef<int64_t>{rows} ||
-          result.dim(1) != cols)
+    if (auto s = rowExpansionOf(*op)) {
+      if (*s != std::make_pair(rows, cols) || anyPost)
         return std::nullopt;
-      info.phase[&op] = ValuePhase::Row;
+      info.phase[op] = ValuePhase::Row;
       continue;
     }
-    if (!isElementwise(op) && !op.is(OpKind::Constant))
+    if (!isElementwise(*op) && !op->is(OpKind::Constant))
       return std::nullopt;
     // An element-wise op reading only kernel inputs takes its phase from
     // its shape; [cols] is post unless a row value is read.
@@ -197,7 +170,7 @@ std::optional<KernelFormInfo> classifyRowwise(const Graph &body) {
     if (row) {
       if (!isRowShape(result.shape()))
         return std::nullopt;
-      for (const Value *o : op.operands()) {
+      for (const Value *o : op->operands()) {
         if (o->type().isScalar())
           continue;
         // A per-row vector [rows] next to [rows, cols] would broadcast
@@ -210,48 +183,60 @@ std::optional<KernelFormInfo> classifyRowwise(const Graph &body) {
             o->type().shape() != llvm::ArrayRef<int64_t>{cols})
           return std::nullopt;
       }
-      info.phase[&op] = ValuePhase::Row;
+      info.phase[op] = ValuePhase::Row;
     } else {
       if (!isPostShape(result.shape()))
         return std::nullopt;
-      for (const Value *o : op.operands())
+      for (const Value *o : op->operands())
         if (!isPostShape(o->type().shape()))
           return std::nullopt;
-      info.phase[&op] = ValuePhase::Post;
+      info.phase[op] = ValuePhase::Post;
     }
   }
   return info;
 }
 
-} // namespace
-
-bool isScalarElementwise(const Op &op) {
-  return isElementwise(op) && op.numResults() == 1 &&
-         op.result()->type().isScalar() &&
-         llvm::all_of(op.operands(),
-                      [](const Value *v) { return v->type().isScalar(); });
-}
-
-bool isBatchReduction(const Op &op) {
-  bool reduce = op.is(OpKind::ReduceSum) || op.is(OpKind::ReduceMean) ||
-                op.is(OpKind::ReduceMax);
-  return reduce && !op.attrs().getBool("keepdims") &&
-         op.attrs().getIntList("axes") == std::vector<int64_t>{0} &&
-         op.operand(0)->type().rank() <= 2;
-}
-
-std::optional<KernelFormInfo> classifyKernel(const Graph &body) {
-  bool hasMatmul = false, hasRowwise = false;
-  for (const Op &op : body.ops()) {
-    hasMatmul |= op.is(OpKind::MatMul);
-    hasRowwise |= rowSpaceOf(op).has_value() || isBatchReduction(op) ||
-                  op.is(OpKind::OneHot);
+std::optional<KernelFormInfo> classify(const BodyView &body) {
+  bool hasProduct = false, hasRowwise = false;
+  for (const Op *op : body.ops) {
+    hasProduct |= matchProduct(*op).has_value();
+    hasRowwise |= rowSpaceOf(*op).has_value() || isBatchReduction(*op) ||
+                  rowExpansionOf(*op).has_value();
   }
-  if (hasMatmul)
+  if (hasProduct)
     return hasRowwise ? std::nullopt : classifyContraction(body);
   if (hasRowwise)
     return classifyRowwise(body);
   return classifyElementwise(body);
+}
+
+} // namespace
+
+std::optional<KernelFormInfo> classifyKernel(const Graph &body) {
+  const Op *yield = body.terminator();
+  if (!yield)
+    return std::nullopt;
+  BodyView view;
+  for (const Op &op : body.ops())
+    if (&op != yield) {
+      view.ops.push_back(&op);
+      view.members.insert(&op);
+    }
+  view.outputs.assign(yield->operands().begin(), yield->operands().end());
+  return classify(view);
+}
+
+std::optional<KernelFormInfo> classifyOps(llvm::ArrayRef<const Op *> ops) {
+  BodyView view;
+  view.ops.assign(ops.begin(), ops.end());
+  view.members.insert(ops.begin(), ops.end());
+  for (const Op *op : ops)
+    for (const Value *r : op->results())
+      if (llvm::any_of(r->uses(), [&](const Use &u) {
+            return !view.members.contains(u.user);
+          }))
+        view.outputs.push_back(r);
+  return classify(view);
 }
 
 } // namespace nnc

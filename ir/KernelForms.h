@@ -23,6 +23,7 @@
 #define NNC_IR_KERNELFORMS_H
 
 #include "ir/Graph.h"
+#include "ir/StructureMatch.h"
 
 #include "llvm/ADT/DenseMap.h"
 
@@ -46,8 +47,9 @@ struct KernelFormInfo {
   /// Elementwise: the iteration shape. Rowwise: [rows, cols].
   /// Contraction: the matmul's output shape.
   Shape space;
-  /// Contraction: the matmul.
-  const Op *matmul = nullptr;
+  /// Contraction: the op computing the product, and how.
+  const Op *product = nullptr;
+  Product shape;
   /// The phase of every op of the body (but the yield).
   llvm::DenseMap<const Op *, ValuePhase> phase;
 };
@@ -56,14 +58,13 @@ struct KernelFormInfo {
 /// takes: it copies a [depth, 64] panel of that operand to the stack.
 constexpr int64_t kMaxPackedDepth = 4096;
 
-/// True for element-wise ops on scalars, which every form allows.
-bool isScalarElementwise(const Op &op);
-
-/// True for reduce_* ops over the first axis only, without keepdims.
-bool isBatchReduction(const Op &op);
-
 /// Classifies a kernel body; nullopt if it has none of the forms.
 std::optional<KernelFormInfo> classifyKernel(const Graph &body);
+
+/// Classifies ops of a graph as the body of one kernel would be if they were
+/// outlined into it: values other ops compute are its inputs, and results
+/// read by other ops its outputs. `ops` are in program order.
+std::optional<KernelFormInfo> classifyOps(llvm::ArrayRef<const Op *> ops);
 
 } // namespace nnc
 

@@ -2,7 +2,8 @@
 //
 // Greedy fusion by op class, in the spirit of TVM's FuseOps:
 //
-// - A matmul takes its element-wise epilogue: the ops computed at its output
+// - A product (a matmul) takes its element-wise epilogue: the ops computed at
+// its output
 //   shape from its result (a bias, relu, the relu mask of the backward pass,
 //   the optimizer update of the weight whose gradient it is), with their side
 //   inputs and the element-wise side computations only the epilogue uses.
@@ -24,6 +25,12 @@
 // an exchange waits for. Such a kernel would run where its last op stood,
 // after the first exchange completes, and hold back the start of the second.
 //
+// What a group may hold is not decided here: the kernel forms of
+// ir/KernelForms.h, read off the ops' structured descriptions, are asked
+// whether the group with a candidate added still compiles to a specialised
+// kernel. This pass decides only what is worth trying: which op anchors a
+// group and which neighbours to offer it.
+//
 // Each group becomes a `kernel` op whose body holds the group's ops (and
 // copies of the scalar ops and constants it reads); ops that fuse with
 // nothing stay as they are and compile to a kernel of their own.
@@ -40,30 +47,30 @@ namespace nnc {
 
 namespace {
 
-enum class GroupKind { Contraction, Rowwise, Elementwise };
-
-/// Where a row-wise group's value is computed: per row, or after the rows
-/// have been reduced over the batch.
-enum class Phase { Row, Post };
-
 struct Group {
-  GroupKind kind;
+  KernelForm kind;
   llvm::SetVector<Op *> ops;
   Shape space; ///< contraction: [M, N]; row-wise: [rows, cols]
-  llvm::DenseMap<Op *, Phase> phase; ///< row-wise only
 };
-
-bool isElementwise(const Op &op) {
-  return op.def().fusion == FusionClass::Elementwise;
-}
 
 /// Element-wise ops on scalars are recomputed where needed.
 bool isScalarOp(const Op &op) { return isScalarElementwise(op); }
 
+/// Ops that compute (they have a structured description); a reshape is a
+/// view of its operand's memory and never worth a kernel.
 bool isCompute(const Op &op) {
-  FusionClass c = op.def().fusion;
-  return c != FusionClass::Structural && c != FusionClass::Source &&
-         !op.is(OpKind::Reshape);
+  return !op.is(OpKind::Reshape) && describe(op).has_value();
+}
+
+/// The [rows, cols] a row-wise group anchored at `op` works on.
+std::optional<Shape> rowwiseAnchor(const Op &op) {
+  if (auto s = rowSpaceOf(op))
+    return Shape{s->first, s->second};
+  if (isBatchReduction(op)) {
+    const TensorType &in = op.operand(0)->type();
+    return Shape{in.dim(0), in.rank() == 2 ? in.dim(1) : 1};
+  }
+  return std::nullopt;
 }
 
 class Fusion : public GraphPass {
@@ -172,7 +179,7 @@ private:
     return feeds && awaits;
   }
 
-  int newGroup(GroupKind kind, Shape space, Op *first) {
+  int newGroup(KernelForm kind, Shape space, Op *first) {
     Group g;
     g.kind = kind;
     g.space = std::move(space);
@@ -186,13 +193,55 @@ private:
     groupOf[op] = gi;
   }
 
+  /// Whether group `gi` with `extra` added still has the group's kernel
+  /// form over the same space, and stays convex.
+  bool canJoin(int gi, llvm::ArrayRef<Op *> extra) const {
+    const Group &g = groups[gi];
+    std::vector<const Op *> ops(g.ops.begin(), g.ops.end());
+    ops.insert(ops.end(), extra.begin(), extra.end());
+    llvm::sort(ops, [&](const Op *a, const Op *b) {
+      return position.lookup(a) < position.lookup(b);
+    });
+    std::optional<KernelFormInfo> form = classifyOps(ops);
+    if (!form || form->form != g.kind ||
+        (g.kind != KernelForm::Elementwise && form->space != g.space))
+      return false;
+    return !createsCycle(g.ops, extra);
+  }
+
+  /// Free ops that read a result of group `gi`, in program order.
+  std::vector<Op *> usersOf(int gi) const {
+    std::vector<Op *> users;
+    for (Op *member : groups[gi].ops)
+      for (Value *r : member->results())
+        for (const Use &u : r->uses())
+          if (free(u.user) && isCompute(*u.user) && !isScalarOp(*u.user) &&
+              !llvm::is_contained(users, u.user))
+            users.push_back(u.user);
+    llvm::sort(users, [&](Op *a, Op *b) {
+      return position.lookup(a) < position.lookup(b);
+    });
+    return users;
+  }
+
+  /// Whether every use of `op`'s results is by a member of group `gi`.
+  bool usedOnlyBy(const Op &op, int gi) const {
+    return llvm::all_of(op.results(), [&](Value *r) {
+      return llvm::all_of(r->uses(), [&](const Use &u) {
+        return groups[gi].ops.contains(u.user);
+      });
+    });
+  }
+
   //===--------------------------------------------------------------------===//
   // Contraction groups
   //===--------------------------------------------------------------------===//
 
   /// An element-wise producer of an epilogue's side input, computed at the
-  /// output shape from values outside the group and used by nothing else.
-  Op *sideComputation(Value *v, const Group &g, Op *user) {
+  /// output shape from values outside the group and used by nothing else:
+  /// it rides along rather than making a pass over memory of its own.
+  Op *sideComputation(Value *v, int gi, Op *user) {
+    const Group &g = groups[gi];
     Op *p = v->definingOp();
     if (!p || !free(p) || !isElementwise(*p) || isScalarOp(*p) ||
         p->result()->type().shape() != llvm::ArrayRef<int64_t>(g.space))
@@ -200,42 +249,25 @@ private:
     for (const Use &u : p->result()->uses())
       if (u.user != user && !g.ops.contains(u.user))
         return nullptr;
-    for (Value *o : p->operands())
-      if (inGroup(o, g) || !broadcastsTo(o->type().shape(), g.space))
-        return nullptr;
     return p;
   }
 
+  /// Offers the product's users at its output shape (the epilogue), each
+  /// with the side computations only it needs.
   void growContraction(int gi) {
     bool changed = true;
     while (changed) {
       changed = false;
-      std::vector<Op *> candidates;
-      for (Op *member : groups[gi].ops)
-        for (Value *r : member->results())
-          for (const Use &u : r->uses())
-            if (free(u.user) && !llvm::is_contained(candidates, u.user))
-              candidates.push_back(u.user);
-      llvm::sort(candidates,
-                 [&](Op *a, Op *b) { return position[a] < position[b]; });
-      for (Op *u : candidates) {
-        Group &g = groups[gi];
-        if (!isElementwise(*u) || isScalarOp(*u) ||
-            u->result()->type().shape() != llvm::ArrayRef<int64_t>(g.space))
+      for (Op *u : usersOf(gi)) {
+        if (u->result()->type().shape() !=
+            llvm::ArrayRef<int64_t>(groups[gi].space))
           continue;
         std::vector<Op *> extra{u};
-        bool ok = true;
-        for (Value *o : u->operands()) {
-          if (inGroup(o, g) || o->type().isScalar())
-            continue;
-          if (!broadcastsTo(o->type().shape(), g.space)) {
-            ok = false;
-            break;
-          }
-          if (Op *side = sideComputation(o, g, u))
-            extra.push_back(side);
-        }
-        if (!ok || createsCycle(g.ops, extra))
+        for (Value *o : u->operands())
+          if (!groups[gi].ops.contains(o->definingOp()))
+            if (Op *side = sideComputation(o, gi, u))
+              extra.push_back(side);
+        if (!canJoin(gi, extra))
           continue;
         for (Op *op : extra)
           addToGroup(gi, op);
@@ -248,177 +280,36 @@ private:
   // Row-wise groups
   //===--------------------------------------------------------------------===//
 
-  /// The [rows, cols] an op works on along its rows, if it anchors a
-  /// row-wise group.
-  static std::optional<std::pair<int64_t, int64_t>> rowwiseSpace(const Op &op) {
-    if (op.numOperands() == 0 || op.numResults() != 1)
-      return std::nullopt;
-    const TensorType &in = op.operand(0)->type();
-    switch (op.kind()) {
-    case OpKind::Softmax:
-    case OpKind::LogSoftmax:
-    case OpKind::SoftmaxCrossEntropy:
-      if (in.rank() == 2)
-        return std::make_pair(in.dim(0), in.dim(1));
-      return std::nullopt;
-    case OpKind::ArgMax:
-      if (in.rank() == 2 && op.attrs().getInt("axis") == 1)
-        return std::make_pair(in.dim(0), in.dim(1));
-      return std::nullopt;
-    case OpKind::ReduceSum:
-    case OpKind::ReduceMean:
-    case OpKind::ReduceMax: {
-      const std::vector<int64_t> &axes = op.attrs().getIntList("axes");
-      if (axes.size() != 1 || op.attrs().getBool("keepdims") || in.rank() > 2)
-        return std::nullopt;
-      if (in.rank() == 2)
-        return std::make_pair(in.dim(0), in.dim(1));
-      if (axes[0] == 0) // a batch reduction of per-row scalars
-        return std::make_pair(in.dim(0), int64_t(1));
-      return std::nullopt;
-    }
-    default:
-      return std::nullopt;
-    }
-  }
-
-  /// Whether `op` can join row-wise group `g`, and in which phase.
-  std::optional<Phase> rowwisePhase(const Op &op, const Group &g) {
-    int64_t rows = g.space[0], cols = g.space[1];
-    auto phaseOf = [&](Value *v) -> std::optional<Phase> {
-      Op *d = v->definingOp();
-      if (d && g.ops.contains(d))
-        return g.phase.lookup(d);
-      return std::nullopt;
-    };
-    Shape rowShapes[] = {{rows, cols}, {rows}, {rows, 1}};
-    auto isRowShape = [&](llvm::ArrayRef<int64_t> s) {
-      return llvm::any_of(rowShapes,
-                          [&](const Shape &r) { return r == Shape(s); });
-    };
-    auto isPostShape = [&](llvm::ArrayRef<int64_t> s) {
-      return s.empty() || (s.size() == 1 && s[0] == cols);
-    };
-    const TensorType &result = op.result()->type();
-
-    if (auto space = rowwiseSpace(op)) {
-      if (isBatchReduction(op)) {
-        // [rows] -> [] or [rows, cols] -> [cols]: the row phase's values,
-        // summed over the batch.
-        const TensorType &in = op.operand(0)->type();
-        if (in.dim(0) != rows || (in.rank() == 2 && in.dim(1) != cols))
-          return std::nullopt;
-        auto p = phaseOf(op.operand(0));
-        if (p && *p != Phase::Row)
-          return std::nullopt;
-        return Phase::Post;
-      }
-      if (*space != std::make_pair(rows, cols))
-        return std::nullopt;
-      auto p = phaseOf(op.operand(0));
-      if (p && *p != Phase::Row)
-        return std::nullopt;
-      return Phase::Row;
-    }
-    if (op.is(OpKind::OneHot)) {
-      if (op.operand(0)->type().shape() != llvm::ArrayRef<int64_t>{rows} ||
-          result.dim(1) != cols)
-        return std::nullopt;
-      return Phase::Row;
-    }
-    if (!isElementwise(op) || isScalarOp(op))
-      return std::nullopt;
-    std::optional<Phase> phase;
-    for (Value *o : op.operands()) {
-      auto p = phaseOf(o);
-      if (!p)
-        continue;
-      if (phase && *phase != *p)
-        return std::nullopt;
-      phase = p;
-    }
-    if (!phase) // all inputs outside: decided by the users
-      return std::nullopt;
-    if (*phase == Phase::Row) {
-      if (!isRowShape(result.shape()))
-        return std::nullopt;
-      for (Value *o : op.operands())
-        if (!phaseOf(o) && !o->type().isScalar() &&
-            !isRowShape(o->type().shape()) &&
-            !(o->type().shape() == llvm::ArrayRef<int64_t>{cols}))
-          return std::nullopt;
-      return Phase::Row;
-    }
-    if (!isPostShape(result.shape()))
-      return std::nullopt;
-    for (Value *o : op.operands())
-      if (!phaseOf(o) && !isPostShape(o->type().shape()))
-        return std::nullopt;
-    return Phase::Post;
-  }
-
+  /// Offers a row-wise group its users, the row ops reading the same rows
+  /// (argmax next to softmax of the logits), and producers only it reads
+  /// (one_hot of the labels).
   void growRowwise(int gi) {
     bool changed = true;
     while (changed) {
       changed = false;
-      std::vector<Op *> candidates;
-      auto consider = [&](Op *op) {
-        if (op && free(op) && isCompute(*op) &&
+      std::vector<Op *> candidates = usersOf(gi);
+      auto offer = [&](Op *op) {
+        if (op && free(op) && isCompute(*op) && !isScalarOp(*op) &&
             !llvm::is_contained(candidates, op))
           candidates.push_back(op);
       };
-      for (Op *member : groups[gi].ops) {
-        for (Value *r : member->results())
-          for (const Use &u : r->uses())
-            consider(u.user);
-        // Siblings reading the same rows (argmax and softmax of the logits).
-        for (Value *o : member->operands())
-          if (!inGroup(o, groups[gi]) && !o->type().isScalar())
-            for (const Use &u : o->uses())
-              consider(u.user);
-        // Producers used only here (one_hot of the labels).
-        for (Value *o : member->operands())
-          if (Op *p = o->definingOp())
-            if (llvm::all_of(p->results(), [&](Value *r) {
-                  return llvm::all_of(r->uses(), [&](const Use &u) {
-                    return groups[gi].ops.contains(u.user);
-                  });
-                }))
-              consider(p);
-      }
-      llvm::sort(candidates,
-                 [&](Op *a, Op *b) { return position[a] < position[b]; });
-      for (Op *c : candidates) {
-        Group &g = groups[gi];
-        std::optional<Phase> phase = rowwisePhase(*c, g);
-        if (!phase) {
-          // An element-wise producer of member inputs only: its phase is
-          // that of its users.
-          if (isElementwise(*c) && !isScalarOp(*c)) {
-            std::optional<Phase> users;
-            bool consistent = true;
-            for (const Use &u : c->result()->uses()) {
-              auto it = g.phase.find(u.user);
-              if (it == g.phase.end() || (users && *users != it->second))
-                consistent = false;
-              else
-                users = it->second;
-            }
-            llvm::ArrayRef<int64_t> shape = c->result()->type().shape();
-            bool rowShape = shape == llvm::ArrayRef<int64_t>(g.space);
-            bool postShape = shape.size() == 1 && shape[0] == g.space[1];
-            if (consistent && users &&
-                ((*users == Phase::Row && rowShape) ||
-                 (*users == Phase::Post && postShape)))
-              phase = users;
-          }
-          if (!phase)
+      for (Op *member : groups[gi].ops)
+        for (Value *o : member->operands()) {
+          if (o->type().isScalar() || groups[gi].ops.contains(o->definingOp()))
             continue;
+          for (const Use &u : o->uses())
+            if (rowwiseAnchor(*u.user) || rowExpansionOf(*u.user))
+              offer(u.user);
+          if (Op *p = o->definingOp(); p && usedOnlyBy(*p, gi))
+            offer(p);
         }
-        if (createsCycle(g.ops, {c}))
+      llvm::sort(candidates, [&](Op *a, Op *b) {
+        return position.lookup(a) < position.lookup(b);
+      });
+      for (Op *c : candidates) {
+        if (!free(c) || !canJoin(gi, {c}))
           continue;
         addToGroup(gi, c);
-        g.phase[c] = *phase;
         changed = true;
       }
     }
@@ -428,6 +319,7 @@ private:
   // Element-wise groups
   //===--------------------------------------------------------------------===//
 
+  /// Offers an element-wise chain its users and producers of its shape.
   void growElementwise(int gi) {
     bool changed = true;
     while (changed) {
@@ -444,10 +336,10 @@ private:
               candidates.push_back(p);
       }
       for (Op *c : candidates) {
-        Group &g = groups[gi];
-        if (!isElementwise(*c) || isScalarOp(*c) ||
-            c->result()->type().shape() != llvm::ArrayRef<int64_t>(g.space) ||
-            createsCycle(g.ops, {c}))
+        if (!free(c) || !isCompute(*c) || isScalarOp(*c) ||
+            c->result()->type().shape() !=
+                llvm::ArrayRef<int64_t>(groups[gi].space) ||
+            !canJoin(gi, {c}))
           continue;
         addToGroup(gi, c);
         changed = true;
@@ -471,27 +363,22 @@ private:
     findExchangeSides();
 
     for (Op *op : llvm::reverse(order))
-      if (op->is(OpKind::MatMul) && free(op))
-        growContraction(newGroup(GroupKind::Contraction,
+      if (free(op) && matchProduct(*op))
+        growContraction(newGroup(KernelForm::Contraction,
                                  Shape(op->result()->type().shape()), op));
     for (Op *op : order)
       if (free(op))
-        if (auto space = rowwiseSpace(*op)) {
-          int gi = newGroup(GroupKind::Rowwise,
-                            Shape{space->first, space->second}, op);
-          groups[gi].phase[op] =
-              isBatchReduction(*op) ? Phase::Post : Phase::Row;
-          growRowwise(gi);
-        }
+        if (std::optional<Shape> space = rowwiseAnchor(*op))
+          growRowwise(newGroup(KernelForm::Rowwise, *space, op));
     for (Op *op : order)
       if (free(op) && isElementwise(*op) && !isScalarOp(*op))
-        growElementwise(newGroup(GroupKind::Elementwise,
+        growElementwise(newGroup(KernelForm::Elementwise,
                                  Shape(op->result()->type().shape()), op));
     // A scalar whose value must live in memory (the Adam step counter,
     // assigned to its state) gets a kernel of its own.
     for (Op *op : order)
       if (isScalarOp(*op) && free(op) && needsMemory(*op))
-        newGroup(GroupKind::Elementwise, Shape(), op);
+        newGroup(KernelForm::Elementwise, Shape(), op);
 
     numKernels += buildKernels(graph);
   }
@@ -527,7 +414,7 @@ std::string kernelName(const Group &g, const llvm::SetVector<Op *> &ops) {
   });
   std::vector<std::string> names;
   for (Op *op : ops) {
-    if (isScalarOp(*op) && g.kind != GroupKind::Elementwise)
+    if (isScalarOp(*op) && g.kind != KernelForm::Elementwise)
       continue;
     std::string n = op->name().str();
     if (!llvm::is_contained(names, n))
@@ -548,7 +435,7 @@ unsigned Fusion::buildKernels(Graph &graph) {
     // A group of one op stays a plain op, but for a lone product or row
     // reduction (a gradient whose update waits for the exchange of a
     // data-parallel step): as a kernel, the tuned generators compile it.
-    if (g.ops.size() == 1 && g.kind == GroupKind::Elementwise &&
+    if (g.ops.size() == 1 && g.kind == KernelForm::Elementwise &&
         !g.space.empty())
       continue;
     std::vector<Op *> members(g.ops.begin(), g.ops.end());
