@@ -47,22 +47,14 @@ const OpTable &table() {
 }
 } // namespace
 
-llvm::StringRef fusionClassName(FusionClass c) {
-  switch (c) {
-  case FusionClass::Source:
-    return "source";
-  case FusionClass::Elementwise:
-    return "elementwise";
-  case FusionClass::Injective:
-    return "injective";
-  case FusionClass::Reduction:
-    return "reduction";
-  case FusionClass::Contraction:
-    return "contraction";
-  case FusionClass::Opaque:
-    return "opaque";
-  case FusionClass::Structural:
-    return "structural";
+llvm::StringRef opRoleName(OpRole r) {
+  switch (r) {
+  case OpRole::Storage:
+    return "storage";
+  case OpRole::Compute:
+    return "compute";
+  case OpRole::Structure:
+    return "structure";
   }
   return "?";
 }

@@ -2,9 +2,11 @@
 //
 // Each op is defined once, by an OpDef in ir/ops/: its operands and
 // attributes, its type rule (which is also its verifier), its reference
-// semantics, its gradient rule, its local simplifications and its fusion class.
-// The parser, verifier, interpreter, autodiff, canonicaliser and fusion pass
-// all read this table; none of them switches over op kinds.
+// semantics, its gradient rule, its local simplifications and its structured
+// description (ir/Structured.h), from which the kernel forms and fusion read
+// what the op does to elements. The parser, verifier, interpreter, autodiff,
+// canonicaliser and fusion pass all read this table; none of them switches
+// over op kinds.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_IR_OPDEF_H
@@ -41,18 +43,16 @@ constexpr unsigned kNumOpKinds = 0
 #include "ir/Ops.def"
     ;
 
-/// How an op may be fused with its neighbours, after TVM's op patterns.
-enum class FusionClass : uint8_t {
-  Source,      ///< param, state, constant: storage, not computation.
-  Elementwise, ///< out[i] = f(in[i]...), operands broadcast NumPy-style.
-  Injective,   ///< each output element copies one input element.
-  Reduction,   ///< reduces one or more axes.
-  Contraction, ///< matmul: fuses element-wise prologues and epilogues.
-  Opaque,      ///< fuses with nothing.
-  Structural,  ///< assign, return, kernel, yield: ordering and grouping.
+/// What an op is for. Which kernels a computing op can join is not
+/// declared: it is read off the op's structured description
+/// (ir/StructureMatch.h).
+enum class OpRole : uint8_t {
+  Storage,   ///< param, state, constant: values, not computation.
+  Compute,   ///< a structured description, or a declared exception.
+  Structure, ///< assign, return, kernel, yield: ordering and grouping.
 };
 
-llvm::StringRef fusionClassName(FusionClass c);
+llvm::StringRef opRoleName(OpRole r);
 
 enum class AttrPresence { Required, Optional, Defaulted };
 
@@ -104,7 +104,7 @@ struct OpDef {
   unsigned minOperands = 0;
   unsigned maxOperands = 0;
   unsigned numResults = 1; ///< kVariadic for kernel.
-  FusionClass fusion = FusionClass::Opaque;
+  OpRole role = OpRole::Compute;
   /// True when the result type is part of the op's meaning (reshape's target
   /// shape, cast's element type, a parameter's type) rather than derived from
   /// its operands; builders must then pass it.

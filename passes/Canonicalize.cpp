@@ -10,6 +10,7 @@
 
 #include "ir/Builder.h"
 #include "ir/HostTensor.h"
+#include "ir/StructureMatch.h"
 
 #include <cmath>
 
@@ -74,7 +75,7 @@ Value *foldConstants(Op &op, Builder &b) {
 /// a splat constant shrinks to a scalar, whenever the other operands still
 /// give the result its shape. Returns whether an operand was replaced.
 bool dropRedundantBroadcasts(Op &op, Builder &b) {
-  if (op.def().fusion != FusionClass::Elementwise || op.numOperands() < 2)
+  if (op.numOperands() < 2 || !isElementwise(op))
     return false;
   bool changed = false;
   for (unsigned i = 0; i < op.numOperands(); ++i) {

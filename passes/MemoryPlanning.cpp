@@ -1,6 +1,8 @@
 //===- MemoryPlanning.cpp - Assigning buffers to values -------------------===//
 #include "passes/MemoryPlanning.h"
 
+#include "ir/StructureMatch.h"
+
 #include "llvm/ADT/DenseSet.h"
 
 #include <map>
@@ -78,7 +80,7 @@ bool readsOnlyInStep(const Op &op, const Value *var) {
     return v == var;
   };
   auto fullShapeElementwise = [&](const Op &o, const Value *read) {
-    if (o.def().fusion != FusionClass::Elementwise)
+    if (!isElementwise(o))
       return false;
     return llvm::all_of(o.results(), [&](Value *r) {
       return r->type().shape() == read->type().shape();

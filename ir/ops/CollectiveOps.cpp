@@ -41,7 +41,6 @@ void registerCollectiveOps(const OpRegistry &add) {
             .minOperands = 1,
             .maxOperands = kVariadic,
             .numResults = kVariadic,
-            .fusion = FusionClass::Opaque,
             .infer = inferAllReduce});
 }
 

@@ -117,7 +117,6 @@ void registerContractionOps(const OpRegistry &add) {
             .summary = "matrix product op(a) op(b)",
             .minOperands = 2,
             .maxOperands = 2,
-            .fusion = FusionClass::Contraction,
             .attrs = {AttrSpec::defaulted("transpose_a", false),
                       AttrSpec::defaulted("transpose_b", false)},
             .infer = inferMatMul,

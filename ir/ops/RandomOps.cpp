@@ -87,7 +87,6 @@ void registerRandomOps(const OpRegistry &add) {
             .summary = "numbers in [0, 1) from (seed, step, element index)",
             .minOperands = 1,
             .maxOperands = 2,
-            .fusion = FusionClass::Opaque,
             .takesResultType = true,
             .attrs = {AttrSpec::required("seed", AttrKind::Int)},
             .infer = inferRandomUniform,

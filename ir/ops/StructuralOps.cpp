@@ -79,7 +79,7 @@ void registerStructuralOps(const OpRegistry &add) {
         .summary = trainable ? "a trainable variable, read at step start"
                              : "a non-trainable variable (optimizer state)",
         .numResults = 1,
-        .fusion = FusionClass::Source,
+        .role = OpRole::Storage,
         .takesResultType = true,
         .attrs = {AttrSpec::required("name", AttrKind::String),
                   AttrSpec::defaulted("init", "zeros")},
@@ -92,7 +92,7 @@ void registerStructuralOps(const OpRegistry &add) {
             .name = "constant",
             .summary = "a tensor of compile-time values",
             .numResults = 1,
-            .fusion = FusionClass::Source,
+            .role = OpRole::Storage,
             .takesResultType = true,
             .attrs = {AttrSpec::optional("value", AttrKind::Float),
                       AttrSpec::optional("values", AttrKind::FloatList)},
@@ -104,7 +104,7 @@ void registerStructuralOps(const OpRegistry &add) {
             .minOperands = 2,
             .maxOperands = 2,
             .numResults = 0,
-            .fusion = FusionClass::Structural,
+            .role = OpRole::Structure,
             .hasSideEffects = true,
             .infer = inferAssign});
   add(OpDef{.kind = OpKind::Return,
@@ -112,7 +112,7 @@ void registerStructuralOps(const OpRegistry &add) {
             .summary = "ends a graph with its named results",
             .maxOperands = kVariadic,
             .numResults = 0,
-            .fusion = FusionClass::Structural,
+            .role = OpRole::Structure,
             .hasSideEffects = true,
             .infer = inferNothing});
   add(OpDef{.kind = OpKind::Kernel,
@@ -120,7 +120,7 @@ void registerStructuralOps(const OpRegistry &add) {
             .summary = "fused ops compiled as one loop nest",
             .maxOperands = kVariadic,
             .numResults = kVariadic,
-            .fusion = FusionClass::Structural,
+            .role = OpRole::Structure,
             .takesResultType = true,
             .attrs = {AttrSpec::required("name", AttrKind::String)},
             .infer = inferKernel});
@@ -129,7 +129,7 @@ void registerStructuralOps(const OpRegistry &add) {
             .summary = "ends a kernel body with the kernel's results",
             .maxOperands = kVariadic,
             .numResults = 0,
-            .fusion = FusionClass::Structural,
+            .role = OpRole::Structure,
             .hasSideEffects = true,
             .infer = inferNothing});
 }

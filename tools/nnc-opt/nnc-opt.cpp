@@ -92,7 +92,8 @@ static void printPassList(llvm::raw_ostream &os) {
 static void printOpList(llvm::raw_ostream &os) {
   os << "Ops:\n";
   for (const OpDef &def : allOpDefs())
-    os << "  " << def.name << " (" << fusionClassName(def.fusion)
+    os << "  " << def.name << " (" << opRoleName(def.role)
+       << (def.structure ? ", structured" : "")
        << (def.grad ? ", differentiable" : "") << ") - " << def.summary << "\n";
 }
 

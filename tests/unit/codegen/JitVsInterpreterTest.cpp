@@ -548,7 +548,7 @@ TEST(JitCoverage, EveryComputingOpHasACase) {
   }
   for (const OpDef &def : allOpDefs()) {
     // allreduce compiles to calls into the runtime: ExchangeTest.cpp.
-    if (def.fusion == FusionClass::Structural || def.kind == OpKind::Param ||
+    if (def.role == OpRole::Structure || def.kind == OpKind::Param ||
         def.kind == OpKind::State || def.kind == OpKind::AllReduce)
       continue;
     EXPECT_TRUE(covered.count(def.name.str()))

@@ -120,9 +120,8 @@ TEST(Descriptions, EveryComputingOpHasOneThatVerifies) {
   std::vector<Value *> made;
   for (const OpDef &def : allOpDefs()) {
     // allreduce is the declared exception: a call into the runtime.
-    bool computes = def.fusion != FusionClass::Source &&
-                    def.fusion != FusionClass::Structural &&
-                    def.kind != OpKind::AllReduce;
+    bool computes =
+        def.role == OpRole::Compute && def.kind != OpKind::AllReduce;
     EXPECT_EQ(computes, def.structure != nullptr)
         << "'" << def.name.str() << "' "
         << (computes ? "computes but has no structured description"
