@@ -48,12 +48,15 @@ def parse_args():
                    help="repetitions; figures are medians (default 3)")
     p.add_argument("--epochs", type=int,
                    help="epochs per run (default: the model's, 5)")
-    p.add_argument("--systems", default=",".join(sysdefs.SYSTEMS),
+    p.add_argument("--systems", default=",".join(sysdefs.DEFAULT_SYSTEMS),
                    help="comma-separated, from: " + ", ".join(sysdefs.SYSTEMS))
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the initial weights and the shuffle")
     p.add_argument("--build-dir", default=str(common.REPO / "build"))
     p.add_argument("--nnc", help="nnc binary (default BUILD/bin/nnc)")
+    p.add_argument("--nnc-baseline",
+                   help="another nnc binary (the build before a change) run "
+                   "beside --nnc, interleaved, as the system nnc-baseline")
     p.add_argument("--openblas", help="openblas_mlp binary (default BUILD/bin/openblas_mlp)")
     p.add_argument("--data-dir", help="directory holding mnist/ "
                    "(default $NNC_DATA_DIR, else data/)")
@@ -78,6 +81,8 @@ def parse_args():
     if not args.threads or min(args.threads) < 1:
         p.error("--threads needs counts >= 1")
     args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    if args.nnc_baseline and "nnc-baseline" not in args.systems:
+        args.systems.append("nnc-baseline")
     for s in args.systems:
         if s not in sysdefs.SYSTEMS:
             p.error(f"unknown system '{s}' (known: {', '.join(sysdefs.SYSTEMS)})")
@@ -284,7 +289,7 @@ def summarise(results, workloads, args):
                     row["gflops"] = flops_epoch / s / 1e9
                     row["test_accuracy"] = statistics.median(
                         r["metrics"]["test_accuracy"] for r in ok)
-                    if key == "nnc" or key == "torch-script":
+                    if key in ("nnc", "nnc-baseline", "torch-script"):
                         row["compile_seconds"] = statistics.median(
                             r["metrics"].get("compile_seconds", 0.0) for r in ok)
                 elif runs:
@@ -319,6 +324,11 @@ def print_table(rows, workloads, args):
             say(f"  {t} thread{'s' if t > 1 else ''}: nnc/OpenBLAS {ratio(nnc, blas)}, "
                 f"nnc/PyTorch {ratio(nnc, torch)}"
                 + ("" if nnc else "  (nnc did not run)"))
+            base = next((r for r in mine if r["system"] == "nnc-baseline"
+                         and r["s_per_epoch"] is not None), None)
+            if base:
+                say(f"  {t} thread{'s' if t > 1 else ''}: nnc/baseline "
+                    f"{ratio(nnc, base)}")
     say("\n  ratios: nnc's s/epoch over the reference's best with at most as many "
         "threads (< 1: nnc is faster)")
 
@@ -345,7 +355,7 @@ def main():
     workloads = ([common.WORKLOADS["seed"], common.WORKLOADS["wide"]]
                  if args.workload == "both" else [common.WORKLOADS[args.workload]])
     paths = sysdefs.default_paths(args.build_dir, args.nnc, args.openblas,
-                                  args.data_dir)
+                                  args.data_dir, args.nnc_baseline)
     mnist = paths.data_root / "mnist"
     if not (mnist / "train-images-idx3-ubyte").is_file():
         sys.exit(f"bench: no MNIST in {mnist} (run scripts/fetch-data.sh, or "

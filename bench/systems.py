@@ -21,6 +21,7 @@ class Paths:
     openblas: Path
     data_root: Path  # holds mnist/
     probe: Path  # cross_core_probe
+    nnc_baseline: Path = None  # another nnc build, run beside this one
 
 
 @dataclass
@@ -43,19 +44,30 @@ class System:
 
 
 class Nnc(System):
-    key, label = "nnc", "nnc"
+    """nnc, or with `baseline` the build given by --nnc-baseline: the same
+    workload before and after a change, interleaved in one run."""
+
+    def __init__(self, baseline=False):
+        self.baseline = baseline
+        self.key = "nnc-baseline" if baseline else "nnc"
+        self.label = "nnc (baseline)" if baseline else "nnc"
+
+    def binary(self, paths):
+        return paths.nnc_baseline if self.baseline else paths.nnc
 
     def available(self, paths, workload):
-        if not paths.nnc.is_file():
-            return f"{paths.nnc} not found (build nnc: ninja -C build nnc)"
+        if self.binary(paths) is None:
+            return "no --nnc-baseline given"
+        if not self.binary(paths).is_file():
+            return f"{self.binary(paths)} not found (build nnc: ninja -C build nnc)"
         if not (REPO / workload.model_file).is_file():
             return f"{workload.model_file} not found"
         return None
 
     def command(self, paths, workload, threads, epochs, seed, init, metrics,
                 extra=()):
-        argv = [str(paths.nnc), str(REPO / workload.model_file), "--jit",
-                "--train", "--epochs", str(epochs), "--batch",
+        argv = [str(self.binary(paths)), str(REPO / workload.model_file),
+                "--jit", "--train", "--epochs", str(epochs), "--batch",
                 str(workload.batch), "--threads", str(threads), "--seed",
                 str(seed), "--metrics", str(metrics)]
         if init:
@@ -117,10 +129,13 @@ class Torch(System):
 
 
 SYSTEMS = {s.key: s for s in (Nnc(), OpenBlas(), Torch("script"),
-                              Torch("sequential"))}
+                              Torch("sequential"), Nnc(baseline=True))}
+# What runs when --systems is not given (the baseline runs when it is set).
+DEFAULT_SYSTEMS = ["nnc", "openblas", "torch-script", "torch-sequential"]
 
 
-def default_paths(build_dir, nnc=None, openblas=None, data_root=None):
+def default_paths(build_dir, nnc=None, openblas=None, data_root=None,
+                  nnc_baseline=None):
     build = Path(build_dir)
     root = data_root or os.environ.get("NNC_DATA_DIR") or REPO / "data"
     return Paths(
@@ -128,6 +143,7 @@ def default_paths(build_dir, nnc=None, openblas=None, data_root=None):
         openblas=Path(openblas) if openblas else build / "bin" / "openblas_mlp",
         data_root=Path(root),
         probe=build / "bin" / "cross_core_probe",
+        nnc_baseline=Path(nnc_baseline) if nnc_baseline else None,
     )
 
 
