@@ -34,6 +34,7 @@
 #include "passes/Passes.h"
 
 #include "ir/Builder.h"
+#include "ir/StructureMatch.h"
 
 namespace nnc {
 
@@ -209,7 +210,7 @@ private:
   }
 
   bool sinkThrough(Graph &g, Op &op) {
-    if (op.def().fusion == FusionClass::Elementwise && op.numResults() == 1)
+    if (isElementwise(op))
       return sinkElementwise(g, op);
     if ((op.is(OpKind::ReduceSum) || op.is(OpKind::ReduceMean) ||
          op.is(OpKind::ReduceMax)) &&
