@@ -5,10 +5,10 @@
 #include "codegen/OnnxExport.h"
 #include "passes/MemoryPlanning.h"
 #include "runtime/AtomicFile.h"
+#include "tools/nnc/Diagnostics.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/WithColor.h"
 
 #include <fmt/format.h>
 
@@ -16,7 +16,7 @@ namespace nnc {
 
 namespace {
 int fail(const llvm::Twine &msg) {
-  llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
+  printError(msg);
   return 1;
 }
 } // namespace

@@ -14,6 +14,7 @@
 #include "tools/common/OutOfMemory.h"
 #include "tools/common/StopSignals.h"
 #include "tools/common/TrainingPipeline.h"
+#include "tools/nnc/Diagnostics.h"
 #include "tools/nnc/ModelExport.h"
 #include "tools/nnc/RunOutputs.h"
 
@@ -30,7 +31,7 @@ namespace nnc {
 namespace {
 
 int fail(const llvm::Twine &msg) {
-  llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
+  printError(msg);
   return 1;
 }
 
@@ -145,9 +146,10 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   bool reports = !comm || comm->rank() == 0;
   llvm::raw_ostream &log = reports ? llvm::errs() : llvm::nulls();
   auto fail = [&](const llvm::Twine &msg) {
-    llvm::WithColor::error(llvm::errs(), "nnc")
-        << (comm ? "rank " + llvm::Twine(comm->rank()) + ": " : "") << msg
-        << "\n";
+    if (comm)
+      printError("rank " + llvm::Twine(comm->rank()) + ": " + msg);
+    else
+      printError(msg);
     if (comm)
       comm->abortJob(1);
     return 1;
@@ -156,7 +158,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   // it, and all exit.
   auto failTogether = [&](const llvm::Twine &msg) {
     if (reports)
-      llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
+      printError(msg);
     return 1;
   };
 

@@ -1,13 +1,14 @@
 //===- RunOutputs.cpp - The files a run writes, claimed before it starts --===//
 #include "tools/nnc/RunOutputs.h"
+
 #include "tools/common/StopSignals.h"
+#include "tools/nnc/Diagnostics.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/WithColor.h"
 
 #include <fmt/format.h>
 
@@ -150,9 +151,8 @@ int finishInterrupted(const TrainingReport &report, const ModelState &state,
                    llvm::Error err) {
     if (err) {
       ok = false;
-      llvm::WithColor::error(llvm::errs(), "nnc")
-          << "cannot write the " << what << ": "
-          << llvm::toString(std::move(err)) << "\n";
+      printError("cannot write the " + what + ": " +
+                 llvm::toString(std::move(err)));
       return;
     }
     log << "  " << what << ": " << path << "\n";

@@ -17,6 +17,7 @@
 #include "tools/common/InputChunks.h"
 #include "tools/common/LLVMFlags.h"
 #include "tools/common/OutOfMemory.h"
+#include "tools/nnc/Diagnostics.h"
 #include "tools/nnc/Options.h"
 #include "tools/nnc/Run.h"
 
@@ -37,9 +38,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-void toolError(const llvm::Twine &msg) {
-  llvm::WithColor::error(llvm::errs(), "nnc") << msg << "\n";
-}
+void toolError(const llvm::Twine &msg) { printError(msg); }
 
 /// The job mpirun started this process in, if any, and its communicator
 /// once joined.
@@ -149,18 +148,19 @@ int main(int argc, char **argv) {
       threads && unsigned(*threads) > coresPerRank() && !interp &&
       (!launched || launched->rank == 0)) {
     if (launched && launched->localSize > 1)
-      llvm::WithColor::warning(llvm::errs(), "nnc")
-          << launched->localSize << " ranks of --threads " << *threads << " on "
-          << cores
-          << " cores: the threads wait for each other at every barrier, so "
-             "steps will be several times slower than with --threads "
-          << coresPerRank() << "\n";
+      printWarning(llvm::Twine(launched->localSize) + " ranks of --threads " +
+                   llvm::Twine(*threads) + " on " + llvm::Twine(cores) +
+                   " cores: the threads wait for each other at every "
+                   "barrier, so steps will be several times slower than "
+                   "with --threads " +
+                   llvm::Twine(coresPerRank()));
     else
-      llvm::WithColor::warning(llvm::errs(), "nnc")
-          << "--threads " << *threads << " on " << cores
-          << " cores: the threads wait for each other at every barrier, so "
-             "steps will be several times slower than with --threads "
-          << cores << "\n";
+      printWarning("--threads " + llvm::Twine(*threads) + " on " +
+                   llvm::Twine(cores) +
+                   " cores: the threads wait for each other at every "
+                   "barrier, so steps will be several times slower than "
+                   "with --threads " +
+                   llvm::Twine(cores));
   }
 
   // A rank of a data-parallel job joins it before anything else can fail,
