@@ -26,6 +26,12 @@ constexpr int64_t kMaxVectorsPerTile = 4;
 /// rows, so that it stays in L1 while every row tile reads it.
 constexpr int64_t kBlockBytes = 16 << 10;
 constexpr int64_t kMaxDepthBlock = 64;
+/// Blocking the depth costs a write and a read of the partial sums per
+/// block. When C is larger than L2 (a convolution's rows are the batch's
+/// output pixels) that traffic goes to memory; if B's whole panel fits in
+/// L2, the depth then runs unblocked, streaming B from L2.
+constexpr int64_t kL2Bytes = 1 << 20;
+constexpr int64_t kMaxUnblockedPanelBytes = 256 << 10;
 /// Rows below which threads split columns (or the depth) instead.
 constexpr int64_t kMinRowsToSplit = 64;
 /// From this many column tiles of a transposed B, threads split the

@@ -516,6 +516,10 @@ void ContractionEmitter::prefetchTile(llvm::ArrayRef<Value *> state,
 void ContractionEmitter::pickScratch() {
   if (depth <= depthBlock)
     return;
+  bool panelFitsL2 = depth * vw * vectorsPerTile * int64_t(sizeof(float)) <=
+                     kMaxUnblockedPanelBytes;
+  if (panelFitsL2 && m * n * int64_t(sizeof(float)) > kL2Bytes)
+    return;
   const Op *yield = body.terminator();
   for (unsigned o = 0; o < yield->numOperands(); ++o) {
     if (yield->operand(o)->type().element() != ElementType::F32)
@@ -528,6 +532,19 @@ void ContractionEmitter::pickScratch() {
       return;
     }
   }
+  // Every output is updated in place (an optimizer's epilogue writes the
+  // variable and its moments). A panel of B that fits in L2 then streams
+  // from there; a larger one (a convolution's filter gradient, whose depth
+  // is the batch's 15,488 output pixels) would come from memory for every
+  // row tile, so the partial sums go to this thread's scratch instead.
+  if (panelFitsL2)
+    return;
+  int64_t floats = (m * n + 15) / 16 * 16;
+  kb.requireThreadScratch(floats * int64_t(sizeof(float)));
+  scratch = b.CreateInBoundsGEP(
+      ft, threads.scratch,
+      b.CreateMul(b.CreateSExt(threads.index, b.getInt64Ty()),
+                  kb.index(floats)));
 }
 
 bool splitsDepth(const ContractionShape &s, bool threaded) {

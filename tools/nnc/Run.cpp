@@ -30,11 +30,6 @@ namespace nnc {
 
 namespace {
 
-int fail(const llvm::Twine &msg) {
-  printError(msg);
-  return 1;
-}
-
 /// Where `mnist` lives when NNC_DATA_DIR is not set: the data/ folder of
 /// the source tree the binary was built in (build/bin/nnc -> data/).
 std::string defaultDataRoot() {

@@ -120,6 +120,9 @@ std::vector<FusedCase> allCases() {
   for (auto [m, k, n] : std::vector<std::array<int64_t, 3>>{
            {5, 301, 70}, {3, 1000, 17}, {9, 256, 64}, {4, 1100, 33}})
     cases.push_back(forward(m, k, n));
+  // An output larger than L2 over a panel of B that fits in it (a
+  // convolution's forward product): the depth runs unblocked.
+  cases.push_back(forward(4100, 130, 64));
   // Over a mostly-zero A and at least four column tiles: tiles of four
   // rows that visit the depths of each pattern of non-zero rows in a loop
   // of its own. Half the elements are zero, so that every pattern occurs;
