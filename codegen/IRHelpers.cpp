@@ -290,6 +290,71 @@ Value *KernelBuilder::exp(Value *x) {
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
 }
 
+Value *KernelBuilder::expm1(Value *x) {
+  llvm::Type *t = x->getType();
+  if (!t->getScalarType()->isFloatTy())
+    return callMath("expm1f", x);
+  auto splat = [&](llvm::Value *scalar) -> Value * {
+    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(t))
+      return b.CreateVectorSplat(vec->getElementCount(), scalar);
+    return scalar;
+  };
+  auto f = [&](float v) {
+    return splat(llvm::ConstantFP::get(b.getFloatTy(), v));
+  };
+  auto fma = [&](Value *a, Value *m, Value *c) {
+    return b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {a, m, c});
+  };
+  // Past +-40 the result is e^x, or -1, to rounding; within, 2^n for the
+  // n of the reduction is a normal float.
+  constexpr float kLimit = 40.0f;
+  Value *clamped = b.CreateBinaryIntrinsic(
+      llvm::Intrinsic::maxnum,
+      b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, x, f(kLimit)),
+      f(-kLimit));
+  Value *n =
+      b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven,
+                             b.CreateFMul(clamped, f(1.44269504088896341f)));
+  Value *r = fma(n, f(-0.693359375f), clamped);
+  r = fma(n, f(2.12194440e-4f), r);
+  // expm1(r) = r + r^2 (1/2! + r/3! + ... + r^7/9!) for |r| <= ln2/2: the
+  // first term exact, so small inputs keep their relative accuracy.
+  Value *q = f(1.0f / 362880);
+  for (float c : {1.0f / 40320, 1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
+                  1.0f / 6, 0.5f})
+    q = fma(q, r, f(c));
+  Value *p = fma(q, b.CreateFMul(r, r), r);
+  // e^x - 1 = 2^n expm1(r) + (2^n - 1), the last exact, in one rounding.
+  llvm::Type *it = t->getWithNewType(b.getInt32Ty());
+  Value *scale = b.CreateBitCast(
+      b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, it), splat(b.getInt32(127))),
+                  splat(b.getInt32(23))),
+      t);
+  Value *y = fma(scale, p, b.CreateFSub(scale, f(1.0f)));
+  y = b.CreateSelect(b.CreateFCmpOGT(x, f(kLimit)),
+                     b.CreateFSub(exp(x), f(1.0f)), y);
+  y = b.CreateSelect(b.CreateFCmpOLT(x, f(-kLimit)), f(-1.0f), y);
+  // NaN stays NaN, and -0 stays -0.
+  return b.CreateSelect(
+      b.CreateOr(b.CreateFCmpUNO(x, x), b.CreateFCmpOEQ(x, f(0.0f))), x, y);
+}
+
+Value *KernelBuilder::tanh(Value *x) {
+  llvm::Type *t = x->getType();
+  if (!t->getScalarType()->isFloatTy())
+    return callMath("tanhf", x);
+  auto f = [&](float v) {
+    llvm::Constant *c = llvm::ConstantFP::get(b.getFloatTy(), v);
+    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(t))
+      return b.CreateVectorSplat(vec->getElementCount(), c);
+    return static_cast<Value *>(c);
+  };
+  Value *m = expm1(
+      b.CreateFMul(f(-2.0f), b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x)));
+  Value *y = b.CreateFDiv(b.CreateFNeg(m), b.CreateFAdd(m, f(2.0f)));
+  return b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, y, x);
+}
+
 Value *KernelBuilder::logSumExp(int64_t n, ElementType e,
                                 llvm::function_ref<Value *(Value *)> element) {
   llvm::Type *t = computeType(context(), e);

@@ -42,7 +42,7 @@ public:
     case ScalarOp::Exp:
       return kb.exp(a[0]);
     case ScalarOp::Expm1:
-      return kb.callMath("expm1f", a[0]);
+      return kb.expm1(a[0]);
     case ScalarOp::Log:
       return b.CreateUnaryIntrinsic(llvm::Intrinsic::log, a[0]);
     case ScalarOp::Sqrt:
@@ -59,7 +59,7 @@ public:
       return b.CreateFDiv(like(1.0),
                           b.CreateFAdd(like(1.0), kb.exp(b.CreateFNeg(a[0]))));
     case ScalarOp::Tanh:
-      return kb.callMath("tanhf", a[0]);
+      return kb.tanh(a[0]);
     case ScalarOp::Add:
       return fp ? b.CreateFAdd(a[0], a[1]) : b.CreateAdd(a[0], a[1]);
     case ScalarOp::Sub:

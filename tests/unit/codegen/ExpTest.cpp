@@ -1,7 +1,8 @@
-// The compiled e^x (KernelBuilder::exp, an inline polynomial rather than
-// libm) against the exact value rounded to float, over the whole range
-// where the result is a normal float, and at the edges: overflow to
-// infinity, underflow to zero, NaN, and the infinities.
+// The compiled e^x, e^x - 1 and tanh x (KernelBuilder::exp, expm1 and
+// tanh, inline polynomials rather than libm) against the exact values
+// rounded to float, over the whole range where the result is a normal
+// float, and at the edges: overflow to infinity, underflow to zero, signed
+// zeros, NaN, and the infinities.
 #include "codegen/Compiler.h"
 #include "ir/Builder.h"
 #include "passes/MemoryPlanning.h"
@@ -22,14 +23,14 @@ struct CompiledExp {
   std::unique_ptr<CompiledProgram> program;
 };
 
-/// exp over `n` floats, compiled as one kernel.
-CompiledExp compileExp(int64_t n) {
+/// exp (or another unary op) over `n` floats, compiled as one kernel.
+CompiledExp compileExp(int64_t n, OpKind kind = OpKind::Exp) {
   CompiledExp c;
   c.module = std::make_unique<Module>();
   Graph *g = c.module->addGraph(std::make_unique<Graph>("exp"));
   Builder b(*g);
   Value *x = g->addArgument(TensorType(ElementType::F32, Shape{n}));
-  b.ret({b.unary(OpKind::Exp, x)}, {"y"});
+  b.ret({b.unary(kind, x)}, {"y"});
   auto plan = planMemory(*g, StateLayout{});
   EXPECT_TRUE(bool(plan));
   c.plan = std::make_unique<MemoryPlan>(std::move(*plan));
@@ -97,6 +98,76 @@ TEST(CompiledExp, EdgesOfTheRange) {
   EXPECT_EQ(ys[9], 0.0f);
   EXPECT_EQ(ys[10], 0.0f);
   EXPECT_TRUE(std::isnan(ys[11]));
+}
+
+/// Inputs from -hi to hi evenly, and on a log scale down to 1e-30 of
+/// either sign, where expm1 and tanh must keep their relative accuracy.
+std::vector<float> sweep(double hi) {
+  std::vector<float> xs;
+  constexpr int64_t n = 1 << 15;
+  for (int64_t i = 0; i < n; ++i)
+    xs.push_back(float(-hi + 2 * hi * double(i) / double(n - 1)));
+  for (int64_t i = 0; i < n; ++i) {
+    double mag = std::pow(10.0, -30 + 31 * double(i) / double(n - 1));
+    xs.push_back(float(mag));
+    xs.push_back(float(-mag));
+  }
+  return xs;
+}
+
+double worstUlps(OpKind kind, llvm::ArrayRef<float> xs,
+                 double (*exact)(double)) {
+  CompiledExp c = compileExp(int64_t(xs.size()), kind);
+  std::vector<float> ys = runExp(c, xs);
+  double worst = 0;
+  float at = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    double u = ulpsBetween(ys[i], exact(double(xs[i])));
+    if (u > worst)
+      worst = u, at = xs[i];
+  }
+  ::testing::Test::RecordProperty("worst_ulps", std::to_string(worst));
+  ::testing::Test::RecordProperty("worst_at", std::to_string(at));
+  return worst;
+}
+
+TEST(CompiledExpm1, WithinTwoUlps) {
+  EXPECT_LE(worstUlps(OpKind::Expm1, sweep(88.7),
+                      [](double x) { return std::expm1(x); }),
+            2.0);
+}
+
+TEST(CompiledTanh, WithinTwoUlps) {
+  EXPECT_LE(worstUlps(OpKind::Tanh, sweep(12.0),
+                      [](double x) { return std::tanh(x); }),
+            2.0);
+}
+
+TEST(CompiledExpm1AndTanh, Edges) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> xs = {0.0f, -0.0f, 40.5f, 88.8f, inf, -40.5f, -inf, nan};
+  std::vector<float> e =
+      runExp(compileExp(int64_t(xs.size()), OpKind::Expm1), xs);
+  EXPECT_EQ(e[0], 0.0f);
+  EXPECT_FALSE(std::signbit(e[0]));
+  EXPECT_TRUE(std::signbit(e[1]));
+  EXPECT_LE(ulpsBetween(e[2], std::expm1(40.5)), 1.0);
+  EXPECT_EQ(e[3], inf);
+  EXPECT_EQ(e[4], inf);
+  EXPECT_EQ(e[5], -1.0f);
+  EXPECT_EQ(e[6], -1.0f);
+  EXPECT_TRUE(std::isnan(e[7]));
+  std::vector<float> t =
+      runExp(compileExp(int64_t(xs.size()), OpKind::Tanh), xs);
+  EXPECT_EQ(t[0], 0.0f);
+  EXPECT_FALSE(std::signbit(t[0]));
+  EXPECT_TRUE(std::signbit(t[1]));
+  EXPECT_EQ(t[2], 1.0f);
+  EXPECT_EQ(t[4], 1.0f);
+  EXPECT_EQ(t[5], -1.0f);
+  EXPECT_EQ(t[6], -1.0f);
+  EXPECT_TRUE(std::isnan(t[7]));
 }
 
 } // namespace
