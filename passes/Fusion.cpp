@@ -406,12 +406,18 @@ private:
 // Building the kernel ops
 //===----------------------------------------------------------------------===//
 
-std::string kernelName(const Group &g, const llvm::SetVector<Op *> &ops) {
-  bool updates = llvm::any_of(ops, [](Op *op) {
-    return llvm::any_of(op->result()->uses(), [](const Use &u) {
-      return u.user->is(OpKind::Assign);
-    });
+/// Whether `v` is assigned to a variable, itself or through reshapes (a
+/// convolution's filter is updated through its [K, F] view).
+bool isAssigned(const Value *v) {
+  return llvm::any_of(v->uses(), [](const Use &u) {
+    return u.user->is(OpKind::Assign) ||
+           (u.user->is(OpKind::Reshape) && isAssigned(u.user->result()));
   });
+}
+
+std::string kernelName(const Group &g, const llvm::SetVector<Op *> &ops) {
+  bool updates =
+      llvm::any_of(ops, [](Op *op) { return isAssigned(op->result()); });
   std::vector<std::string> names;
   for (Op *op : ops) {
     if (isScalarOp(*op) && g.kind != KernelForm::Elementwise)
