@@ -9,8 +9,10 @@ achieved, the final test accuracy and nnc's time over the references'.
 Raw results go to bench/results/ as JSON. A system that is missing or fails
 is reported and skipped; the others go on.
 
-  bench/run.sh                           both workloads, 1 and all cores, 3 reps
+  bench/run.sh                           both MLPs, 1 and all cores, 3 reps
   bench/run.sh --workload seed --epochs 1 --reps 1        a quick look
+  bench/run.sh --workload cnn --epochs 1 --reps 3         the convnet
+  bench/run.sh --workload cnn --steps 100 --reps 1        a quick look at it
 """
 
 import argparse
@@ -41,15 +43,23 @@ def parse_args():
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--workload", choices=["seed", "wide", "both"], default="both")
+    p.add_argument("--workload", choices=["seed", "wide", "cnn", "both", "all"],
+                   default="both",
+                   help="both: seed and wide (the MLPs); all: the three")
     p.add_argument("--threads", default=f"1,{os.cpu_count()}",
                    help="comma-separated thread counts (default 1 and all cores)")
     p.add_argument("--reps", type=int, default=3,
                    help="repetitions; figures are medians (default 3)")
     p.add_argument("--epochs", type=int,
-                   help="epochs per run (default: the model's, 5)")
-    p.add_argument("--systems", default=",".join(sysdefs.DEFAULT_SYSTEMS),
-                   help="comma-separated, from: " + ", ".join(sysdefs.SYSTEMS))
+                   help="epochs per run (default: the workload's, 5 for the "
+                   "MLPs, 2 for the convnet)")
+    p.add_argument("--steps", type=int,
+                   help="stop each run after N steps (a quick look; s/epoch "
+                   "is then the steps' time scaled to a whole epoch)")
+    p.add_argument("--systems",
+                   help="comma-separated, from: " + ", ".join(sysdefs.SYSTEMS)
+                   + " (default: " + ", ".join(sysdefs.DEFAULT_SYSTEMS)
+                   + ", those that train the workload)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the initial weights and the shuffle")
     p.add_argument("--build-dir", default=str(common.REPO / "build"))
@@ -80,7 +90,9 @@ def parse_args():
         p.error("--threads takes comma-separated integers")
     if not args.threads or min(args.threads) < 1:
         p.error("--threads needs counts >= 1")
-    args.systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    args.explicit_systems = args.systems is not None
+    args.systems = [s.strip() for s in (
+        args.systems or ",".join(sysdefs.DEFAULT_SYSTEMS)).split(",") if s.strip()]
     if args.nnc_baseline and "nnc-baseline" not in args.systems:
         args.systems.append("nnc-baseline")
     for s in args.systems:
@@ -88,6 +100,8 @@ def parse_args():
             p.error(f"unknown system '{s}' (known: {', '.join(sysdefs.SYSTEMS)})")
     if args.reps < 1 or (args.epochs is not None and args.epochs < 1):
         p.error("--reps and --epochs need to be >= 1")
+    if args.steps is not None and args.steps < 1:
+        p.error("--steps needs to be >= 1")
     return args
 
 
@@ -185,7 +199,7 @@ def print_far_apart(results, workloads, args):
             if t < 2:
                 continue
             counts, close_medians = [], []
-            for key in args.systems:
+            for key in args.systems_of[w.key]:
                 runs = [r for r in results if r["workload"] == w.key and
                         r["system"] == key and r["threads"] == t and r["ok"]]
                 far = [r for r in runs
@@ -239,6 +253,18 @@ def read_metrics(path):
     return metrics
 
 
+def seconds_per_epoch(metrics, workload, steps):
+    """The mean of the epochs' seconds; with --steps, the steps' seconds
+    scaled to a whole epoch."""
+    epochs = metrics["epochs"]
+    if not steps:
+        return sum(e["seconds"] for e in epochs) / len(epochs)
+    if not metrics["steps"]:
+        raise ValueError("metrics file counts no steps")
+    return (metrics["train_seconds"] / metrics["steps"]
+            * (common.TRAIN_ITEMS // workload.batch))
+
+
 def initial_weights(workload, args, paths, env, tmp):
     """Writes the workload's initial weights with nnc; without nnc, with
     mlp_common's glorot_uniform. Returns (path, how it was made)."""
@@ -250,7 +276,7 @@ def initial_weights(workload, args, paths, env, tmp):
         code, stdout, stderr, _ = run_command(run, env, args.timeout)
         if code == 0 and out.is_file():
             try:
-                common.layer_weights(common.read_safetensors(out), workload.widths, out)
+                workload.check_weights(common.read_safetensors(out), out)
                 return out, "nnc --steps 0 --save"
             except SystemExit as e:
                 why = f"its weights do not fit the model: {e}"
@@ -258,9 +284,9 @@ def initial_weights(workload, args, paths, env, tmp):
             status = "timed out" if code is None else f"exit {code}"
             why = f"`{' '.join(run.argv)}` failed ({status}):\n{tail(stderr or stdout)}"
     say(f"  initial weights: nnc unavailable ({why});\n"
-        f"  using bench/mlp_common.py's glorot_uniform (seed {args.seed}) instead")
-    common.write_safetensors(out, common.glorot_init(workload.widths, args.seed))
-    return out, "mlp_common.glorot_init"
+        f"  using bench/'s glorot_uniform (seed {args.seed}) instead")
+    common.write_safetensors(out, workload.glorot_init(args.seed))
+    return out, f"{'cnn' if workload.kind == 'cnn' else 'mlp'}_common.glorot_init"
 
 
 def fmt(value, spec, missing="-"):
@@ -270,9 +296,9 @@ def fmt(value, spec, missing="-"):
 def summarise(results, workloads, args):
     rows = []
     for w in workloads:
-        flops_epoch = common.flops_per_epoch(w.widths, w.batch)
+        flops_epoch = w.flops_per_epoch()
         for t in args.threads:
-            for key in args.systems:
+            for key in args.systems_of[w.key]:
                 runs = [r for r in results if r["workload"] == w.key
                         and r["threads"] == t and r["system"] == key]
                 ok = [r for r in runs if r["ok"]]
@@ -303,14 +329,14 @@ def print_table(rows, workloads, args):
         steps = common.TRAIN_ITEMS // w.batch
         say("")
         say(f"{w.name}: {w.describe()}, {steps} steps/epoch, "
-            f"{common.flops_per_step(w.widths, w.batch) / 1e6:.1f} MFLOP/step, "
-            f"{common.flops_per_epoch(w.widths, w.batch) / 1e9:.2f} GFLOP/epoch")
-        say(f"  {'system':<20}{'threads':>8}{'s/epoch':>10}{'compile s':>11}"
+            f"{w.flops_per_step() / 1e6:.1f} MFLOP/step, "
+            f"{w.flops_per_epoch() / 1e9:.2f} GFLOP/epoch")
+        say(f"  {'system':<22}{'threads':>8}{'s/epoch':>10}{'compile s':>11}"
             f"{'GFLOP/s':>9}{'test acc':>10}{'runs':>6}")
         for t in args.threads:
             mine = [r for r in rows if r["workload"] == w.key and r["threads"] == t]
             for r in mine:
-                line = (f"  {r['label']:<20}{t:>8}{fmt(r['s_per_epoch'], '.3f'):>10}"
+                line = (f"  {r['label']:<22}{t:>8}{fmt(r['s_per_epoch'], '.3f'):>10}"
                         f"{fmt(r['compile_seconds'], '.3f'):>11}"
                         f"{fmt(r['gflops'], '.1f'):>9}"
                         f"{fmt(r['test_accuracy'] and 100 * r['test_accuracy'], '.2f'):>9}"
@@ -320,9 +346,11 @@ def print_table(rows, workloads, args):
                 say(line)
             nnc = next((r["s_per_epoch"] for r in mine if r["system"] == "nnc"), None)
             blas = best_reference(rows, w.key, t, ("openblas",))
-            torch = best_reference(rows, w.key, t, ("torch-script", "torch-sequential"))
-            say(f"  {t} thread{'s' if t > 1 else ''}: nnc/OpenBLAS {ratio(nnc, blas)}, "
-                f"nnc/PyTorch {ratio(nnc, torch)}"
+            torch = best_reference(rows, w.key, t, sysdefs.TORCH_SYSTEMS)
+            against = [f"nnc/PyTorch {ratio(nnc, torch)}"]
+            if "openblas" in args.systems_of[w.key]:
+                against.insert(0, f"nnc/OpenBLAS {ratio(nnc, blas)}")
+            say(f"  {t} thread{'s' if t > 1 else ''}: " + ", ".join(against)
                 + ("" if nnc else "  (nnc did not run)"))
             base = next((r for r in mine if r["system"] == "nnc-baseline"
                          and r["s_per_epoch"] is not None), None)
@@ -352,8 +380,15 @@ def ratio(nnc, best):
 
 def main():
     args = parse_args()
-    workloads = ([common.WORKLOADS["seed"], common.WORKLOADS["wide"]]
-                 if args.workload == "both" else [common.WORKLOADS[args.workload]])
+    keys = {"both": ["seed", "wide"], "all": ["seed", "wide", "cnn"]}.get(
+        args.workload, [args.workload])
+    workloads = [common.WORKLOADS[k] for k in keys]
+    # Without --systems, each workload runs the default systems that train
+    # it; with it, those given (the others are reported as skipped).
+    args.systems_of = {
+        w.key: [k for k in args.systems if args.explicit_systems
+                or k == "nnc-baseline" or sysdefs.SYSTEMS[k].applies(w)]
+        for w in workloads}
     paths = sysdefs.default_paths(args.build_dir, args.nnc, args.openblas,
                                   args.data_dir, args.nnc_baseline)
     mnist = paths.data_root / "mnist"
@@ -368,7 +403,8 @@ def main():
     else:
         env.pop("OPENBLAS_CORETYPE", None)
 
-    if ("openblas" in args.systems and not paths.openblas.is_file()
+    if (any("openblas" in args.systems_of[w.key] for w in workloads)
+            and not paths.openblas.is_file()
             and not args.no_build and not args.openblas):
         say(f"bench: building openblas_mlp in {args.build_dir}")
         err = sysdefs.build_target(args.build_dir, "openblas_mlp")
@@ -398,7 +434,7 @@ def main():
         for w in workloads:
             say(f"bench: {w.name} ({w.describe()}), {epochs_of[w.key]} epochs")
             inits[w.key] = initial_weights(w, args, paths, env, tmp)
-            for key in args.systems:
+            for key in args.systems_of[w.key]:
                 why = sysdefs.SYSTEMS[key].available(paths, w)
                 if why:
                     skipped[(key, w.key)] = why
@@ -408,8 +444,8 @@ def main():
         for rep in range(args.reps):
             for w in workloads:
                 for t in args.threads:
-                    order = args.systems[rep % len(args.systems):] + \
-                        args.systems[:rep % len(args.systems)]
+                    mine = args.systems_of[w.key]
+                    order = mine[rep % len(mine):] + mine[:rep % len(mine)]
                     plan += [(rep, w, t, key) for key in order]
         failed = {}
         for n, (rep, w, t, key) in enumerate(plan, start=1):
@@ -420,23 +456,27 @@ def main():
             extra = []
             if key.startswith("torch-") and args.torch_intra_op_threads:
                 extra = ["--intra-op-threads", str(args.torch_intra_op_threads)]
+            if args.steps:
+                extra += ["--steps", str(args.steps)]
             run = system.command(paths, w, t, epochs_of[w.key], args.seed,
                                  inits[w.key][0], metrics_path, extra)
             head = f"[{n}/{len(plan)}] {w.key} {system.label}, {t} thread(s), rep {rep + 1}"
             apart = cross_core_round_trip(paths.probe)
+            busy = load_average()
             code, stdout, stderr, wall = run_command(run, env, args.timeout)
             record = {"workload": w.key, "model": w.name, "system": key,
                       "threads": t, "rep": rep + 1, "argv": run.argv,
                       "wall_seconds": wall, "ok": False, "error": None,
-                      "cross_core_round_trip_ns": apart}
+                      "cross_core_round_trip_ns": apart,
+                      "load_average_before": busy}
             if code != 0:
                 status = "timed out" if code is None else f"exit status {code}"
                 record["error"] = f"{status}: {tail(stderr or stdout)}"
             else:
                 try:
                     m = read_metrics(metrics_path)
-                    record.update(ok=True, metrics=m, s_per_epoch=sum(
-                        e["seconds"] for e in m["epochs"]) / len(m["epochs"]))
+                    record.update(ok=True, metrics=m,
+                                  s_per_epoch=seconds_per_epoch(m, w, args.steps))
                 except ValueError as e:
                     record["error"] = str(e)
             for line in stdout.splitlines():
@@ -446,7 +486,8 @@ def main():
             if record["ok"]:
                 say(f"{head}: {record['s_per_epoch']:.3f} s/epoch, test accuracy "
                     f"{100 * record['metrics']['test_accuracy']:.2f}%"
-                    + (f", cores {apart:.0f} ns apart" if apart else ""))
+                    + (f", cores {apart:.0f} ns apart" if apart else "")
+                    + (f", load {busy[0]:.2f}" if busy else ""))
             else:
                 failed[(key, w.key, t)] = record["error"]
                 say(f"{head}: FAILED, skipping it from now on\n    "
@@ -454,6 +495,8 @@ def main():
 
     info["load_average_end"] = load_average()
     rows = summarise(results, workloads, args)
+    say(f"\nbench: load average {info['load_average_start']} before, "
+        f"{info['load_average_end']} after (1, 5, 15 minutes)")
     info["cross_core_round_trip_ns"] = summarise_round_trips(results)
     for (key, wkey), why in skipped.items():
         for r in rows:
@@ -475,11 +518,11 @@ def main():
         "machine": info,
         "config": {"workloads": [w.key for w in workloads], "threads": args.threads,
                    "reps": args.reps, "epochs": epochs_of, "seed": args.seed,
-                   "systems": args.systems,
+                   "systems": args.systems_of, "steps": args.steps,
                    "torch_intra_op_threads": args.torch_intra_op_threads},
         "initial_weights": {k: v[1] for k, v in inits.items()},
-        "flops": {w.key: {"per_step": common.flops_per_step(w.widths, w.batch),
-                          "per_epoch": common.flops_per_epoch(w.widths, w.batch),
+        "flops": {w.key: {"per_step": w.flops_per_step(),
+                          "per_epoch": w.flops_per_epoch(),
                           "steps_per_epoch": common.TRAIN_ITEMS // w.batch}
                   for w in workloads},
         "summary": rows,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+import cnn_common
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -25,19 +27,51 @@ class Workload:
     epochs: int
     classes: int = 10
     inputs: int = 784
+    kind: str = "mlp"  # or "cnn": bench/cnn_common.py's convnet
+    # The model without dropout, whose steps every system computes alike
+    # (compare_trajectories.py); None when the model has no dropout.
+    no_dropout_model: str = None
+    dropout: float = 0.0  # the model's dropout rate (PyTorch's convnet takes it)
 
     @property
     def widths(self):
         return (self.inputs,) + tuple(self.hidden) + (self.classes,)
 
     def describe(self):
+        if self.kind == "cnn":
+            return cnn_common.describe(self.batch)
         return "-".join(str(w) for w in self.widths) + f" batch {self.batch}"
+
+    def flops_per_step(self):
+        if self.kind == "cnn":
+            return cnn_common.flops_per_step(self.batch)
+        return flops_per_step(self.widths, self.batch)
+
+    def flops_per_epoch(self, items=None):
+        return self.flops_per_step() * ((items or TRAIN_ITEMS) // self.batch)
+
+    def check_weights(self, tensors, path="weights"):
+        """Raises SystemExit unless the weights fit the model."""
+        if self.kind == "cnn":
+            cnn_common.check_weights(tensors, path)
+        else:
+            layer_weights(tensors, self.widths, path)
+
+    def glorot_init(self, seed):
+        if self.kind == "cnn":
+            return cnn_common.glorot_init(seed)
+        return glorot_init(self.widths, seed)
 
 
 WORKLOADS = {
     "seed": Workload("seed", "mnist_mlp", "examples/mnist_mlp.nn", (128,), 32, 5),
     "wide": Workload(
         "wide", "mnist_mlp_wide", "examples/mnist_mlp_wide.nn", (512, 512), 128, 5
+    ),
+    # The model trains 12 epochs; the benchmark times 2 (--epochs changes it).
+    "cnn": Workload(
+        "cnn", "mnist_cnn", "examples/mnist_cnn.nn", (), 128, 2, kind="cnn",
+        no_dropout_model="bench/models/mnist_cnn_nodropout.nn", dropout=0.5,
     ),
 }
 
@@ -236,10 +270,13 @@ class Metrics:
     test_accuracy: float = 0.0
     epochs: list = field(default_factory=list)
 
-    def add_epoch(self, train_loss, train_accuracy, test_loss, test_accuracy, seconds):
+    def add_epoch(
+        self, train_loss, train_accuracy, test_loss, test_accuracy, seconds, steps=None
+    ):
         self.epochs.append(
             {
                 "epoch": len(self.epochs) + 1,
+                **({} if steps is None else {"steps": steps}),
                 "train_loss": train_loss,
                 "train_accuracy": train_accuracy,
                 "test_loss": test_loss,

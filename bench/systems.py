@@ -33,6 +33,10 @@ class Run:
 class System:
     key = ""
     label = ""
+    kinds = ("mlp", "cnn")  # the workloads (Workload.kind) it trains
+
+    def applies(self, workload):
+        return workload.kind in self.kinds
 
     def available(self, paths, workload):
         """None when the system can run the workload, else why it cannot."""
@@ -45,12 +49,17 @@ class System:
 
 class Nnc(System):
     """nnc, or with `baseline` the build given by --nnc-baseline: the same
-    workload before and after a change, interleaved in one run."""
+    workload before and after a change, interleaved in one run; with
+    `interp`, nnc's reference interpreter (--interp) instead of its JIT,
+    for compare_trajectories.py."""
 
-    def __init__(self, baseline=False):
+    def __init__(self, baseline=False, interp=False):
         self.baseline = baseline
-        self.key = "nnc-baseline" if baseline else "nnc"
-        self.label = "nnc (baseline)" if baseline else "nnc"
+        self.interp = interp
+        self.key = ("nnc-baseline" if baseline else
+                    "nnc-interp" if interp else "nnc")
+        self.label = ("nnc (baseline)" if baseline else
+                      "nnc --interp" if interp else "nnc")
 
     def binary(self, paths):
         return paths.nnc_baseline if self.baseline else paths.nnc
@@ -67,7 +76,7 @@ class Nnc(System):
     def command(self, paths, workload, threads, epochs, seed, init, metrics,
                 extra=()):
         argv = [str(self.binary(paths)), str(REPO / workload.model_file),
-                "--jit", "--train", "--epochs", str(epochs), "--batch",
+                "--interp" if self.interp else "--jit", "--train", "--epochs", str(epochs), "--batch",
                 str(workload.batch), "--threads", str(threads), "--seed",
                 str(seed), "--metrics", str(metrics)]
         if init:
@@ -77,14 +86,17 @@ class Nnc(System):
     def init_command(self, paths, workload, seed, out):
         """nnc writes its initial weights: no step, then --save."""
         return Run([str(paths.nnc), str(REPO / workload.model_file), "--jit",
-                    "--train", "--steps", "0", "--seed", str(seed), "--save",
-                    str(out)], {})
+                    "--train", "--steps", "0", "--batch", str(workload.batch),
+                    "--seed", str(seed), "--save", str(out)], {})
 
 
 class OpenBlas(System):
     key, label = "openblas", "OpenBLAS (C++)"
+    kinds = ("mlp",)
 
     def available(self, paths, workload):
+        if not self.applies(workload):
+            return "the OpenBLAS reference trains MLPs only"
         if not paths.openblas.is_file():
             return (f"{paths.openblas} not found (needs libopenblas-dev: "
                     "scripts/bootstrap.sh --bench, then cmake --build build "
@@ -105,33 +117,55 @@ class OpenBlas(System):
 
 
 class Torch(System):
-    def __init__(self, mode):
+    """bench/pytorch_mlp.py for the MLPs, bench/pytorch_cnn.py for the
+    convnet (sequential: NCHW; channels-last: the convnet only)."""
+
+    def __init__(self, mode, kinds=("mlp", "cnn"), name=None, args=()):
         self.mode = mode
-        self.key = f"torch-{mode}"
-        self.label = f"PyTorch {mode}"
+        self.kinds = kinds
+        self.args = list(args)
+        self.key = f"torch-{name or mode}"
+        self.label = f"PyTorch {name or mode}"
 
     def available(self, paths, workload):
+        if not self.applies(workload):
+            return f"{self.label} is for {', '.join(self.kinds)} workloads only"
         if not Path(TORCH_PYTHON).is_file():
             return f"{TORCH_PYTHON} not found"
         return None
 
     def command(self, paths, workload, threads, epochs, seed, init, metrics,
                 extra=()):
-        argv = [TORCH_PYTHON, str(REPO / "bench" / "pytorch_mlp.py"), "--mode",
-                self.mode, "--data-dir", str(paths.data_root / "mnist"),
-                "--hidden", ",".join(map(str, workload.hidden)), "--name",
-                workload.name, "--batch", str(workload.batch), "--epochs",
-                str(epochs), "--threads", str(threads), "--seed", str(seed),
-                "--metrics", str(metrics)]
+        if workload.kind == "cnn":
+            script = "pytorch_cnn.py"
+            shape = ["--dropout", str(workload.dropout)]
+        else:
+            script = "pytorch_mlp.py"
+            shape = ["--hidden", ",".join(map(str, workload.hidden))]
+        argv = [TORCH_PYTHON, str(REPO / "bench" / script), "--mode",
+                self.mode, "--data-dir", str(paths.data_root / "mnist")] + \
+            shape + ["--name", workload.name, "--batch", str(workload.batch),
+                     "--epochs", str(epochs), "--threads", str(threads),
+                     "--seed", str(seed), "--metrics", str(metrics)] + self.args
         if init:
             argv += ["--load", str(init)]
         return Run(argv + list(extra), {})
 
 
 SYSTEMS = {s.key: s for s in (Nnc(), OpenBlas(), Torch("script"),
-                              Torch("sequential"), Nnc(baseline=True))}
-# What runs when --systems is not given (the baseline runs when it is set).
-DEFAULT_SYSTEMS = ["nnc", "openblas", "torch-script", "torch-sequential"]
+                              Torch("sequential"),
+                              Torch("channels-last", kinds=("cnn",)),
+                              # compare_trajectories.py's reference for
+                              # the convnet's rounding; not a benchmark
+                              Torch("sequential", kinds=("cnn",),
+                                    name="float64", args=["--float64"]),
+                              Nnc(baseline=True), Nnc(interp=True))}
+# What runs when --systems is not given, of those that train the workload
+# (the baseline runs when it is set).
+DEFAULT_SYSTEMS = ["nnc", "openblas", "torch-script", "torch-sequential",
+                   "torch-channels-last"]
+# The PyTorch systems, of which the fastest is nnc's PyTorch ratio.
+TORCH_SYSTEMS = ("torch-script", "torch-sequential", "torch-channels-last")
 
 
 def default_paths(build_dir, nnc=None, openblas=None, data_root=None,
