@@ -238,55 +238,76 @@ std::pair<Value *, Value *> KernelBuilder::blockRange(int64_t n,
   return {clamp(first), clamp(last)};
 }
 
+namespace {
+
+/// Constants, FMAs and the range reduction of e^x, shaped like a float
+/// scalar or vector type: what exp, expm1 and tanh share.
+struct FloatShape {
+  llvm::IRBuilder<> &b;
+  llvm::Type *t;
+
+  Value *splat(Value *scalar) const {
+    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(t))
+      return b.CreateVectorSplat(vec->getElementCount(), scalar);
+    return scalar;
+  }
+  Value *f(float v) const {
+    return splat(llvm::ConstantFP::get(b.getFloatTy(), v));
+  }
+  Value *fma(Value *a, Value *m, Value *c) const {
+    return b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {a, m, c});
+  }
+  Value *clamp(Value *x, float lo, float hi) const {
+    return b.CreateBinaryIntrinsic(
+        llvm::Intrinsic::maxnum,
+        b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, x, f(hi)), f(lo));
+  }
+  /// x = n ln2 + r, |r| <= ln2/2, n an integer as a float; ln 2 in two
+  /// parts, the first with few enough bits that n times it is exact.
+  std::pair<Value *, Value *> reduce(Value *x) const {
+    Value *n = b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven,
+                                      b.CreateFMul(x, f(1.44269504088896341f)));
+    Value *r = fma(n, f(-0.693359375f), x);
+    return {n, fma(n, f(2.12194440e-4f), r)};
+  }
+  /// n as i32 lanes.
+  Value *integer(Value *n) const {
+    return b.CreateFPToSI(n, t->getWithNewType(b.getInt32Ty()));
+  }
+  /// 2^e for i32 lanes e in the normal range.
+  Value *pow2(Value *e) const {
+    return b.CreateBitCast(b.CreateShl(b.CreateAdd(e, splat(b.getInt32(127))),
+                                       splat(b.getInt32(23))),
+                           t);
+  }
+};
+
+} // namespace
+
 Value *KernelBuilder::exp(Value *x) {
   llvm::Type *t = x->getType();
   if (!t->getScalarType()->isFloatTy())
     return b.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
-  auto splat = [&](llvm::Value *scalar) -> Value * {
-    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(t))
-      return b.CreateVectorSplat(vec->getElementCount(), scalar);
-    return scalar;
-  };
-  auto f = [&](float v) {
-    return splat(llvm::ConstantFP::get(b.getFloatTy(), v));
-  };
-  auto fma = [&](Value *a, Value *m, Value *c) {
-    return b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {a, m, c});
-  };
+  FloatShape s{b, t};
   // Beyond these the result is infinite, or below the smallest normal
   // float (and flushed to zero where kernels run).
   constexpr float kOverflow = 88.72283935546875f;   // ln(FLT_MAX)
   constexpr float kUnderflow = -87.33654022216797f; // ln(FLT_MIN)
-  Value *clamped = b.CreateBinaryIntrinsic(
-      llvm::Intrinsic::maxnum,
-      b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, x, f(kOverflow)),
-      f(kUnderflow));
-  Value *n =
-      b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven,
-                             b.CreateFMul(clamped, f(1.44269504088896341f)));
-  // ln 2 in two parts, the first with few enough bits that n * it is exact.
-  Value *r = fma(n, f(-0.693359375f), clamped);
-  r = fma(n, f(2.12194440e-4f), r);
-  Value *p = f(1.0f / 5040);
+  auto [n, r] = s.reduce(s.clamp(x, kUnderflow, kOverflow));
+  Value *p = s.f(1.0f / 5040);
   for (float c :
        {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
-    p = fma(p, r, f(c));
+    p = s.fma(p, r, s.f(c));
   // 2^n in two factors, so that each is a normal float for every n the
   // clamp allows (-126 to 128).
-  llvm::Type *it = t->getWithNewType(b.getInt32Ty());
-  Value *ni = b.CreateFPToSI(n, it);
-  Value *half = b.CreateAShr(ni, splat(b.getInt32(1)));
-  auto pow2 = [&](Value *e) {
-    return b.CreateBitCast(b.CreateShl(b.CreateAdd(e, splat(b.getInt32(127))),
-                                       splat(b.getInt32(23))),
-                           t);
-  };
-  Value *y =
-      b.CreateFMul(b.CreateFMul(p, pow2(half)), pow2(b.CreateSub(ni, half)));
+  Value *ni = s.integer(n);
+  Value *half = b.CreateAShr(ni, s.splat(b.getInt32(1)));
+  Value *y = b.CreateFMul(b.CreateFMul(p, s.pow2(half)),
+                          s.pow2(b.CreateSub(ni, half)));
   // The clamp kept finite ends; restore them, and NaN.
-  y = b.CreateSelect(b.CreateFCmpOGT(x, f(kOverflow)),
-                     f(std::numeric_limits<float>::infinity()), y);
-  y = b.CreateSelect(b.CreateFCmpOLT(x, f(kUnderflow)), f(0.0f), y);
+  y = b.CreateSelect(b.CreateFCmpOGT(x, s.f(kOverflow)),
+                     s.f(std::numeric_limits<float>::infinity()), y);
+  y = b.CreateSelect(b.CreateFCmpOLT(x, s.f(kUnderflow)), s.f(0.0f), y);
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, y);
 }
 
@@ -294,64 +315,37 @@ Value *KernelBuilder::expm1(Value *x) {
   llvm::Type *t = x->getType();
   if (!t->getScalarType()->isFloatTy())
     return callMath("expm1f", x);
-  auto splat = [&](llvm::Value *scalar) -> Value * {
-    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(t))
-      return b.CreateVectorSplat(vec->getElementCount(), scalar);
-    return scalar;
-  };
-  auto f = [&](float v) {
-    return splat(llvm::ConstantFP::get(b.getFloatTy(), v));
-  };
-  auto fma = [&](Value *a, Value *m, Value *c) {
-    return b.CreateIntrinsic(llvm::Intrinsic::fma, {t}, {a, m, c});
-  };
+  FloatShape s{b, t};
   // Past +-40 the result is e^x, or -1, to rounding; within, 2^n for the
   // n of the reduction is a normal float.
   constexpr float kLimit = 40.0f;
-  Value *clamped = b.CreateBinaryIntrinsic(
-      llvm::Intrinsic::maxnum,
-      b.CreateBinaryIntrinsic(llvm::Intrinsic::minnum, x, f(kLimit)),
-      f(-kLimit));
-  Value *n =
-      b.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven,
-                             b.CreateFMul(clamped, f(1.44269504088896341f)));
-  Value *r = fma(n, f(-0.693359375f), clamped);
-  r = fma(n, f(2.12194440e-4f), r);
+  auto [n, r] = s.reduce(s.clamp(x, -kLimit, kLimit));
   // expm1(r) = r + r^2 (1/2! + r/3! + ... + r^7/9!) for |r| <= ln2/2: the
   // first term exact, so small inputs keep their relative accuracy.
-  Value *q = f(1.0f / 362880);
+  Value *q = s.f(1.0f / 362880);
   for (float c : {1.0f / 40320, 1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
                   1.0f / 6, 0.5f})
-    q = fma(q, r, f(c));
-  Value *p = fma(q, b.CreateFMul(r, r), r);
+    q = s.fma(q, r, s.f(c));
+  Value *p = s.fma(q, b.CreateFMul(r, r), r);
   // e^x - 1 = 2^n expm1(r) + (2^n - 1), the last exact, in one rounding.
-  llvm::Type *it = t->getWithNewType(b.getInt32Ty());
-  Value *scale = b.CreateBitCast(
-      b.CreateShl(b.CreateAdd(b.CreateFPToSI(n, it), splat(b.getInt32(127))),
-                  splat(b.getInt32(23))),
-      t);
-  Value *y = fma(scale, p, b.CreateFSub(scale, f(1.0f)));
-  y = b.CreateSelect(b.CreateFCmpOGT(x, f(kLimit)),
-                     b.CreateFSub(exp(x), f(1.0f)), y);
-  y = b.CreateSelect(b.CreateFCmpOLT(x, f(-kLimit)), f(-1.0f), y);
+  Value *scale = s.pow2(s.integer(n));
+  Value *y = s.fma(scale, p, b.CreateFSub(scale, s.f(1.0f)));
+  y = b.CreateSelect(b.CreateFCmpOGT(x, s.f(kLimit)),
+                     b.CreateFSub(exp(x), s.f(1.0f)), y);
+  y = b.CreateSelect(b.CreateFCmpOLT(x, s.f(-kLimit)), s.f(-1.0f), y);
   // NaN stays NaN, and -0 stays -0.
   return b.CreateSelect(
-      b.CreateOr(b.CreateFCmpUNO(x, x), b.CreateFCmpOEQ(x, f(0.0f))), x, y);
+      b.CreateOr(b.CreateFCmpUNO(x, x), b.CreateFCmpOEQ(x, s.f(0.0f))), x, y);
 }
 
 Value *KernelBuilder::tanh(Value *x) {
   llvm::Type *t = x->getType();
   if (!t->getScalarType()->isFloatTy())
     return callMath("tanhf", x);
-  auto f = [&](float v) {
-    llvm::Constant *c = llvm::ConstantFP::get(b.getFloatTy(), v);
-    if (auto *vec = llvm::dyn_cast<llvm::VectorType>(t))
-      return b.CreateVectorSplat(vec->getElementCount(), c);
-    return static_cast<Value *>(c);
-  };
-  Value *m = expm1(
-      b.CreateFMul(f(-2.0f), b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x)));
-  Value *y = b.CreateFDiv(b.CreateFNeg(m), b.CreateFAdd(m, f(2.0f)));
+  FloatShape s{b, t};
+  Value *m = expm1(b.CreateFMul(
+      s.f(-2.0f), b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x)));
+  Value *y = b.CreateFDiv(b.CreateFNeg(m), b.CreateFAdd(m, s.f(2.0f)));
   return b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, y, x);
 }
 
