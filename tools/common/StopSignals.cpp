@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <mutex>
 #include <unistd.h>
 
 namespace nnc {
@@ -15,6 +16,8 @@ std::atomic<int> stopSignal{0};
 static_assert(std::atomic<int>::is_always_lock_free,
               "written from a signal handler");
 struct sigaction previousInt, previousTerm;
+std::mutex holdersMutex;
+int holders = 0;
 
 void writeMessage(const char *text) {
   // write(2) is async-signal-safe; what it fails to write is lost.
@@ -41,6 +44,11 @@ void onStopSignal(int signal) {
 } // namespace
 
 StopOnSignals::StopOnSignals() {
+  // The ranks of a job in one process (--ranks) each hold one: the first
+  // installs the handlers, the last restores what was there before.
+  std::lock_guard<std::mutex> lock(holdersMutex);
+  if (holders++)
+    return;
   struct sigaction action;
   std::memset(&action, 0, sizeof(action));
   action.sa_handler = onStopSignal;
@@ -52,6 +60,9 @@ StopOnSignals::StopOnSignals() {
 }
 
 StopOnSignals::~StopOnSignals() {
+  std::lock_guard<std::mutex> lock(holdersMutex);
+  if (--holders)
+    return;
   ::sigaction(SIGINT, &previousInt, nullptr);
   ::sigaction(SIGTERM, &previousTerm, nullptr);
 }

@@ -17,7 +17,8 @@ namespace nnc {
 
 /// For the length of a scope, SIGINT and SIGTERM set the flag (to the
 /// signal's number) instead of killing the process; the previous
-/// dispositions are restored at the end.
+/// dispositions are restored at the end. Scopes may overlap (the ranks of
+/// an in-process job each hold one): the outermost decides.
 class StopOnSignals {
 public:
   StopOnSignals();

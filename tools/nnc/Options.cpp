@@ -244,8 +244,9 @@ cl::opt<unsigned> vectorWidth(
     cl::value_desc("bits"), cl::cat(engineCategory));
 cl::opt<int64_t> ranks(
     "ranks",
-    cl::desc("Compile for a data-parallel job of N ranks, to print its stages "
-             "(--emit) from one process; mpirun -np N runs one"),
+    cl::desc("Train as a data-parallel job of N ranks in this process, a "
+             "thread each (as mpirun -np N would in N processes); with --emit, "
+             "print the stages of such a job"),
     cl::value_desc("N"), cl::cat(engineCategory));
 cl::opt<int64_t> bucketBytes(
     "bucket-bytes",
@@ -446,12 +447,12 @@ std::string checkOptions(const std::optional<LaunchedRank> &launched) {
            std::to_string(launched->size) +
            " ranks: mpirun's -np sets the ranks";
   if (ranks.getNumOccurrences() && ranks > 1 && !launched &&
-      emit == Emit::Nothing)
+      emit == Emit::Nothing &&
+      (predictInput.getNumOccurrences() || exportPath.getNumOccurrences() ||
+       libDir.getNumOccurrences()))
     return "--ranks " + std::to_string(ranks) +
-           " only prints the stages of a data-parallel job (with --emit); "
-           "to train with " +
-           std::to_string(ranks) + " ranks, run nnc under mpirun -np " +
-           std::to_string(ranks);
+           " trains and evaluates as a data-parallel job; predictions and "
+           "exports run in one process: leave --ranks out";
   if (bucketBytes.getNumOccurrences() && bucketBytes < 1)
     return "--bucket-bytes must be at least 1";
   bool printing = emit != Emit::Nothing;

@@ -48,7 +48,7 @@ extern cl::opt<std::string> inputFile, outputFile, predictInput;
 extern cl::opt<Emit> emit;
 extern cl::opt<GraphSelection> graphSelection;
 extern cl::opt<Format> format;
-extern cl::opt<int64_t> batchSize;
+extern cl::opt<int64_t> batchSize, ranks;
 extern cl::opt<bool> printLocations, splitInput, verifyDiagnostics, interp;
 
 /// Applies the command-line training settings to `config`. --data and

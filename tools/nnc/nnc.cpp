@@ -13,6 +13,7 @@
 #include "ir/DotPrinter.h"
 #include "ir/Printer.h"
 #include "ir/VerifyDiagnostics.h"
+#include "runtime/InProcessRanks.h"
 #include "tools/common/DataSetup.h"
 #include "tools/common/InputChunks.h"
 #include "tools/common/LLVMFlags.h"
@@ -45,11 +46,53 @@ void toolError(const llvm::Twine &msg) { printError(msg); }
 std::optional<LaunchedRank> launched;
 std::unique_ptr<Communicator> job;
 
+/// The ranks on this machine: mpirun's, or those --ranks runs in this
+/// process.
+unsigned localRanks() {
+  if (launched)
+    return unsigned(std::max(1, launched->localSize));
+  if (ranks.getNumOccurrences() && emit == Emit::Nothing)
+    return unsigned(std::max<int64_t>(1, ranks));
+  return 1;
+}
+
 /// The cores of this machine each rank on it may use.
 unsigned coresPerRank() {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  unsigned local = launched ? unsigned(std::max(1, launched->localSize)) : 1;
-  return std::max(1u, cores / local);
+  return std::max(1u, cores / localRanks());
+}
+
+/// Runs a data-parallel job of `options.ranks` ranks in this process
+/// (`--ranks N` without mpirun), each a thread that runs the model as a
+/// rank of an mpirun job would. Rank 0 reports; the others fail alone only
+/// with an error of their own, which ends the process.
+int runInProcessRanks(const ast::ModelFile &file, const TrainingConfig &config,
+                      const RunOptions &options, DiagnosticEngine &diag,
+                      llvm::raw_ostream &os) {
+  auto comms = makeInProcessRanks(int(options.ranks));
+  std::vector<int> status(comms.size(), 0);
+  auto runRank = [&](size_t r, DiagnosticEngine &rankDiag,
+                     llvm::raw_ostream &rankOut) {
+    RunOptions mine = options;
+    mine.communicator = comms[r].get();
+    status[r] = runModel(file, config, mine, rankDiag, rankOut);
+  };
+  // The ranks compile the same model: rank 0 alone gives its diagnostics.
+  std::vector<std::unique_ptr<DiagnosticEngine>> quiet;
+  std::vector<std::thread> others;
+  for (size_t r = 1; r < comms.size(); ++r) {
+    quiet.push_back(std::make_unique<DiagnosticEngine>());
+    quiet.back()->setHandler([](const Diagnostic &) {});
+    others.emplace_back(runRank, r, std::ref(*quiet.back()),
+                        std::ref(llvm::nulls()));
+  }
+  runRank(0, diag, os);
+  for (std::thread &t : others)
+    t.join();
+  for (int s : status)
+    if (s)
+      return s;
+  return 0;
 }
 
 /// Compiles one input and prints what --emit asks for, or runs it; the
@@ -107,8 +150,10 @@ int processChunk(unsigned bufferId, DiagnosticEngine &diag,
     (void)lowerModel(*file, batch, diag);
     return 1;
   }
-  return runModel(*file, *config, runOptions(job.get(), coresPerRank()), diag,
-                  os);
+  RunOptions options = runOptions(job.get(), coresPerRank());
+  if (job || options.ranks == 1 || emit != Emit::Nothing)
+    return runModel(*file, *config, options, diag, os);
+  return runInProcessRanks(*file, *config, options, diag, os);
 }
 
 } // namespace
@@ -147,8 +192,8 @@ int main(int argc, char **argv) {
   if (std::optional<int> threads = llvmThreadsFlag();
       threads && unsigned(*threads) > coresPerRank() && !interp &&
       (!launched || launched->rank == 0)) {
-    if (launched && launched->localSize > 1)
-      printWarning(llvm::Twine(launched->localSize) + " ranks of --threads " +
+    if (localRanks() > 1)
+      printWarning(llvm::Twine(localRanks()) + " ranks of --threads " +
                    llvm::Twine(*threads) + " on " + llvm::Twine(cores) +
                    " cores: the threads wait for each other at every "
                    "barrier, so steps will be several times slower than "

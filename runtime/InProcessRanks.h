@@ -1,0 +1,37 @@
+//===- InProcessRanks.h - The ranks of a job as threads of one process ----===//
+//
+// `nnc model.nn --ranks N --train` runs a data-parallel job inside one
+// process: N threads, each a rank with its own arena, weights and share of
+// every batch, exactly as N processes under mpirun would be. They exchange
+// through memory instead of MPI.
+//
+// Why a process would split itself into ranks: a convnet's memory-bound
+// kernels (patch extraction, pooling gradients) scale poorly when their
+// threads share one batch's activations, which do not fit in cache, while a
+// rank's half of the batch does (docs/benchmarks.md, "Two ranks against two
+// threads").
+//
+// Sums over the ranks add the ranks' values in rank order, whatever order
+// the threads arrive in, so a run is bit-identical from run to run; with 2
+// ranks it is bit-identical to `mpirun -np 2` too (a sum of two is the same
+// either way round).
+//
+//===----------------------------------------------------------------------===//
+#ifndef NNC_RUNTIME_INPROCESSRANKS_H
+#define NNC_RUNTIME_INPROCESSRANKS_H
+
+#include "runtime/Communicator.h"
+
+#include <memory>
+#include <vector>
+
+namespace nnc {
+
+/// The communicators of `ranks` ranks that share this process, rank r's at
+/// index r. Each is used by one thread, its rank's; they live until the
+/// last of them is destroyed.
+std::vector<std::unique_ptr<Communicator>> makeInProcessRanks(int ranks);
+
+} // namespace nnc
+
+#endif
