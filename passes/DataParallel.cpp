@@ -26,6 +26,9 @@
 //   - the grad.* results are put in the order their buckets complete, so
 //     that the optimizer updates the first bucket's parameters while the
 //     later buckets are still in flight;
+//   - the step's state updates (batch normalization's moving statistics)
+//     are exchanged too and averaged, as the results are, then assigned at
+//     the end of the step, so that every rank keeps the same state;
 //   - random numbers drawn for each example (dropout's masks: a
 //     random_uniform whose first axis is the rank's share of the batch) are
 //     numbered from the share's first element in the global batch, so that
@@ -155,6 +158,13 @@ private:
     for (unsigned i = 0; i < ret->numOperands(); ++i)
       if (isExchanged(g, i))
         values.insert(ret->operand(i));
+    // Before the optimizer, the step's assigns are its state updates.
+    std::vector<Op *> stateUpdates;
+    for (Op &op : g.ops())
+      if (op.is(OpKind::Assign) && isAveragedUpdate(op)) {
+        stateUpdates.push_back(&op);
+        values.insert(op.operand(1));
+      }
     std::vector<Exchanged> ready;
     for (Value *v : values)
       ready.push_back({v, v->definingOp() ? position[v->definingOp()] : 0});
@@ -224,6 +234,34 @@ private:
       }
       ret->setOperand(i, mean);
     }
+    // The state updates, averaged, at the end of the step: every read of
+    // a variable sees its value from before the step wherever its assign
+    // stands, so the update waits for its exchange there, not mid-step.
+    for (Op *update : stateUpdates) {
+      Value *value = update->operand(1);
+      Value *&mean = means[value];
+      if (!mean) {
+        mean = b.mul(sums.lookup(value), scale);
+        if (!value->name().empty())
+          mean->setName(value->name() + ".mean");
+        ++numAveragedUpdates;
+      }
+      b.setLoc(update->loc());
+      b.assign(update->operand(0), mean);
+      update->erase();
+    }
+  }
+
+  /// Whether a state update differs between ranks: one of an f32 value
+  /// that is not a constant, as batch normalization's moving statistics
+  /// (computed from each rank's share of the batch). Averaged, every rank
+  /// keeps the same state, updated as Keras's BatchNormalization updates
+  /// it under a MirroredStrategy: the mean of the replicas' updates.
+  static bool isAveragedUpdate(const Op &assign) {
+    Value *value = assign.operand(1);
+    Op *def = value->definingOp();
+    return value->type().element() == ElementType::F32 &&
+           !(def && def->is(OpKind::Constant));
   }
 
   /// Gives each random_uniform over the share of the batch the index of
@@ -265,6 +303,8 @@ private:
   Statistic numBuckets{this, "buckets", "allreduce ops (gradient buckets)"};
   Statistic numExchanged{this, "values", "results averaged over the ranks"};
   Statistic bytesExchanged{this, "bytes", "bytes each rank exchanges a step"};
+  Statistic numAveragedUpdates{this, "state-updates",
+                               "state updates averaged over the ranks"};
   Statistic numShardedDraws{this, "sharded-draws",
                             "random_uniform ops numbered from the rank's "
                             "first example"};
