@@ -200,6 +200,8 @@ def print_far_apart(results, workloads, args):
                 continue
             counts, close_medians = [], []
             for key in args.systems_of[w.key]:
+                if not sysdefs.SYSTEMS[key].runs_at(t):
+                    continue
                 runs = [r for r in results if r["workload"] == w.key and
                         r["system"] == key and r["threads"] == t and r["ok"]]
                 far = [r for r in runs
@@ -299,6 +301,8 @@ def summarise(results, workloads, args):
         flops_epoch = w.flops_per_epoch()
         for t in args.threads:
             for key in args.systems_of[w.key]:
+                if not sysdefs.SYSTEMS[key].runs_at(t):
+                    continue
                 runs = [r for r in results if r["workload"] == w.key
                         and r["threads"] == t and r["system"] == key]
                 ok = [r for r in runs if r["ok"]]
@@ -315,7 +319,8 @@ def summarise(results, workloads, args):
                     row["gflops"] = flops_epoch / s / 1e9
                     row["test_accuracy"] = statistics.median(
                         r["metrics"]["test_accuracy"] for r in ok)
-                    if key in ("nnc", "nnc-baseline", "torch-script"):
+                    if key in ("nnc", "nnc-ranks", "nnc-baseline",
+                               "torch-script"):
                         row["compile_seconds"] = statistics.median(
                             r["metrics"].get("compile_seconds", 0.0) for r in ok)
                 elif runs:
@@ -352,6 +357,11 @@ def print_table(rows, workloads, args):
                 against.insert(0, f"nnc/OpenBLAS {ratio(nnc, blas)}")
             say(f"  {t} thread{'s' if t > 1 else ''}: " + ", ".join(against)
                 + ("" if nnc else "  (nnc did not run)"))
+            ranks = next((r["s_per_epoch"] for r in mine
+                          if r["system"] == "nnc-ranks"), None)
+            if ranks:
+                say(f"  {t} threads as ranks: nnc --ranks/PyTorch "
+                    f"{ratio(ranks, torch)}")
             base = next((r for r in mine if r["system"] == "nnc-baseline"
                          and r["s_per_epoch"] is not None), None)
             if base:
@@ -446,7 +456,8 @@ def main():
                 for t in args.threads:
                     mine = args.systems_of[w.key]
                     order = mine[rep % len(mine):] + mine[:rep % len(mine)]
-                    plan += [(rep, w, t, key) for key in order]
+                    plan += [(rep, w, t, key) for key in order
+                             if sysdefs.SYSTEMS[key].runs_at(t)]
         failed = {}
         for n, (rep, w, t, key) in enumerate(plan, start=1):
             system = sysdefs.SYSTEMS[key]

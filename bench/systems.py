@@ -42,6 +42,10 @@ class System:
         """None when the system can run the workload, else why it cannot."""
         return None
 
+    def runs_at(self, threads):
+        """Whether a run at `threads` threads measures anything of its own."""
+        return True
+
     def command(self, paths, workload, threads, epochs, seed, init, metrics,
                 extra=()):
         raise NotImplementedError
@@ -88,6 +92,27 @@ class Nnc(System):
         return Run([str(paths.nnc), str(REPO / workload.model_file), "--jit",
                     "--train", "--steps", "0", "--batch", str(workload.batch),
                     "--seed", str(seed), "--save", str(out)], {})
+
+
+class NncRanks(Nnc):
+    """nnc with the threads as ranks of one process (--ranks T --threads 1):
+    each rank a share of every batch, its own arena; the convnet's fastest
+    form on a few cores (docs/distributed.md). With one thread it is nnc."""
+
+    kinds = ("cnn",)
+
+    def __init__(self):
+        super().__init__()
+        self.key, self.label = "nnc-ranks", "nnc --ranks"
+
+    def runs_at(self, threads):
+        return threads > 1
+
+    def command(self, paths, workload, threads, epochs, seed, init, metrics,
+                extra=()):
+        run = super().command(paths, workload, 1, epochs, seed, init, metrics,
+                              extra)
+        return Run(run.argv + ["--ranks", str(threads)], run.env)
 
 
 class OpenBlas(System):
@@ -152,7 +177,7 @@ class Torch(System):
         return Run(argv + list(extra), {})
 
 
-SYSTEMS = {s.key: s for s in (Nnc(), OpenBlas(), Torch("script"),
+SYSTEMS = {s.key: s for s in (Nnc(), NncRanks(), OpenBlas(), Torch("script"),
                               Torch("sequential"),
                               Torch("channels-last", kinds=("cnn",)),
                               # compare_trajectories.py's reference for
@@ -162,7 +187,7 @@ SYSTEMS = {s.key: s for s in (Nnc(), OpenBlas(), Torch("script"),
                               Nnc(baseline=True), Nnc(interp=True))}
 # What runs when --systems is not given, of those that train the workload
 # (the baseline runs when it is set).
-DEFAULT_SYSTEMS = ["nnc", "openblas", "torch-script", "torch-sequential",
+DEFAULT_SYSTEMS = ["nnc", "nnc-ranks", "openblas", "torch-script", "torch-sequential",
                    "torch-channels-last"]
 # The PyTorch systems, of which the fastest is nnc's PyTorch ratio.
 TORCH_SYSTEMS = ("torch-script", "torch-sequential", "torch-channels-last")
