@@ -18,6 +18,10 @@ static_assert(std::atomic<int>::is_always_lock_free,
 struct sigaction previousInt, previousTerm;
 std::mutex holdersMutex;
 int holders = 0;
+/// Holders that say what a signal does: one per process that reports.
+std::atomic<int> announcers{0};
+static_assert(std::atomic<int>::is_always_lock_free,
+              "read from a signal handler");
 
 void writeMessage(const char *text) {
   // write(2) is async-signal-safe; what it fails to write is lost.
@@ -27,23 +31,28 @@ void writeMessage(const char *text) {
 
 void onStopSignal(int signal) {
   int expected = 0;
+  bool announce = announcers.load() > 0;
   if (stopSignal.compare_exchange_strong(expected, signal)) {
-    writeMessage(signal == SIGINT
-                     ? "\nnnc: SIGINT: stopping after this step (Ctrl-C "
-                       "again to quit at once)\n"
-                     : "\nnnc: SIGTERM: stopping after this step\n");
+    if (announce)
+      writeMessage(signal == SIGINT
+                       ? "\nnnc: SIGINT: stopping after this step (Ctrl-C "
+                         "again to quit at once)\n"
+                       : "\nnnc: SIGTERM: stopping after this step\n");
     return;
   }
   // The second signal: leave nothing half-written, and go.
   removeUnfinishedTemporaryFile();
-  writeMessage(signal == SIGINT ? "nnc: SIGINT again: quitting at once\n"
-                                : "nnc: SIGTERM again: quitting at once\n");
+  if (announce)
+    writeMessage(signal == SIGINT ? "nnc: SIGINT again: quitting at once\n"
+                                  : "nnc: SIGTERM again: quitting at once\n");
   ::_exit(128 + signal);
 }
 
 } // namespace
 
-StopOnSignals::StopOnSignals() {
+StopOnSignals::StopOnSignals(bool announce) : announce(announce) {
+  if (announce)
+    ++announcers;
   // The ranks of a job in one process (--ranks) each hold one: the first
   // installs the handlers, the last restores what was there before.
   std::lock_guard<std::mutex> lock(holdersMutex);
@@ -60,6 +69,8 @@ StopOnSignals::StopOnSignals() {
 }
 
 StopOnSignals::~StopOnSignals() {
+  if (announce)
+    --announcers;
   std::lock_guard<std::mutex> lock(holdersMutex);
   if (--holders)
     return;

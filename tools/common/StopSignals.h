@@ -21,13 +21,18 @@ namespace nnc {
 /// an in-process job each hold one): the outermost decides.
 class StopOnSignals {
 public:
-  StopOnSignals();
+  /// `announce`: whether the process says, on the first signal, that it
+  /// will stop (the ranks of a job other than rank 0 stop silently).
+  explicit StopOnSignals(bool announce = true);
   ~StopOnSignals();
   StopOnSignals(const StopOnSignals &) = delete;
   StopOnSignals &operator=(const StopOnSignals &) = delete;
 
   /// The signal that asked to stop, or 0.
   static const std::atomic<int> &requested();
+
+private:
+  bool announce;
 };
 
 /// The name of a stop signal: "SIGINT", "SIGTERM".

@@ -555,7 +555,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
       topts.watch = std::move(w);
     }
     // Ctrl-C and SIGTERM stop the run after the step in progress.
-    StopOnSignals stopOnSignals;
+    StopOnSignals stopOnSignals(/*announce=*/reports);
     topts.stopRequested = &StopOnSignals::requested();
     auto trained = train(exec, *data, topts);
     if (!trained)
