@@ -255,7 +255,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
     popts.stopAfter = "grad";
   else if (options.emit == Stage::Train)
     popts.stopAfter = "train";
-  std::unique_ptr<TrainingProgram> program;
+  std::shared_ptr<TrainingProgram> program;
   {
     MemoryActivity building("building the training and evaluation graphs");
     program = buildTrainingProgram(forward, popts, diag);
@@ -408,7 +408,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   }
 
   // Compile, or prepare the interpreter.
-  std::unique_ptr<CompiledProgram> code;
+  std::shared_ptr<CompiledProgram> code;
   std::unique_ptr<ThreadPool> pool;
   std::vector<std::unique_ptr<GraphExecutor>> executors;
   bool needCode = needData || options.emit || predicting;
@@ -436,10 +436,16 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
     if (options.emit == Stage::Assembly)
       copts.printAssembly = &out;
     MemoryActivity compiling("compiling the steps");
-    auto built = compileTrainingProgram(*program, copts, compiled);
-    if (!built)
-      return fail(llvm::toString(built.takeError()));
-    code = std::move(*built);
+    if (options.sharedSteps && comm->rank() != 0) {
+      std::tie(program, code) = options.sharedSteps->take();
+    } else {
+      auto built = compileTrainingProgram(*program, copts, compiled);
+      if (!built)
+        return fail(llvm::toString(built.takeError()));
+      code = std::move(*built);
+      if (options.sharedSteps)
+        options.sharedSteps->publish(program, code);
+    }
     const CompiledProgram::Phases &p = code->phases();
     log << fmt::format(
         "compiled {} graph{} for {} in {:.3f} s (graph passes {:.3f} s, LLVM "
@@ -670,6 +676,23 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
                          code ? code->compileSeconds() : 0.0, report))
       return fail(llvm::toString(std::move(err)));
   return 0;
+}
+
+void SharedSteps::publish(std::shared_ptr<TrainingProgram> p,
+                          std::shared_ptr<CompiledProgram> c) {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    program = std::move(p);
+    code = std::move(c);
+  }
+  published.notify_all();
+}
+
+std::pair<std::shared_ptr<TrainingProgram>, std::shared_ptr<CompiledProgram>>
+SharedSteps::take() {
+  std::unique_lock<std::mutex> lock(mutex);
+  published.wait(lock, [&] { return code != nullptr; });
+  return {program, code};
 }
 
 } // namespace nnc

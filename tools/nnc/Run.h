@@ -13,12 +13,38 @@
 #include "passes/PassManager.h"
 #include "runtime/Communicator.h"
 
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 namespace nnc {
 
 enum class Stage { Grad, Train, Fused, LLVM, OptimizedLLVM, Assembly };
+
+struct TrainingProgram;
+
+/// The compiled steps the ranks of a job in one process share: rank 0
+/// compiles its graphs, and the others, which have compared theirs with
+/// rank 0's before compiling (the fingerprints of the graphs), run rank 0's
+/// graphs and code over their own state instead of compiling their own.
+/// The code is reentrant: its constants are read-only and everything it
+/// writes is in the executor's arena and the rank's variables.
+class SharedSteps {
+public:
+  void publish(std::shared_ptr<TrainingProgram> program,
+               std::shared_ptr<CompiledProgram> code);
+  /// Waits for rank 0's.
+  std::pair<std::shared_ptr<TrainingProgram>, std::shared_ptr<CompiledProgram>>
+  take();
+
+private:
+  std::mutex mutex;
+  std::condition_variable published;
+  std::shared_ptr<TrainingProgram> program;
+  std::shared_ptr<CompiledProgram> code;
+};
 
 /// Which graphs the printed stages show.
 enum class GraphSelection {
@@ -83,6 +109,9 @@ struct RunOptions {
   /// stages of a data-parallel job from one process.
   int64_t ranks = 1;
   int64_t bucketBytes = 0; ///< data-parallel's bucket size; 0: its default
+  /// For the ranks of a job in one process (--ranks): the compiled steps
+  /// they share.
+  std::shared_ptr<SharedSteps> sharedSteps;
 };
 
 /// Runs the model; reports problems through `diag` or on stderr and
