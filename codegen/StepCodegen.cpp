@@ -370,7 +370,7 @@ private:
           body ? emitGenericKernel(kb, *body, operands, results, threads)
                : emitGenericOp(kb, op, operands, results, threads);
       if (err)
-        return std::move(err);
+        return err;
     }
     b.CreateRetVoid();
     k.threadZeroOnly = !kb.splitsWork();

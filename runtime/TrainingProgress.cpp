@@ -127,7 +127,7 @@ llvm::Expected<SavedRun> readSavedRun(const CheckpointMetadata &metadata,
         std::tuple{"threads", 1, &threads},
         std::tuple{"ranks", 1, &saved.run.ranks}})
     if (llvm::Error err = integer(key, least, *slot))
-      return std::move(err);
+      return err;
   auto seedText = text("seed");
   if (!seedText)
     return seedText.takeError();
@@ -169,7 +169,7 @@ llvm::Expected<SavedRun> readSavedRun(const CheckpointMetadata &metadata,
     saved.progress.best = (*best)[0];
     if (llvm::Error err =
             integer("epochs_since_best", 0, saved.progress.epochsSinceBest))
-      return std::move(err);
+      return err;
   }
   return saved;
 }
@@ -202,8 +202,15 @@ llvm::Error checkResumable(const SavedRun &saved, const RunIdentity &now,
   if (saved.run.shuffle != now.shuffle)
     return differs("shuffling", saved.run.shuffle ? "on" : "off",
                    now.shuffle ? "on" : "off", "");
+  // The line is formatted first and written at once, so that what other
+  // processes of a job write cannot split it.
   auto warn = [&](const llvm::Twine &msg) {
-    llvm::WithColor::warning(log, "nnc") << path << ": " << msg << "\n";
+    std::string line;
+    llvm::raw_string_ostream os(line);
+    os.enable_colors(log.has_colors());
+    llvm::WithColor::warning(os, "nnc") << path << ": " << msg << "\n";
+    os.flush();
+    log << line;
   };
   if (saved.run.threads != now.threads)
     warn(llvm::formatv("written by a run on {0} threads, resumed on {1}: "

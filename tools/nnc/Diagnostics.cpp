@@ -36,4 +36,8 @@ void printWarning(const llvm::Twine &msg) {
   printLine(llvm::HighlightColor::Warning, "warning", msg);
 }
 
+void printNote(const llvm::Twine &msg) {
+  printLine(llvm::HighlightColor::Note, "note", msg);
+}
+
 } // namespace nnc

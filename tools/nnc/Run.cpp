@@ -20,7 +20,6 @@
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/WithColor.h"
 
 #include <fmt/format.h>
 
@@ -615,8 +614,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
     bool classifier = outputKind == OutputKind::Logits &&
                       predictions->exampleType.rank() == 1;
     if (!predictInput->conversion.empty())
-      llvm::WithColor::note(llvm::errs(), "nnc")
-          << predictInput->name << ": " << predictInput->conversion << "\n";
+      printNote(predictInput->name + ": " + predictInput->conversion);
     if (predictions->count == 1 && classifier) {
       ClassScore c = classify(predictions->row(0));
       llvm::errs() << fmt::format("{}: class {} (probability {:.4f})\n",
