@@ -140,12 +140,11 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   bool reports = !comm || comm->rank() == 0;
   llvm::raw_ostream &log = reports ? llvm::errs() : llvm::nulls();
   auto fail = [&](const llvm::Twine &msg) {
-    if (comm)
+    if (comm) {
       printError("rank " + llvm::Twine(comm->rank()) + ": " + msg);
-    else
-      printError(msg);
-    if (comm)
       comm->abortJob(1);
+    }
+    printError(msg);
     return 1;
   };
   // A failure every rank meets together (they compared notes): rank 0 says
