@@ -15,6 +15,7 @@
 #include "tools/common/StopSignals.h"
 #include "tools/common/TrainingPipeline.h"
 #include "tools/nnc/Diagnostics.h"
+#include "tools/nnc/InProcessJob.h"
 #include "tools/nnc/ModelExport.h"
 #include "tools/nnc/RunOutputs.h"
 
@@ -673,23 +674,6 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
                          code ? code->compileSeconds() : 0.0, report))
       return fail(llvm::toString(std::move(err)));
   return 0;
-}
-
-void SharedSteps::publish(std::shared_ptr<TrainingProgram> p,
-                          std::shared_ptr<CompiledProgram> c) {
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    program = std::move(p);
-    code = std::move(c);
-  }
-  published.notify_all();
-}
-
-std::pair<std::shared_ptr<TrainingProgram>, std::shared_ptr<CompiledProgram>>
-SharedSteps::take() {
-  std::unique_lock<std::mutex> lock(mutex);
-  published.wait(lock, [&] { return code != nullptr; });
-  return {program, code};
 }
 
 } // namespace nnc

@@ -13,9 +13,7 @@
 #include "passes/PassManager.h"
 #include "runtime/Communicator.h"
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -23,28 +21,7 @@ namespace nnc {
 
 enum class Stage { Grad, Train, Fused, LLVM, OptimizedLLVM, Assembly };
 
-struct TrainingProgram;
-
-/// The compiled steps the ranks of a job in one process share: rank 0
-/// compiles its graphs, and the others, which have compared theirs with
-/// rank 0's before compiling (the fingerprints of the graphs), run rank 0's
-/// graphs and code over their own state instead of compiling their own.
-/// The code is reentrant: its constants are read-only and everything it
-/// writes is in the executor's arena and the rank's variables.
-class SharedSteps {
-public:
-  void publish(std::shared_ptr<TrainingProgram> program,
-               std::shared_ptr<CompiledProgram> code);
-  /// Waits for rank 0's.
-  std::pair<std::shared_ptr<TrainingProgram>, std::shared_ptr<CompiledProgram>>
-  take();
-
-private:
-  std::mutex mutex;
-  std::condition_variable published;
-  std::shared_ptr<TrainingProgram> program;
-  std::shared_ptr<CompiledProgram> code;
-};
+class SharedSteps;
 
 /// Which graphs the printed stages show.
 enum class GraphSelection {

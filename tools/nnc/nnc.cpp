@@ -13,12 +13,12 @@
 #include "ir/DotPrinter.h"
 #include "ir/Printer.h"
 #include "ir/VerifyDiagnostics.h"
-#include "runtime/InProcessRanks.h"
 #include "tools/common/DataSetup.h"
 #include "tools/common/InputChunks.h"
 #include "tools/common/LLVMFlags.h"
 #include "tools/common/OutOfMemory.h"
 #include "tools/nnc/Diagnostics.h"
+#include "tools/nnc/InProcessJob.h"
 #include "tools/nnc/Options.h"
 #include "tools/nnc/Run.h"
 
@@ -60,41 +60,6 @@ unsigned localRanks() {
 unsigned coresPerRank() {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   return std::max(1u, cores / localRanks());
-}
-
-/// Runs a data-parallel job of `options.ranks` ranks in this process
-/// (`--ranks N` without mpirun), each a thread that runs the model as a
-/// rank of an mpirun job would. Rank 0 reports; the others fail alone only
-/// with an error of their own, which ends the process.
-int runInProcessRanks(const ast::ModelFile &file, const TrainingConfig &config,
-                      const RunOptions &options, DiagnosticEngine &diag,
-                      llvm::raw_ostream &os) {
-  auto comms = makeInProcessRanks(int(options.ranks));
-  auto shared = std::make_shared<SharedSteps>();
-  std::vector<int> status(comms.size(), 0);
-  auto runRank = [&](size_t r, DiagnosticEngine &rankDiag,
-                     llvm::raw_ostream &rankOut) {
-    RunOptions mine = options;
-    mine.communicator = comms[r].get();
-    mine.sharedSteps = shared;
-    status[r] = runModel(file, config, mine, rankDiag, rankOut);
-  };
-  // The ranks compile the same model: rank 0 alone gives its diagnostics.
-  std::vector<std::unique_ptr<DiagnosticEngine>> quiet;
-  std::vector<std::thread> others;
-  for (size_t r = 1; r < comms.size(); ++r) {
-    quiet.push_back(std::make_unique<DiagnosticEngine>());
-    quiet.back()->setHandler([](const Diagnostic &) {});
-    others.emplace_back(runRank, r, std::ref(*quiet.back()),
-                        std::ref(llvm::nulls()));
-  }
-  runRank(0, diag, os);
-  for (std::thread &t : others)
-    t.join();
-  for (int s : status)
-    if (s)
-      return s;
-  return 0;
 }
 
 /// Compiles one input and prints what --emit asks for, or runs it; the
