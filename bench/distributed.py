@@ -2,9 +2,9 @@
 """Data-parallel training against one process, side by side.
 
 Runs the same model, global batch and seed as N ranks of one thread each
-(mpirun -np N nnc ... --threads 1) and as one process of N threads
-(nnc ... --threads N), interleaved: each repetition runs both, in a
-rotating order, so that the machine's noise hits both alike. Prints the
+(mpirun -np N nnc ... --threads 1), as N ranks in one process (nnc ...
+--ranks N --threads 1) and as one process of N threads (nnc ... --threads
+N), interleaved: each repetition runs all three, in a rotating order, so that the machine's noise hits both alike. Prints the
 median seconds per epoch of each, their ratio, and, from a run of each
 with --profile, the share of the step the exchanges took on rank 0
 (their rows of the profile: thread 0's time starting, polling and waiting
@@ -14,8 +14,8 @@ for them). Raw results go to bench/results/ as JSON.
   bench/distributed.py --workload seed --ranks 2 --reps 5
   bench/distributed.py --model examples/some_model.nn --epochs 1
 
-Any model file with a train block runs (--model); the convnet workload,
-examples/mnist_cnn.nn, runs once the code generator compiles convolutions. The profile's share of the
+Any model file with a train block runs (--model); the convnet workload is
+examples/mnist_cnn.nn. The profile's share of the
 exchanges is split into the time thread 0 spent starting and polling them
 and the time it waited for the other ranks (the part not hidden).
 
@@ -132,6 +132,9 @@ def main():
             [str(nnc)] + common + ["--threads", str(args.ranks)],
         f"{args.ranks} ranks x 1 thread":
             mpirun + [str(nnc)] + common + ["--threads", "1"],
+        f"{args.ranks} ranks in 1 process":
+            [str(nnc)] + common + ["--ranks", str(args.ranks), "--threads",
+                                   "1"],
     }
     names = list(systems)
     results = {"started": datetime.datetime.now(datetime.timezone.utc)
@@ -143,7 +146,7 @@ def main():
                "profiles": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(args.reps):
-            order = names[rep % 2:] + names[:rep % 2]
+            order = names[rep % len(names):] + names[:rep % len(names)]
             for name in order:
                 metrics = Path(tmp) / "m.json"
                 metrics.unlink(missing_ok=True)
@@ -192,10 +195,12 @@ def main():
                      f"(waiting {prof['waiting_share']:.1f}%), "
                      f"barrier waits {prof['barrier_share']:.1f}%")
         print(line)
-    if len(summary) == 2:
-        ratio = summary[names[1]] / summary[names[0]]
-        print(f"  {names[1]} / {names[0]}: {ratio:.2f}")
-        results["ratio"] = ratio
+    results["ratios"] = {}
+    for name in names[1:]:
+        if name in summary and names[0] in summary:
+            ratio = summary[name] / summary[names[0]]
+            print(f"  {name} / {names[0]}: {ratio:.2f}")
+            results["ratios"][name] = ratio
     loads = [r["load_before"] for r in results["runs"]]
     print(f"  load average during the runs: {min(loads):.1f} - "
           f"{max(loads):.1f} (2 means both cores busy)")
