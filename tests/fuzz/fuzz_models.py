@@ -9,7 +9,8 @@ so that the masks are drawn and the runs stay comparable) over the images
 as NHWC. nnc trains it for a few steps on a slice of MNIST in the
 reference interpreter and in several JIT configurations (one to three
 threads, without fusion, 256-bit vectors, -O1, --fast-updates, the generic
-code generator alone), and the losses of the first two steps must agree: the
+code generator alone, two ranks in one process where the batch divides and
+nothing combines the examples of a batch), and the losses of the first two steps must agree: the
 first is the forward pass at the initial weights, the second has one
 update in it. Later steps are not compared: a badly conditioned model (a
 normalization of nearly constant rows) amplifies float noise by orders of
@@ -30,6 +31,7 @@ import json
 import math
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -51,7 +53,23 @@ CONFIGS = [
     ("O1", ["--jit", "-O1", "--threads=2"]),
     ("fast-updates", ["--jit", "--fast-updates", "--threads=2"]),
     ("generic", ["--jit", "--no-specialize", "--threads=2"]),
+    ("ranks-2", ["--jit", "--ranks=2", "--threads=1"]),
 ]
+
+
+# What combines the examples of a batch: on two ranks each combines its
+# own half (docs/distributed.md), which is not the interpreter's step.
+MIXES_EXAMPLES = ("batch_norm", "axes=0", "batch /")
+
+
+def applies(config, model_text):
+    """Whether a configuration runs the model: two ranks need a batch they
+    divide and a model that treats its examples one by one."""
+    if config != "ranks-2":
+        return True
+    batch = re.search(r"^  batch (\d+)$", model_text, re.M)
+    return (batch is not None and int(batch.group(1)) % 2 == 0
+            and not any(m in model_text for m in MIXES_EXAMPLES))
 
 WIDTHS = [1, 2, 3, 16, 17, 32, 64, 100, 128, 130, 256, 513]
 BATCHES = [1, 2, 3, 7, 16, 32, 33, 64, 100, 128, 256]
@@ -381,10 +399,13 @@ def check(nnc, seed, data, work, steps, models="dense"):
     """The findings for model `seed`, or None if the model is skipped."""
     prefix = "fuzz" if models == "dense" else f"fuzz-{models}"
     model = os.path.join(work, f"{prefix}-{seed}.nn")
+    text = GENERATORS[models](seed)
     with open(model, "w") as f:
-        f.write(GENERATORS[models](seed))
+        f.write(text)
     results = {}
     for name, flags in CONFIGS:
+        if not applies(name, text):
+            continue
         results[name] = run(nnc, model, data, flags,
                             os.path.join(work, f"{prefix}-{seed}.{name}.trace"),
                             steps)
