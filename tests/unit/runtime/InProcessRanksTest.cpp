@@ -37,19 +37,19 @@ TEST(InProcessRanks, RanksAndSizes) {
 }
 
 TEST(InProcessRanks, SumsInRankOrder) {
-  // 1e16 + 1 - 1e16 is 0 in rank order and 1 in others: the late rank 0
-  // must not change it.
+  // In rank order 1 + 1e16 - 1e16 is 0 (the 1 is lost); in the order the
+  // ranks arrive here (rank 0 last), 1e16 - 1e16 + 1 is 1.
   std::vector<std::vector<double>> results(3);
   onEveryRank(3, [&](int r, Communicator &comm) {
     if (r == 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    double mine[] = {1e16, 1.0, -1e16};
+    double mine[] = {1.0, 1e16, -1e16};
     std::vector<double> values = {mine[r], double(r + 1)};
     ASSERT_FALSE(bool(comm.sum(values)));
     results[r] = values;
   });
   for (const std::vector<double> &v : results)
-    EXPECT_EQ(v, (std::vector<double>{(1e16 + 1.0) - 1e16, 6.0}));
+    EXPECT_EQ(v, (std::vector<double>{(1.0 + 1e16) - 1e16, 6.0}));
 }
 
 TEST(InProcessRanks, BroadcastsAndGathers) {
