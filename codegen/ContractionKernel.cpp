@@ -332,6 +332,14 @@ void ContractionEmitter::emitTile(Value *row0, Value *col0, Value *k0,
               b.getInt64Ty()));
         },
         "nz");
+  } else if (prefetchesRowsAhead()) {
+    kb.forRange(
+        k0, k1,
+        [&](Value *k) {
+          prefetchRowsAhead(row0, k);
+          step(k);
+        },
+        "k");
   } else {
     kb.forRange(k0, k1, step, "k");
   }
@@ -511,6 +519,17 @@ void ContractionEmitter::prefetchTile(llvm::ArrayRef<Value *> state,
                            /*locality: L1*/ b.getInt32(3),
                            /*data*/ b.getInt32(1)});
       }
+}
+
+void ContractionEmitter::prefetchRowsAhead(Value *row, Value *k) {
+  Value *index = b.CreateAdd(b.CreateMul(k, aRowStride()),
+                             b.CreateAdd(row, kb.index(kPrefetchRowsAhead)));
+  // Past the last row the address is outside A (the GEP is not inbounds);
+  // a prefetch of it does not fault.
+  llvm::Type *st = storageType(b.getContext(), a.type.element());
+  b.CreateIntrinsic(llvm::Intrinsic::prefetch, {b.getPtrTy()},
+                    {b.CreateGEP(st, a.ptr, index), /*read*/ b.getInt32(0),
+                     /*locality: L1*/ b.getInt32(3), /*data*/ b.getInt32(1)});
 }
 
 void ContractionEmitter::pickScratch() {
