@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -31,11 +32,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mlp_common as common  # noqa: E402
 import systems as sysdefs  # noqa: E402
 
-# OpenBLAS 0.3.21 runs its Cooperlake (AVX-512) kernels on this Zen 4 machine
-# by itself; its Haswell (AVX2) kernels were as fast or faster for these
-# shapes (docs/benchmarks.md), so both the OpenBLAS reference and PyTorch
-# (which calls the same libopenblas for sgemm) get them.
-DEFAULT_CORETYPE = "Haswell"
+# OpenBLAS's kernel families differ by 2x on some x86 machines, and its own
+# choice is not always the fastest: on a Zen 4 machine it picked Cooperlake
+# where Haswell was a few percent faster; on a Zen 5 machine whose
+# environment sets OPENBLAS_CORETYPE=Haswell, SkylakeX and Cooperlake run
+# sgemm twice as fast (docs/benchmarks.md). So by default the harness times
+# sgemm at the benchmark's shapes (sgemm_probe) under each family and gives
+# the fastest to every system: the OpenBLAS reference, and PyTorch, which
+# calls the same libopenblas for its matrix products.
+DEFAULT_CORETYPE = "fastest"
+CORETYPE_CANDIDATES = ["", "Haswell", "Zen", "SkylakeX", "Cooperlake",
+                       "SapphireRapids"]
+
+
+def fastest_coretype(probe):
+    """The OPENBLAS_CORETYPE whose single-threaded sgemm is fastest at the
+    benchmark's shapes ('' for OpenBLAS's own choice), and the rates seen,
+    {name: (core OpenBLAS reported, GFLOP/s)}; None when there is no probe."""
+    if not probe.is_file():
+        return None, {}
+    rates = {}
+    for name in CORETYPE_CANDIDATES:
+        env = dict(os.environ)
+        if name:
+            env["OPENBLAS_CORETYPE"] = name
+        else:
+            env.pop("OPENBLAS_CORETYPE", None)
+        done = subprocess.run([str(probe)], env=env, capture_output=True,
+                              text=True)
+        core = re.search(r"^openblas: core (\S+)", done.stdout, re.M)
+        rate = re.search(r"all, one call each\s+([0-9.]+)", done.stdout)
+        if done.returncode == 0 and core and rate:
+            rates[name] = (core.group(1), float(rate.group(1)))
+    if not rates:
+        return None, {}
+    return max(rates, key=lambda n: rates[n][1]), rates
 
 
 def parse_args():
@@ -71,8 +102,9 @@ def parse_args():
     p.add_argument("--data-dir", help="directory holding mnist/ "
                    "(default $NNC_DATA_DIR, else data/)")
     p.add_argument("--openblas-coretype", default=DEFAULT_CORETYPE,
-                   help="OPENBLAS_CORETYPE for every system ('' leaves "
-                   f"OpenBLAS's own choice; default {DEFAULT_CORETYPE})")
+                   help="OPENBLAS_CORETYPE for every system: a name, '' for "
+                   "OpenBLAS's own choice, or 'fastest' (the default): the "
+                   "family whose sgemm is fastest here, timed by sgemm_probe")
     p.add_argument("--torch-intra-op-threads", type=int,
                    help="torch.set_num_threads for the PyTorch systems "
                    "(default: the thread count of the row; their OpenBLAS "
@@ -408,8 +440,29 @@ def main():
 
     env = dict(os.environ)
     env["NNC_DATA_DIR"] = str(paths.data_root)
-    if args.openblas_coretype:
-        env["OPENBLAS_CORETYPE"] = args.openblas_coretype
+    coretype = args.openblas_coretype
+    uses_openblas = any(k == "openblas" or k in sysdefs.TORCH_SYSTEMS
+                        for w in workloads for k in args.systems_of[w.key])
+    if coretype == "fastest" and not uses_openblas:
+        coretype = os.environ.get("OPENBLAS_CORETYPE", "")
+    elif coretype == "fastest":
+        probe = Path(args.build_dir) / "bin" / "sgemm_probe"
+        if not probe.is_file() and not args.no_build:
+            err = sysdefs.build_target(args.build_dir, "sgemm_probe")
+            if err:
+                say(f"bench: {err}")
+        say("bench: timing sgemm under each OPENBLAS_CORETYPE")
+        coretype, rates = fastest_coretype(probe)
+        if coretype is None:
+            say(f"bench: no {probe} to choose OPENBLAS_CORETYPE with: "
+                "OpenBLAS's own choice")
+            coretype = ""
+        else:
+            say("bench: sgemm at the benchmark's shapes, one thread: " +
+                ", ".join(f"{n or 'its own choice'} ({core}) {rate:.1f}"
+                          for n, (core, rate) in rates.items()) + " GFLOP/s")
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
     else:
         env.pop("OPENBLAS_CORETYPE", None)
 
@@ -427,11 +480,11 @@ def main():
 
     started = datetime.datetime.now(datetime.timezone.utc)
     info = machine_info()
-    info["OPENBLAS_CORETYPE"] = args.openblas_coretype or None
+    info["OPENBLAS_CORETYPE"] = coretype or None
     info["load_average_start"] = load_average()
     say(f"bench: {info.get('Model name', platform.processor())}, "
         f"{info['cpus']} cpus, torch {info.get('torch')}, "
-        f"OPENBLAS_CORETYPE={args.openblas_coretype or '(unset)'}")
+        f"OPENBLAS_CORETYPE={coretype or '(unset)'}")
     busy = info["load_average_start"]
     if busy and busy[0] > 0.5:
         say(f"bench: warning: load average {busy[0]:.2f} before starting: "

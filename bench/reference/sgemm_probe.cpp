@@ -1,9 +1,12 @@
 //===- sgemm_probe.cpp - OpenBLAS sgemm at the training step's shapes -----===//
 //
 // Times single-threaded cblas_sgemm at every product of the benchmark's two
-// models (forward X W, backward X^T dY and dY W^T) and prints GFLOP/s, best
-// of several rounds. bench/openblas_coretypes.sh runs it under each
-// OPENBLAS_CORETYPE to pick the fastest kernels for this machine.
+// MLPs (forward X W, backward X^T dY and dY W^T), at the convnet's products
+// over patches (docs/codegen.md, "Convolutions"), and at a square 1024^3,
+// and prints GFLOP/s, best of several rounds. bench/openblas_coretypes.sh
+// runs it under each OPENBLAS_CORETYPE to pick the fastest kernels for this
+// machine; its rates are the machine's sgemm rate that `nnc --profile`'s
+// kernels are compared with (docs/benchmarks.md, "The convnet").
 //
 //===----------------------------------------------------------------------===//
 #include <cblas.h>
@@ -61,6 +64,19 @@ int main() {
        128},
       {"wide  dY W^T    128x512 * 512x512", CblasNoTrans, CblasTrans, 128, 512,
        512},
+      // examples/mnist_cnn.nn at batch 128: M output pixels, K = kh kw in.
+      {"cnn   conv1 P W   86528x9 * 9x32", CblasNoTrans, CblasNoTrans, 86528,
+       32, 9},
+      {"cnn   conv1 P^T dY 9x86528 * 86528x32", CblasTrans, CblasNoTrans, 9, 32,
+       86528},
+      {"cnn   conv2 P W   15488x288 * 288x64", CblasNoTrans, CblasNoTrans,
+       15488, 64, 288},
+      {"cnn   conv2 P^T dY 288x15488 * 15488x64", CblasTrans, CblasNoTrans, 288,
+       64, 15488},
+      {"cnn   conv2 dY W^T 15488x64 * 64x288", CblasNoTrans, CblasTrans, 15488,
+       288, 64},
+      {"square 1024x1024 * 1024x1024", CblasNoTrans, CblasNoTrans, 1024, 1024,
+       1024},
   };
   double totalFlops = 0, totalSeconds = 0;
   for (const Shape &s : shapes) {
@@ -70,9 +86,9 @@ int main() {
     double flops = 2.0 * s.m * s.n * s.k;
     totalFlops += flops;
     totalSeconds += seconds;
-    std::printf("  %-36s %7.1f GFLOP/s\n", s.what, flops / seconds / 1e9);
+    std::printf("  %-40s %7.1f GFLOP/s\n", s.what, flops / seconds / 1e9);
   }
-  std::printf("  %-36s %7.1f GFLOP/s\n", "all, one call each",
+  std::printf("  %-40s %7.1f GFLOP/s\n", "all, one call each",
               totalFlops / totalSeconds / 1e9);
   return 0;
 }
