@@ -18,13 +18,13 @@
 #include "tools/nnc/InProcessJob.h"
 #include "tools/nnc/ModelExport.h"
 #include "tools/nnc/RunOutputs.h"
+#include "tools/nnc/RunTraining.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include <fmt/format.h>
 
-#include <cstring>
 
 namespace nnc {
 
@@ -339,49 +339,13 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
         fmt::format("{}: {} train, {} test examples of {}", data->name(),
                     data->size(Split::Train), data->size(Split::Test),
                     shapeStr(data->featureShape()));
-  TrainingProgress startAt;
-  std::vector<std::string> restored;
-  std::string loadedFrom;
-  for (auto [path, scope] :
-       {std::pair{&options.resume, LoadScope::Everything},
-        std::pair{&options.load, LoadScope::WeightsAndOptimizer},
-        std::pair{&options.loadWeights, LoadScope::Weights}}) {
-    if (path->empty())
-      continue;
-    CheckpointMetadata metadata;
-    auto names = loadModelState(state, *path, scope, &metadata);
-    if (!names)
-      return fail(llvm::toString(names.takeError()));
-    restored = std::move(*names);
-    loadedFrom = *path;
-    if (scope != LoadScope::Everything)
-      continue;
-    auto saved = readSavedRun(metadata, *path);
-    if (!saved)
-      return fail(llvm::toString(saved.takeError()));
-    // The checkpoint's seed and order, unless the command line gives
-    // others (which checkResumable then refuses).
-    if (!options.seedGiven)
-      config.seed = identity.seed = saved->run.seed;
-    if (!options.shuffleGiven)
-      config.shuffle = identity.shuffle = saved->run.shuffle;
-    if (llvm::Error err = checkResumable(*saved, identity, *path, log))
-      return fail(llvm::toString(std::move(err)));
-    startAt = saved->progress;
-    if (startAt.epochStep == 0)
-      log << fmt::format("resuming from {} after epoch {}/{} (global step "
-                         "{})\n",
-                         *path, startAt.epoch, config.epochs,
-                         startAt.globalStep);
-    else
-      log << fmt::format("resuming from {} in epoch {}/{} after step {} "
-                         "(global step {})\n",
-                         *path, startAt.epoch + 1, config.epochs,
-                         startAt.epochStep, startAt.globalStep);
-  }
+  auto starting = loadRunStart(state, options, config, identity, log);
+  if (!starting)
+    return fail(llvm::toString(starting.takeError()));
+  const TrainingProgress &startAt = starting->at;
   if (data)
     if (llvm::Error err =
-            setStandardization(state, *data, *probe, restored, log))
+            setStandardization(state, *data, *probe, starting->restored, log))
       return fail(llvm::toString(std::move(err)));
   // The ranks train the same model on the same data from rank 0's weights,
   // or not at all.
@@ -399,9 +363,9 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
     start.data = data.get();
     start.state = &state;
     start.stateOrigin =
-        loadedFrom.empty()
+        starting->loadedFrom.empty()
             ? fmt::format("initialized from seed {}", config.seed)
-            : "loaded from " + loadedFrom;
+            : "loaded from " + starting->loadedFrom;
     if (llvm::Error err = startTogether(*comm, start, state))
       return failTogether(llvm::toString(std::move(err)));
   }
@@ -498,88 +462,20 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   }
 
   TrainingReport report;
-  std::vector<char> bestState; // restore_best's copy of the variables
-  TrainingProgress bestAt;
   if (options.train && (!options.steps || *options.steps > 0)) {
-    TrainingOptions topts;
-    topts.epochs = config.epochs;
-    topts.maxSteps = options.steps;
-    topts.shuffle = config.shuffle;
-    topts.seed = config.seed;
-    topts.progressBar = options.progressBar;
-    topts.logEvery = options.logEvery;
-    topts.recordStepLosses = !options.lossTrace.empty();
-    MemoryActivity training("training");
-    topts.log = &log;
-    topts.communicator = comm;
-    topts.start = startAt;
-    topts.checkpointEvery = options.checkpointEvery;
-    topts.checkpointEachEpoch = options.checkpointEachEpoch;
-    // Rank 0 writes the checkpoints: the --save file always holds the
-    // latest, and with --keep-checkpoints K numbered copies the K latest.
-    topts.checkpoint = [&](const TrainingProgress &p) -> llvm::Error {
-      if (!reports || options.save.empty())
-        return llvm::Error::success();
-      CheckpointMetadata metadata = trainingMetadata(identity, p);
-      if (llvm::Error err = saveModelState(state, options.save, metadata))
-        return err;
-      if (options.keepCheckpoints <= 0)
-        return llvm::Error::success();
-      if (llvm::Error err = saveModelState(
-              state, numberedCheckpointPath(options.save, p.globalStep),
-              metadata))
-        return err;
-      return removeOldCheckpoints(options.save, options.keepCheckpoints);
-    };
-    // Early stopping and --save-best watch a figure after each epoch;
-    // restore_best keeps the best epoch's variables in memory.
-    const std::optional<EarlyStopping> &early = config.earlyStopping;
-    if (early && !options.saveBest.empty() &&
-        early->monitor != options.saveBest)
-      return failTogether("--save-best " + options.saveBest +
-                          " and early stopping on " + early->monitor +
-                          " watch different figures: watch one");
-    if (early || !options.saveBest.empty()) {
-      TrainingOptions::Watch w;
-      w.monitor = early ? early->monitor : options.saveBest;
-      w.higherIsBetter = higherIsBetter(w.monitor);
-      if (early) {
-        w.minDelta = early->minDelta;
-        w.patience = early->patience;
-      }
-      w.onBest = [&](const TrainingProgress &p) -> llvm::Error {
-        bestAt = p;
-        if (early && early->restoreBest)
-          bestState.assign(state.data(),
-                           state.data() + state.layout().byteSize());
-        if (options.saveBest.empty() || !reports)
-          return llvm::Error::success();
-        return saveModelState(state, bestCheckpointPath(options.save),
-                              trainingMetadata(identity, p));
-      };
-      topts.watch = std::move(w);
-    }
+    if (llvm::Error err = checkWatchedFigure(config, options))
+      return failTogether(llvm::toString(std::move(err)));
     // Ctrl-C and SIGTERM stop the run after the step in progress.
     StopOnSignals stopOnSignals(/*announce=*/reports);
-    topts.stopRequested = &StopOnSignals::requested();
-    auto trained = train(exec, *data, topts);
+    auto trained =
+        runTraining(exec, *data, state, config, options, identity, startAt,
+                    reports, &StopOnSignals::requested(), log);
     if (!trained)
       return fail(llvm::toString(trained.takeError()));
     report = std::move(*trained);
     if (report.stoppedBySignal)
       return finishInterrupted(report, state, identity, probe->name(), options,
                                code ? code->compileSeconds() : 0.0, log);
-    // restore_best: the best epoch's variables, and its position, which
-    // the --save checkpoint then records (not for a run stopped by a
-    // signal, which resumes where it stopped).
-    if (!bestState.empty() && bestAt.globalStep != report.end.globalStep) {
-      std::memcpy(state.data(), bestState.data(), bestState.size());
-      log << fmt::format("restored the variables of epoch {} ({} {:.4f})\n",
-                         bestAt.epoch, config.earlyStopping->monitor,
-                         *bestAt.best);
-      report.end = bestAt;
-      report.test.reset();
-    }
   }
   if (!report.test && (options.evaluate || (options.train && data))) {
     auto test = evaluate(exec, *data, comm);
