@@ -181,4 +181,17 @@ std::vector<std::unique_ptr<Communicator>> makeInProcessRanks(int ranks) {
   return comms;
 }
 
+llvm::Expected<std::shared_ptr<const Dataset>> SharedDataset::get(Loader load) {
+  std::call_once(once, [&] {
+    auto loaded = load();
+    if (loaded)
+      data = std::move(*loaded);
+    else
+      error = llvm::toString(loaded.takeError());
+  });
+  if (!data)
+    return llvm::createStringError(error);
+  return data;
+}
+
 } // namespace nnc

@@ -21,8 +21,14 @@
 #define NNC_RUNTIME_INPROCESSRANKS_H
 
 #include "runtime/Communicator.h"
+#include "runtime/Dataset.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/Support/Error.h"
 
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 namespace nnc {
@@ -31,6 +37,24 @@ namespace nnc {
 /// index r. Each is used by one thread, its rank's; they live until the
 /// last of them is destroyed.
 std::vector<std::unique_ptr<Communicator>> makeInProcessRanks(int ranks);
+
+/// The data set the ranks of a job in one process share: the first rank to
+/// ask loads it, the others wait for it and read the same copy (training
+/// and evaluation only read a data set). The ranks of an mpirun job,
+/// processes of their own, each load their own.
+class SharedDataset {
+public:
+  using Loader =
+      llvm::function_ref<llvm::Expected<std::shared_ptr<const Dataset>>()>;
+  /// What `load` gives, loaded once for all ranks: the first caller's
+  /// loader runs, and its error is every rank's.
+  llvm::Expected<std::shared_ptr<const Dataset>> get(Loader load);
+
+private:
+  std::once_flag once;
+  std::shared_ptr<const Dataset> data;
+  std::string error;
+};
 
 } // namespace nnc
 

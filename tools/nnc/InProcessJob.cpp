@@ -13,12 +13,14 @@ int runInProcessRanks(const ast::ModelFile &file, const TrainingConfig &config,
                       llvm::raw_ostream &os) {
   auto comms = makeInProcessRanks(int(options.ranks));
   auto shared = std::make_shared<SharedSteps>();
+  auto sharedData = std::make_shared<SharedDataset>();
   std::vector<int> status(comms.size(), 0);
   auto runRank = [&](size_t r, DiagnosticEngine &rankDiag,
                      llvm::raw_ostream &rankOut) {
     RunOptions mine = options;
     mine.communicator = comms[r].get();
     mine.sharedSteps = shared;
+    mine.sharedData = sharedData;
     status[r] = runModel(file, config, mine, rankDiag, rankOut);
   };
   // The ranks compile the same model: rank 0 alone gives its diagnostics.

@@ -2,7 +2,8 @@
 //
 // `nnc model.nn --train --ranks N` without mpirun: N threads, each running
 // the model as a rank of an mpirun job runs it (runModel with an in-process
-// communicator, runtime/InProcessRanks.h), sharing one compilation.
+// communicator, runtime/InProcessRanks.h), sharing one compilation and one
+// copy of the data set.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NNC_TOOLS_NNC_INPROCESSJOB_H

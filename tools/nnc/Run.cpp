@@ -7,6 +7,7 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Checkpoint.h"
 #include "runtime/DataParallel.h"
+#include "runtime/InProcessRanks.h"
 #include "runtime/Prediction.h"
 #include "runtime/Profile.h"
 #include "runtime/Training.h"
@@ -24,7 +25,6 @@
 #include "llvm/Support/Path.h"
 
 #include <fmt/format.h>
-
 
 namespace nnc {
 
@@ -218,12 +218,18 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   // The data is loaded and checked against the model first, and
   // checkpoints are read before anything is compiled, so that bad input
   // fails fast.
-  std::unique_ptr<Dataset> data;
+  std::shared_ptr<const Dataset> data;
   bool needData = options.train || options.evaluate;
   if (needData) {
-    MemoryActivity loading("loading the data set");
-    auto loaded = loadData(dataSourceOf(config), dataRequestOf(*probe),
-                           defaultDataRoot());
+    auto load = [&]() -> llvm::Expected<std::shared_ptr<const Dataset>> {
+      MemoryActivity loading("loading the data set");
+      auto loaded = loadData(dataSourceOf(config), dataRequestOf(*probe),
+                             defaultDataRoot());
+      if (!loaded)
+        return loaded.takeError();
+      return std::shared_ptr<const Dataset>(std::move(*loaded));
+    };
+    auto loaded = options.sharedData ? options.sharedData->get(load) : load();
     if (!loaded)
       return fail(llvm::toString(loaded.takeError()));
     data = std::move(*loaded);

@@ -22,6 +22,7 @@ namespace nnc {
 enum class Stage { Grad, Train, Fused, LLVM, OptimizedLLVM, Assembly };
 
 class SharedSteps;
+class SharedDataset;
 
 /// Which graphs the printed stages show.
 enum class GraphSelection {
@@ -87,8 +88,9 @@ struct RunOptions {
   int64_t ranks = 1;
   int64_t bucketBytes = 0; ///< data-parallel's bucket size; 0: its default
   /// For the ranks of a job in one process (--ranks): the compiled steps
-  /// they share.
+  /// and the data set they share.
   std::shared_ptr<SharedSteps> sharedSteps;
+  std::shared_ptr<SharedDataset> sharedData;
 };
 
 /// Runs the model; reports problems through `diag` or on stderr and

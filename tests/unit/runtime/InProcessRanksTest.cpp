@@ -1,13 +1,16 @@
 // The ranks of a job in one process: every collective gives every rank the
 // same result, sums add the ranks' values in rank order whatever order the
 // threads arrive in, and a step's exchange sums each bucket in place in
-// every rank's buffer, however the ranks interleave their exchanges.
+// every rank's buffer, however the ranks interleave their exchanges. The
+// ranks load one copy of the data set.
 #include "runtime/InProcessRanks.h"
 
 #include "codegen/StepABI.h"
+#include "runtime/ArrayDataset.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -105,6 +108,57 @@ TEST(InProcessRanks, RepeatedStepsReuseTheirExchanges) {
       ASSERT_EQ(v[2], 2.f);
     }
   });
+}
+
+/// A data set of one example a split.
+llvm::Expected<std::shared_ptr<const Dataset>> tinyDataset() {
+  ArraySplit train, test;
+  train.count = test.count = 1;
+  train.features = test.features = {1.f};
+  train.classes = test.classes = {0};
+  auto ds = ArrayDataset::create("tiny", {1}, TensorType(ElementType::I32, {}),
+                                 train, test);
+  if (!ds)
+    return ds.takeError();
+  return std::make_shared<const ArrayDataset>(std::move(*ds));
+}
+
+TEST(SharedDataset, TheRanksLoadOneCopy) {
+  SharedDataset shared;
+  std::atomic<int> loads{0};
+  std::vector<const Dataset *> seen(4);
+  onEveryRank(4, [&](int r, Communicator &) {
+    auto got = shared.get([&] {
+      ++loads;
+      // The others wait for the first rank's copy.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return tinyDataset();
+    });
+    ASSERT_TRUE(bool(got)) << llvm::toString(got.takeError());
+    seen[r] = got->get();
+  });
+  EXPECT_EQ(loads.load(), 1);
+  for (int r = 1; r < 4; ++r)
+    EXPECT_EQ(seen[r], seen[0]) << "rank " << r;
+  EXPECT_EQ(seen[0]->size(Split::Train), 1);
+}
+
+TEST(SharedDataset, ALoadErrorIsEveryRanks) {
+  SharedDataset shared;
+  std::atomic<int> loads{0};
+  std::vector<std::string> errors(3);
+  onEveryRank(3, [&](int r, Communicator &) {
+    auto got =
+        shared.get([&]() -> llvm::Expected<std::shared_ptr<const Dataset>> {
+          ++loads;
+          return llvm::createStringError("data set 'x': missing x/y");
+        });
+    ASSERT_FALSE(bool(got));
+    errors[r] = llvm::toString(got.takeError());
+  });
+  EXPECT_EQ(loads.load(), 1);
+  for (const std::string &e : errors)
+    EXPECT_EQ(e, "data set 'x': missing x/y");
 }
 
 } // namespace
