@@ -28,7 +28,8 @@
 // [M, F] and [K, F], where fusion gives them to the products' epilogues;
 // the filter and its moments are read, and written in place, through
 // views. A sum over all axes but the last of such a view (a bias
-// gradient) becomes a sum over the rows of the [M, F] value.
+// gradient) becomes a sum over the rows of the [M, F] value, and of any
+// other computed image a sum over the rows of a new [M, F] view of it.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
