@@ -307,12 +307,12 @@ static Value *foldCast(Op &op, Builder &) {
     return op.operand(0);
   return nullptr;
 }
-static Value *foldSelect(Op &op, Builder &) {
+static Value *foldSelect(Op &op, Builder &b) {
   // select(c, x, x) is x.
   if (op.operand(1) == op.operand(2) &&
       op.operand(1)->type() == op.result()->type())
     return op.operand(1);
-  return nullptr;
+  return foldMaskOfMaxPoolGrad(op, b);
 }
 
 //===----------------------------------------------------------------------===//

@@ -70,6 +70,12 @@ llvm::Error checkAxes(llvm::ArrayRef<int64_t> axes, unsigned rank);
 Shape reducedShape(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> axes,
                    bool keepdims);
 
+/// Folds across op families, defined with max_pool2d_grad (PoolingOps.cpp):
+/// the mask of select(x > c, max_pool2d_grad(x, dy), 0) moves to dy's side,
+/// and a sum of max_pool2d_grad(x, dy) over its spatial axes is dy's sum.
+Value *foldMaskOfMaxPoolGrad(Op &select, Builder &b);
+Value *foldSumOfMaxPoolGrad(Op &reduceSum, Builder &b);
+
 } // namespace nnc::ops
 
 #endif

@@ -67,6 +67,9 @@ static void gradMax(GradContext &c) {
 }
 
 static Value *foldReduce(Op &op, Builder &b) {
+  if (op.is(OpKind::ReduceSum))
+    if (Value *v = foldSumOfMaxPoolGrad(op, b))
+      return v;
   // Reducing no axes, or only axes of length 1, keeps every element.
   const TensorType &in = op.operand(0)->type();
   for (int64_t a : op.attrs().getIntList("axes"))
