@@ -35,8 +35,13 @@ constexpr int64_t kMaxUnblockedPanelBytes = 256 << 10;
 /// Rows below which threads split columns (or the depth) instead.
 constexpr int64_t kMinRowsToSplit = 64;
 /// From this many column tiles of a transposed B, threads split the
-/// columns whatever the row count, so that each packs only its own panels.
+/// columns, so that each packs only its own panels; unless the rows are
+/// at least kMinRowsOverPacking. Then each thread packing all of B costs
+/// little against its rows, and rows split evenly, where a few column tiles
+/// do not: a convnet's input gradient (15,488 rows, 288 columns in tiles
+/// of 4, 4, 4, 4 and 2 vectors) split them 8 to 10 vectors.
 constexpr int64_t kMinPackedTiles = 4;
+constexpr int64_t kMinRowsOverPacking = 2048;
 /// Tiles over a mostly-zero A, 2 rows by up to 8 vectors (16 accumulators):
 /// two rows share each load of B, which a one-row tile pays per FMA.
 constexpr int64_t kMaxVectorsPerSparseRow = 8;

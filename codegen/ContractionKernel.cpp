@@ -141,8 +141,10 @@ void ContractionEmitter::emit() {
   // A transposed B is packed per column tile: splitting the columns has
   // each thread pack only its own (of a weight stored [n, depth], the
   // rows it owns) instead of all of them.
-  bool splitColumns = colTiles >= 2 && (m < kMinRowsToSplit ||
-                                        (tb && colTiles >= kMinPackedTiles));
+  bool splitColumns =
+      colTiles >= 2 &&
+      (m < kMinRowsToSplit ||
+       (tb && colTiles >= kMinPackedTiles && m < kMinRowsOverPacking));
   Value *begin, *end;
   if (splitColumns) {
     std::tie(begin, end) =

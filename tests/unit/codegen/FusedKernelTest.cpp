@@ -213,14 +213,18 @@ std::vector<FusedCase> allCases() {
   // transposed B: packed in squares of a vector's width and a remainder,
   // with the columns split between threads (n = 300) or not. With half of
   // A zero, tiles by pattern (five column tiles), with three k blocks of
-  // the panel (depth 300).
+  // the panel (depth 300). With as many rows as a convolution's input
+  // gradient has (2,100), threads split the rows instead, each packing all
+  // of B.
   for (auto [m, k, n, zeros] :
        std::vector<std::tuple<int, int, int, double>>{{16, 10, 40, 0},
                                                       {70, 100, 150, 0},
                                                       {70, 100, 300, 0},
                                                       {9, 48, 300, 0},
                                                       {70, 300, 300, 0.5},
-                                                      {9, 48, 300, 0.5}})
+                                                      {9, 48, 300, 0.5},
+                                                      {2100, 64, 288, 0},
+                                                      {2100, 64, 288, 0.5}})
     cases.push_back({std::string(zeros > 0 ? "patterns_" : "") + "packed_b_" +
                          std::to_string(m) + "x" + std::to_string(k) + "x" +
                          std::to_string(n),
