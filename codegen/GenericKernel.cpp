@@ -182,9 +182,9 @@ private:
       ElementType e = st.operands.empty() ? st.type : st.body.type();
       llvm::Type *accType = computeType(kb.context(), e);
       llvm::AllocaInst *acc = kb.entryAlloca(accType);
-      llvm::AllocaInst *best = kb.entryAlloca(b.getInt64Ty());
+      llvm::AllocaInst *best = kb.entryAlloca(b.getInt32Ty());
       b.CreateStore(kb.constant(e, initialValue(st.combiner, e)), acc);
-      b.CreateStore(kb.index(0), best);
+      b.CreateStore(b.getInt32(0), best);
       Shape reductionStrides = rowMajorStrides(st.reductionShape());
       kb.forEachIndex(st.reductionShape(), [&](llvm::ArrayRef<Value *> inner) {
         llvm::SmallVector<Value *, 8> point(outer);
@@ -226,9 +226,11 @@ private:
     Shape reductionStrides = rowMajorStrides(st.reductionShape());
     ElementType e = st.operands.empty() ? st.type : st.body.type();
     llvm::Type *accType = computeType(kb.context(), e);
-    llvm::Type *i64 = b.getInt64Ty();
+    // Positions are kept as the i32 the result is: half the width of i64,
+    // so that they vectorise as widely as the values.
+    llvm::Type *i32 = b.getInt32Ty();
     llvm::AllocaInst *acc = kb.entryAlloca(accType, lanes);
-    llvm::AllocaInst *best = kb.entryAlloca(i64, lanes);
+    llvm::AllocaInst *best = kb.entryAlloca(i32, lanes);
     forEachOwned(
         st.parallelShape().drop_back(), [&](llvm::ArrayRef<Value *> outer) {
           kb.forRange(
@@ -236,7 +238,7 @@ private:
               [&](Value *c) {
                 b.CreateStore(kb.constant(e, initialValue(st.combiner, e)),
                               b.CreateInBoundsGEP(accType, acc, c));
-                b.CreateStore(kb.index(0), b.CreateInBoundsGEP(i64, best, c));
+                b.CreateStore(b.getInt32(0), b.CreateInBoundsGEP(i32, best, c));
               },
               "lane");
           kb.forEachIndex(
@@ -249,7 +251,7 @@ private:
                       point.append(inner.begin(), inner.end());
                       combine(st.combiner, e,
                               b.CreateInBoundsGEP(accType, acc, c),
-                              b.CreateInBoundsGEP(i64, best, c),
+                              b.CreateInBoundsGEP(i32, best, c),
                               bodyAt(st, sources, point), [&] {
                                 return kb.linearIndex(inner, reductionStrides);
                               });
@@ -264,7 +266,7 @@ private:
                 kb.store(target.ptr, st.type, kb.linearIndex(point, outStrides),
                          result(st.combiner, e,
                                 b.CreateInBoundsGEP(accType, acc, c),
-                                b.CreateInBoundsGEP(i64, best, c)));
+                                b.CreateInBoundsGEP(i32, best, c)));
               },
               "lane");
         });
@@ -296,8 +298,9 @@ private:
                     : b.CreateFCmpOGT(x, a);
       b.CreateStore(b.CreateSelect(greater, x, a), acc);
       if (combiner == Combiner::ArgMax || combiner == Combiner::ArgMaxNaN)
-        b.CreateStore(b.CreateSelect(greater, position(),
-                                     b.CreateLoad(b.getInt64Ty(), best)),
+        b.CreateStore(b.CreateSelect(greater,
+                                     b.CreateTrunc(position(), b.getInt32Ty()),
+                                     b.CreateLoad(b.getInt32Ty(), best)),
                       best);
       break;
     }
@@ -314,7 +317,7 @@ private:
   /// The combined value: the accumulator, or argmax's position as i32.
   Value *result(Combiner combiner, ElementType e, Value *acc, Value *best) {
     if (combiner == Combiner::ArgMax || combiner == Combiner::ArgMaxNaN)
-      return b.CreateTrunc(b.CreateLoad(b.getInt64Ty(), best), b.getInt32Ty());
+      return b.CreateLoad(b.getInt32Ty(), best);
     return b.CreateLoad(computeType(kb.context(), e), acc);
   }
 

@@ -246,6 +246,43 @@ static std::optional<StructuredOp> describeAvgPool(const Op &op) {
   return s;
 }
 
+/// Whether the windows tile the image: side by side (stride = size), no
+/// padding, and no element left over. Then each input element lies in one
+/// window, and a stage over [N, OH, KH, OW, KW, C] walks the input in its
+/// own row-major order (h = oh * KH + kh, w = ow * KW + kw).
+static bool windowsTile(const Window2D &w, const TensorType &x,
+                        llvm::ArrayRef<int64_t> pooled) {
+  for (int axis : {0, 1})
+    if (w.stride[axis] != w.size[axis] || w.padBefore[axis] != 0 ||
+        w.padAfter[axis] != 0 ||
+        x.dim(1 + axis) != pooled[1 + axis] * w.size[axis])
+      return false;
+  return true;
+}
+
+/// Over tiling windows, a stage with no reduction over the input's
+/// elements as [N, OH, KH, OW, KW, C]...
+static StructuredStage tileStage(llvm::ArrayRef<int64_t> pooled,
+                                 const Window2D &w) {
+  StructuredStage st;
+  st.domain = {pooled[0], pooled[1], w.size[0],
+               pooled[2], w.size[1], pooled[3]};
+  st.parallel = 6;
+  return st;
+}
+
+/// ...that reads a tensor shaped like the pooled output (an op operand or
+/// an earlier stage) at each element's window.
+static StageOperand tileWindow(int operand, int stage,
+                               llvm::ArrayRef<int64_t> pooled) {
+  StageOperand o;
+  o.operand = operand;
+  o.stage = stage;
+  o.view = Shape(pooled);
+  o.map = {dim6(0), dim6(1), dim6(3), dim6(5)};
+  return o;
+}
+
 /// Stage 0 finds each window's first maximum (its tap's row-major
 /// position); stage 1 gives each input element the gradients of the
 /// windows whose first maximum it is.
@@ -260,21 +297,34 @@ static std::optional<StructuredOp> describeMaxPoolGrad(const Op &op) {
   argmax.combiner = Combiner::ArgMaxNaN;
   argmax.type = ElementType::I32;
 
-  StructuredStage spread = windowStage(Shape(x.shape()), w);
-  spread.operands.push_back(
-      coveringWindow(StageOperand::kNone, 0, pooled, w, -1.0));
-  spread.operands.push_back(
-      coveringWindow(1, StageOperand::kNone, pooled, w, 0.0));
+  // Stage 1 over tiling windows: each element is in one window, and gets
+  // its gradient if it is the window's first maximum, with no loop over
+  // the windows that might cover it.
+  bool tiles = windowsTile(w, x, pooled);
+  StructuredStage spread =
+      tiles ? tileStage(pooled, w) : windowStage(Shape(x.shape()), w);
+  if (tiles) {
+    spread.operands.push_back(tileWindow(StageOperand::kNone, 0, pooled));
+    spread.operands.push_back(tileWindow(1, StageOperand::kNone, pooled));
+  } else {
+    spread.operands.push_back(
+        coveringWindow(StageOperand::kNone, 0, pooled, w, -1.0));
+    spread.operands.push_back(
+        coveringWindow(1, StageOperand::kNone, pooled, w, 0.0));
+    spread.combiner = Combiner::Sum;
+  }
+  // The tap (i, j) of the window: domain dimensions 2 and 4 over tiles, 4
+  // and 5 otherwise.
   ScalarBody &b = spread.body;
-  unsigned tap = b.apply(
-      ScalarOp::Add,
-      {b.apply(ScalarOp::Mul,
-               {b.index(4), b.constant(double(w.size[1]), ElementType::I32)}),
-       b.index(5)});
+  unsigned i = b.index(tiles ? 2 : 4), j = b.index(tiles ? 4 : 5);
+  unsigned tap =
+      b.apply(ScalarOp::Add,
+              {b.apply(ScalarOp::Mul,
+                       {i, b.constant(double(w.size[1]), ElementType::I32)}),
+               j});
   unsigned first = b.compare(Predicate::EQ, b.input(0, ElementType::I32), tap);
   b.apply(ScalarOp::Select,
           {first, b.input(1, dy.element()), b.constant(0.0, dy.element())});
-  spread.combiner = Combiner::Sum;
   spread.type = x.element();
   spread.result = 0;
   StructuredOp s;

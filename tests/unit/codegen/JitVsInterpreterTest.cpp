@@ -466,6 +466,25 @@ std::vector<JitCase> allCases() {
                    Tolerance::Sum,
                    0,
                    6});
+  // Windows that tile the image (2x2, stride 2, no padding, no remainder):
+  // the gradient's second stage runs over the image without a loop over
+  // the windows that might cover each element.
+  auto tileAttrs = [] {
+    AttrDict a;
+    a.set("window", std::vector<int64_t>{2, 2});
+    a.set("strides", std::vector<int64_t>{2, 2});
+    return a;
+  };
+  cases.push_back({"max_pool2d_grad_tiles_nan_ties",
+                   {{f32({2, 6, 4, 3}), -1.5, 3}, {f32({2, 3, 2, 3})}},
+                   [=](Builder &b, V a) {
+                     return b.createValue(OpKind::MaxPool2DGrad,
+                                          {nanTies(b, a[0]), a[1]},
+                                          tileAttrs());
+                   },
+                   Tolerance::Sum,
+                   0,
+                   6});
   cases.push_back({"avg_pool2d_grad",
                    {{f32({2, 3, 3, 3})}},
                    [=](Builder &b, V a) {

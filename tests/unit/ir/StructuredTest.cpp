@@ -232,4 +232,20 @@ TEST(Descriptions, MaxPoolingPropagatesNaNAsItsReferenceDoes) {
   Value *dyArg = g.addArgument(dy.type);
   Value *dx = b.createValue(OpKind::MaxPool2DGrad, {image, dyArg}, attrs);
   expectSameWithNaN(*dx->definingOp(), {x, dy});
+
+  // Windows that tile the image (2x2, stride 2) are described without a
+  // loop over covering windows; the gradient still goes to the first NaN,
+  // or the first of tied maxima.
+  AttrDict tiles;
+  tiles.set("window", std::vector<int64_t>{2, 2});
+  tiles.set("strides", std::vector<int64_t>{2, 2});
+  HostTensor dyTiles(f32({1, 2, 2, 1}));
+  dyTiles.data = {1, 2, 3, 4};
+  Value *dyTilesArg = g.addArgument(dyTiles.type);
+  Value *dxTiles =
+      b.createValue(OpKind::MaxPool2DGrad, {image, dyTilesArg}, tiles);
+  std::optional<StructuredOp> s = describe(*dxTiles->definingOp());
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->stages[1].reductionShape().size(), 0u);
+  expectSameWithNaN(*dxTiles->definingOp(), {x, dyTiles});
 }
