@@ -1,5 +1,6 @@
 //===- Compiler.cpp - Graphs to native code through LLVM's ORC JIT --------===//
 #include "codegen/Compiler.h"
+#include "codegen/PerfMap.h"
 #include "codegen/StepCodegen.h"
 
 #include "llvm/ExecutionEngine/Orc/CompileUtils.h"
@@ -372,9 +373,15 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
   if (!libs)
     return libs.takeError();
   (*jit)->getMainJITDylib().addGenerator(std::move(*libs));
-  for (CompilationUnit &u : units)
+  llvm::StringMap<uint64_t> sizes;
+  for (CompilationUnit &u : units) {
+    if (options.perfMap)
+      if (llvm::Error err =
+              codegen::collectFunctionSizes(u.object->getMemBufferRef(), sizes))
+        return err;
     if (llvm::Error err = (*jit)->addObjectFile(std::move(u.object)))
       return err;
+  }
   llvm::orc::SymbolLookupSet names;
   for (const std::string &name : symbols)
     names.add((*jit)->mangleAndIntern(name));
@@ -388,6 +395,16 @@ CompiledProgram::compile(llvm::ArrayRef<const Graph *> graphs,
         (*jit)->mangleAndIntern(codegen::stepFunctionName(*graphs[i])));
     program->compiled[i].function =
         it->second.getAddress().toPtr<StepFunction>();
+  }
+  if (options.perfMap) {
+    std::vector<codegen::PerfMapEntry> entries;
+    for (const std::string &name : symbols) {
+      auto it = found->find((*jit)->mangleAndIntern(name));
+      entries.push_back(
+          {it->second.getAddress().getValue(), sizes.lookup(name), name});
+    }
+    if (llvm::Error err = codegen::appendPerfMap(entries))
+      return err;
   }
   program->jit = std::move(*jit);
   program->phaseSeconds.link = secondsSince(linkStart);

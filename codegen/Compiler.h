@@ -40,6 +40,8 @@ struct CodegenOptions {
   unsigned machineOptLevel = 3;
   /// Count each kernel's cycles into StepContext::kernelCycles.
   bool profile = false;
+  /// Name the compiled functions in /tmp/perf-<pid>.map for Linux perf.
+  bool perfMap = false;
   /// In kernels that compute a variable's next value (the optimizer's
   /// update), let square roots and divisions use the hardware's reciprocal
   /// estimates refined by one Newton step: an ulp or two from the exact

@@ -232,6 +232,11 @@ cl::opt<bool> fastUpdates(
 cl::opt<bool> profile("profile",
                       cl::desc("Report each kernel's time, FLOPs and bytes"),
                       cl::cat(engineCategory));
+cl::opt<bool> perfMap(
+    "perf-map",
+    cl::desc("Name the compiled kernels in /tmp/perf-<pid>.map, so that "
+             "Linux perf (perf record, perf report) attributes time to them"),
+    cl::cat(engineCategory));
 cl::opt<char> machineOptLevel(
     "O",
     cl::desc("How hard the code generator works: -O0, -O1, -O2 or -O3 (the "
@@ -333,6 +338,7 @@ RunOptions runOptions(Communicator *job, unsigned defaultThreads) {
   o.threads = threads ? unsigned(*threads) : defaultThreads;
   o.fusion = !noFusion;
   o.profile = profile;
+  o.perfMap = perfMap;
   o.fastUpdates = fastUpdates;
   o.specialize = !noSpecialize;
   o.convolutionsAsProducts = !directConvolutions;

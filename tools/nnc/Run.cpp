@@ -394,6 +394,7 @@ int runModel(const ast::ModelFile &file, const TrainingConfig &fileConfig,
   if (needCode && !options.interpret) {
     CodegenOptions copts;
     copts.profile = options.profile;
+    copts.perfMap = options.perfMap;
     copts.fastUpdates = options.fastUpdates;
     copts.specialize = options.specialize;
     copts.preferVectorWidth = options.preferVectorWidth;

@@ -44,6 +44,7 @@ struct RunOptions {
   unsigned threads = 1;
   bool fusion = true;
   bool profile = false;
+  bool perfMap = false;
   bool fastUpdates = false;
   bool specialize = true; ///< false: every kernel from the generic generator
   /// false: convolutions stay loop nests, not products over patches
