@@ -28,10 +28,11 @@ ExpectedZeros expectedZeros(const Value *v) {
                  ? ExpectedZeros::Often
                  : ExpectedZeros::Rarely;
     }
-    // max_pool2d_grad sends each window's gradient to one element, so at
-    // most one in strides[0] * strides[1] is non-zero. (Mostly would pick
-    // sparser tiles, which ran no faster on the convnets' products.)
-    if (def->is(OpKind::MaxPool2DGrad)) {
+    // max_pool2d_grad (and its scatter) sends each window's gradient to one
+    // element, so at most one in strides[0] * strides[1] is non-zero.
+    // (Mostly would pick sparser tiles, which ran no faster on the
+    // convnets' products.)
+    if (def->is(OpKind::MaxPool2DGrad) || def->is(OpKind::MaxPool2DScatter)) {
       const std::vector<int64_t> &s = def->attrs().getIntList("strides");
       return s[0] * s[1] >= 2 ? ExpectedZeros::Often : ExpectedZeros::Rarely;
     }

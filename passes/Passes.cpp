@@ -11,7 +11,7 @@ const PassRegistry &PassRegistry::global() {
          {createDeadCodeEliminationPass,
           createCommonSubexpressionEliminationPass, createCanonicalizePass,
           createAutodiffPass, createAdamPass, createSGDPass,
-          createConvolutionToGemmPass, createFusionPass,
+          createConvolutionToGemmPass, createMaxPoolTapsPass, createFusionPass,
           createPerExampleResultsPass, createDataParallelPass}) {
       std::string name = create()->name().str();
       r.add(name, create);

@@ -16,6 +16,7 @@ std::unique_ptr<Pass> createAdamPass();
 std::unique_ptr<Pass> createSGDPass();
 std::unique_ptr<Pass> createFusionPass();
 std::unique_ptr<Pass> createConvolutionToGemmPass();
+std::unique_ptr<Pass> createMaxPoolTapsPass();
 std::unique_ptr<Pass> createPerExampleResultsPass();
 std::unique_ptr<Pass> createDataParallelPass();
 

@@ -134,6 +134,26 @@ static llvm::Expected<ResultTypes> inferAvgPoolGrad(const OpSignature &sig) {
   return result(dx);
 }
 
+static llvm::Expected<ResultTypes> inferMaxPoolTaps(const OpSignature &sig) {
+  const TensorType &x = sig.operands[0];
+  auto shape = pooledShape(x, sig.attrs);
+  if (!shape)
+    return shape.takeError();
+  return result(TensorType(ElementType::I32, *shape));
+}
+
+static llvm::Expected<ResultTypes> inferMaxPoolScatter(const OpSignature &sig) {
+  const TensorType &positions = sig.operands[0], &dy = sig.operands[1],
+                   &dx = sig.declared[0];
+  if (positions.element() != ElementType::I32 ||
+      positions.shape() != dy.shape())
+    return opError("the window positions " + positions.str() +
+                   " must be i32 of the output gradient's shape " + dy.str());
+  if (llvm::Error err = checkOutputGrad(dy, dx, sig.attrs, "max_pool2d"))
+    return std::move(err);
+  return result(dx);
+}
+
 static Window2D windowOf(const Op &op) {
   return cantFail(poolWindow(op.attrs()));
 }
@@ -283,34 +303,44 @@ static StageOperand tileWindow(int operand, int stage,
   return o;
 }
 
-/// Stage 0 finds each window's first maximum (its tap's row-major
-/// position); stage 1 gives each input element the gradients of the
-/// windows whose first maximum it is.
-static std::optional<StructuredOp> describeMaxPoolGrad(const Op &op) {
-  const TensorType &x = op.operand(0)->type(), &dy = op.operand(1)->type();
-  Window2D w = windowOf(op);
-  Shape pooled(dy.shape());
-  StructuredStage argmax = windowStage(pooled, w);
+/// Each window's first maximum, as its tap's row-major position in the
+/// window (padding taps read -inf, so a real element wins any tie with
+/// them), over x at operand `operand`.
+static StructuredStage firstMaximumStage(int operand, const TensorType &x,
+                                         llvm::ArrayRef<int64_t> pooled,
+                                         const Window2D &w) {
+  StructuredStage argmax = windowStage(Shape(pooled), w);
   argmax.operands.push_back(
-      taps(0, x, w, -std::numeric_limits<double>::infinity()));
+      taps(operand, x, w, -std::numeric_limits<double>::infinity()));
   argmax.body.input(0, x.element());
   argmax.combiner = Combiner::ArgMaxNaN;
   argmax.type = ElementType::I32;
+  return argmax;
+}
 
-  // Stage 1 over tiling windows: each element is in one window, and gets
-  // its gradient if it is the window's first maximum, with no loop over
-  // the windows that might cover it.
-  bool tiles = windowsTile(w, x, pooled);
+/// Gives each element of an image shaped `dx` the gradients dy of the
+/// windows whose first maximum it is, from those positions (`positions`: an
+/// op operand or an earlier stage, as StageOperand's pair) and dy (op
+/// operand `dyOperand`).
+static StructuredStage scatterStage(std::pair<int, int> positions,
+                                    int dyOperand, const TensorType &dx,
+                                    llvm::ArrayRef<int64_t> pooled,
+                                    const Window2D &w) {
+  // Over tiling windows each element is in one window, and gets its
+  // gradient if it is the window's first maximum, with no loop over the
+  // windows that might cover it.
+  bool tiles = windowsTile(w, dx, pooled);
   StructuredStage spread =
-      tiles ? tileStage(pooled, w) : windowStage(Shape(x.shape()), w);
+      tiles ? tileStage(pooled, w) : windowStage(Shape(dx.shape()), w);
+  auto [operand, stage] = positions;
   if (tiles) {
-    spread.operands.push_back(tileWindow(StageOperand::kNone, 0, pooled));
-    spread.operands.push_back(tileWindow(1, StageOperand::kNone, pooled));
+    spread.operands.push_back(tileWindow(operand, stage, pooled));
+    spread.operands.push_back(
+        tileWindow(dyOperand, StageOperand::kNone, pooled));
   } else {
+    spread.operands.push_back(coveringWindow(operand, stage, pooled, w, -1.0));
     spread.operands.push_back(
-        coveringWindow(StageOperand::kNone, 0, pooled, w, -1.0));
-    spread.operands.push_back(
-        coveringWindow(1, StageOperand::kNone, pooled, w, 0.0));
+        coveringWindow(dyOperand, StageOperand::kNone, pooled, w, 0.0));
     spread.combiner = Combiner::Sum;
   }
   // The tap (i, j) of the window: domain dimensions 2 and 4 over tiles, 4
@@ -324,12 +354,37 @@ static std::optional<StructuredOp> describeMaxPoolGrad(const Op &op) {
                j});
   unsigned first = b.compare(Predicate::EQ, b.input(0, ElementType::I32), tap);
   b.apply(ScalarOp::Select,
-          {first, b.input(1, dy.element()), b.constant(0.0, dy.element())});
-  spread.type = x.element();
+          {first, b.input(1, dx.element()), b.constant(0.0, dx.element())});
+  spread.type = dx.element();
   spread.result = 0;
+  return spread;
+}
+
+/// Stage 0 finds each window's first maximum; stage 1 gives each input
+/// element the gradients of the windows whose first maximum it is.
+static std::optional<StructuredOp> describeMaxPoolGrad(const Op &op) {
+  const TensorType &x = op.operand(0)->type(), &dy = op.operand(1)->type();
+  Window2D w = windowOf(op);
   StructuredOp s;
-  s.stages.push_back(std::move(argmax));
-  s.stages.push_back(std::move(spread));
+  s.stages.push_back(firstMaximumStage(0, x, dy.shape(), w));
+  s.stages.push_back(
+      scatterStage({StageOperand::kNone, 0}, 1, x, dy.shape(), w));
+  return s;
+}
+
+/// max_pool2d_grad's two stages as ops of their own.
+static std::optional<StructuredOp> describeMaxPoolTaps(const Op &op) {
+  StructuredOp s;
+  s.stages.push_back(firstMaximumStage(
+      0, op.operand(0)->type(), op.result()->type().shape(), windowOf(op)));
+  s.stages[0].result = 0;
+  return s;
+}
+static std::optional<StructuredOp> describeMaxPoolScatter(const Op &op) {
+  StructuredOp s;
+  s.stages.push_back(scatterStage({0, StageOperand::kNone}, 1,
+                                  op.result()->type(),
+                                  op.operand(1)->type().shape(), windowOf(op)));
   return s;
 }
 
@@ -392,6 +447,64 @@ static llvm::Error evalMaxPoolGrad(const Op &op,
   return llvm::Error::success();
 }
 
+/// Calls f(y, i, j, h, w) for each output element y (its flat index), the
+/// taps (i, j) of its window, and the input position (h, w) each reads,
+/// which may be outside the image.
+template <typename F>
+static void forEachTap(const Window2D &window, const TensorType &input,
+                       const TensorType &output, F f) {
+  NhwcIndex out(output);
+  for (int64_t n = 0; n < output.dim(0); ++n)
+    for (int64_t oh = 0; oh < output.dim(1); ++oh)
+      for (int64_t ow = 0; ow < output.dim(2); ++ow)
+        for (int64_t c = 0; c < output.dim(3); ++c)
+          for (int64_t i = 0; i < window.size[0]; ++i)
+            for (int64_t j = 0; j < window.size[1]; ++j)
+              f(n, c, out(n, oh, ow, c), i * window.size[1] + j,
+                window.inputPosition(0, oh, i), window.inputPosition(1, ow, j));
+}
+
+static llvm::Error evalMaxPoolTaps(const Op &op,
+                                   llvm::ArrayRef<const HostTensor *> in,
+                                   llvm::MutableArrayRef<HostTensor> out) {
+  const HostTensor &x = *in[0];
+  HostTensor &positions = out[0];
+  NhwcIndex image(x.type);
+  std::vector<double> best(positions.size(),
+                           -std::numeric_limits<double>::infinity());
+  std::fill(positions.data.begin(), positions.data.end(), 0.0);
+  forEachTap(
+      windowOf(op), x.type, positions.type,
+      [&](int64_t n, int64_t c, int64_t y, int64_t tap, int64_t h, int64_t w) {
+        bool inside = h >= 0 && h < image.height && w >= 0 && w < image.width;
+        double v = inside ? x[image(n, h, w, c)]
+                          : -std::numeric_limits<double>::infinity();
+        // As max_pool2d: a NaN wins, and nothing replaces a NaN.
+        if (!std::isnan(best[y]) && (v > best[y] || std::isnan(v))) {
+          best[y] = v;
+          positions[y] = double(tap);
+        }
+      });
+  return llvm::Error::success();
+}
+
+static llvm::Error evalMaxPoolScatter(const Op &op,
+                                      llvm::ArrayRef<const HostTensor *> in,
+                                      llvm::MutableArrayRef<HostTensor> out) {
+  const HostTensor &positions = *in[0], &dy = *in[1];
+  HostTensor &dx = out[0];
+  NhwcIndex image(dx.type);
+  std::fill(dx.data.begin(), dx.data.end(), 0.0);
+  forEachTap(
+      windowOf(op), dx.type, dy.type,
+      [&](int64_t n, int64_t c, int64_t y, int64_t tap, int64_t h, int64_t w) {
+        if (positions[y] == double(tap) && h >= 0 && h < image.height &&
+            w >= 0 && w < image.width)
+          dx[image(n, h, w, c)] += dy[y];
+      });
+  return llvm::Error::success();
+}
+
 static llvm::Error evalAvgPoolGrad(const Op &op,
                                    llvm::ArrayRef<const HostTensor *> in,
                                    llvm::MutableArrayRef<HostTensor> out) {
@@ -420,71 +533,6 @@ static void gradAvgPool(GradContext &c) {
 static void gradAvgPoolGrad(GradContext &c) {
   c.setGrad(0,
             c.b.createValue(OpKind::AvgPool2D, {c.resultGrad()}, c.op.attrs()));
-}
-
-//===----------------------------------------------------------------------===//
-// Folds
-//===----------------------------------------------------------------------===//
-
-// Both rest on max_pool2d_grad sending each dy to one element of x, the first
-// maximum m of its window, where x equals max_pool2d(x) of that window.
-//
-// A relu's gradient after max pooling is select(x > 0, max_pool2d_grad(x,
-// dy), 0): it masks the full-size gradient, which only the maxima can make
-// non-zero. The mask at m is max_pool2d(x) > 0 at the window, so it can mask
-// dy instead, at the pooled size (a quarter for 2x2 windows), and the
-// full-size mask need not be kept for the backward pass at all. The
-// result is exactly the same: every element gets the same sum of the same
-// dy, masked alike.
-//
-// The bias gradient of the convolution before the pooling sums that
-// gradient over the batch and the image. Over the image, each dy is counted
-// once wherever it went, so the sum is dy's own over the same axes: a
-// quarter of the reads, in another order of the same terms.
-
-Value *ops::foldMaskOfMaxPoolGrad(Op &select, Builder &b) {
-  Value *grad = select.operand(1);
-  Op *scatter = grad->definingOp();
-  Op *mask = select.operand(0)->definingOp();
-  if (!scatter || !scatter->is(OpKind::MaxPool2DGrad) || !mask ||
-      !mask->is(OpKind::Compare) || grad->uses().size() != 1 ||
-      grad->type() != select.result()->type())
-    return nullptr;
-  auto otherwise = getSplatConstant(select.operand(2));
-  if (!otherwise || *otherwise != 0.0)
-    return nullptr;
-  // The mask compares x itself, on either side, with one value.
-  Value *x = scatter->operand(0);
-  unsigned side = mask->operand(0) == x ? 0 : 1;
-  if (mask->operand(side) != x ||
-      mask->result()->type().shape() != x->type().shape())
-    return nullptr;
-  auto bound = getSplatConstant(mask->operand(1 - side));
-  if (!bound)
-    return nullptr;
-  Value *pooled = b.createValue(OpKind::MaxPool2D, {x}, scatter->attrs());
-  Value *c = b.scalar(*bound, x->type().element());
-  const std::string &predicate = mask->attrs().getString("predicate");
-  Value *pooledMask = side == 0 ? b.compare(predicate, pooled, c)
-                                : b.compare(predicate, c, pooled);
-  Value *dy = scatter->operand(1);
-  Value *maskedDy = b.select(pooledMask, dy,
-                             b.scalar(0.0, select.result()->type().element()));
-  if (maskedDy->type() != dy->type())
-    return nullptr;
-  return b.createValue(OpKind::MaxPool2DGrad, {x, maskedDy}, scatter->attrs());
-}
-
-Value *ops::foldSumOfMaxPoolGrad(Op &reduceSum, Builder &b) {
-  Op *scatter = reduceSum.operand(0)->definingOp();
-  if (!scatter || !scatter->is(OpKind::MaxPool2DGrad))
-    return nullptr;
-  const std::vector<int64_t> &axes = reduceSum.attrs().getIntList("axes");
-  if (!llvm::is_contained(axes, 1) || !llvm::is_contained(axes, 2))
-    return nullptr;
-  Value *sum = b.reduceSum(scatter->operand(1), axes,
-                           reduceSum.attrs().getBool("keepdims"));
-  return sum->type() == reduceSum.result()->type() ? sum : nullptr;
 }
 
 static std::vector<AttrSpec> poolAttrs() {
@@ -523,6 +571,26 @@ void registerPoolingOps(const OpRegistry &add) {
             .infer = inferMaxPoolGrad,
             .eval = evalMaxPoolGrad,
             .structure = describeMaxPoolGrad});
+  add(OpDef{.kind = OpKind::MaxPool2DTaps,
+            .name = "max_pool2d_taps",
+            .summary = "each window's first maximum, as its tap's position",
+            .minOperands = 1,
+            .maxOperands = 1,
+            .attrs = poolAttrs(),
+            .infer = inferMaxPoolTaps,
+            .eval = evalMaxPoolTaps,
+            .structure = describeMaxPoolTaps});
+  add(OpDef{.kind = OpKind::MaxPool2DScatter,
+            .name = "max_pool2d_scatter",
+            .summary = "each window's gradient, to the tap max_pool2d_taps "
+                       "gives",
+            .minOperands = 2,
+            .maxOperands = 2,
+            .takesResultType = true,
+            .attrs = poolAttrs(),
+            .infer = inferMaxPoolScatter,
+            .eval = evalMaxPoolScatter,
+            .structure = describeMaxPoolScatter});
   add(OpDef{.kind = OpKind::AvgPool2DGrad,
             .name = "avg_pool2d_grad",
             .summary = "avg_pool2d's gradient, spread evenly over each window",

@@ -81,8 +81,9 @@ buildTrainingProgram(const ForwardBuilder &forward,
                       options.bucketBytes
                           ? fmt::format(",bucket-bytes={}", options.bucketBytes)
                           : "");
-    trainPipeline += "," + options.optimizer + "," +
-                     (options.stopAfter.empty() ? gemm : "") + cleanup;
+    trainPipeline +=
+        "," + options.optimizer + "," +
+        (options.stopAfter.empty() ? gemm + "max-pool-taps," : "") + cleanup;
   }
   if (options.stopAfter.empty())
     trainPipeline += fuse;

@@ -485,6 +485,32 @@ std::vector<JitCase> allCases() {
                    Tolerance::Sum,
                    0,
                    6});
+  // max_pool2d_grad's stages as ops (passes/MaxPoolTaps.cpp): the first
+  // maxima of padded and tiling windows, with NaNs and ties, and the
+  // scatter of a gradient to them.
+  for (bool tiling : {false, true}) {
+    AttrDict attrs = tiling ? tileAttrs() : poolAttrs();
+    Shape image = tiling ? Shape{2, 6, 4, 3} : Shape{2, 5, 6, 3};
+    Shape pooled = tiling ? Shape{2, 3, 2, 3} : Shape{2, 3, 3, 3};
+    std::string name = tiling ? "_tiles" : "";
+    cases.push_back({"max_pool2d_taps" + name + "_nan_ties",
+                     {{f32(image), -1.5, 3}},
+                     [=](Builder &b, V a) {
+                       return b.createValue(OpKind::MaxPool2DTaps,
+                                            {nanTies(b, a[0])}, attrs);
+                     }});
+    cases.push_back({"max_pool2d_scatter" + name,
+                     {{f32(image), -1.5, 3}, {f32(pooled)}},
+                     [=](Builder &b, V a) {
+                       Value *taps = b.createValue(OpKind::MaxPool2DTaps,
+                                                   {nanTies(b, a[0])}, attrs);
+                       return b.createValue(OpKind::MaxPool2DScatter,
+                                            {taps, a[1]}, attrs, {f32(image)});
+                     },
+                     Tolerance::Sum,
+                     0,
+                     6});
+  }
   cases.push_back({"avg_pool2d_grad",
                    {{f32({2, 3, 3, 3})}},
                    [=](Builder &b, V a) {

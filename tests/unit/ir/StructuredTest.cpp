@@ -248,4 +248,32 @@ TEST(Descriptions, MaxPoolingPropagatesNaNAsItsReferenceDoes) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->stages[1].reductionShape().size(), 0u);
   expectSameWithNaN(*dxTiles->definingOp(), {x, dyTiles});
+
+  // Its two stages as ops, for both kinds of windows: the positions are
+  // those of the first NaN or the first of tied maxima, and the scatter
+  // of dy to them is max_pool2d_grad.
+  for (auto [window, grad] : {std::pair{&attrs, &dy}, {&tiles, &dyTiles}}) {
+    Value *positions = b.createValue(OpKind::MaxPool2DTaps, {image}, *window);
+    const Op &tapsOp = *positions->definingOp();
+    expectSameWithNaN(tapsOp, {x});
+    HostTensor taps(positions->type());
+    std::vector<const HostTensor *> in = {&x};
+    ASSERT_FALSE(bool(tapsOp.def().eval(tapsOp, in, {&taps, 1})));
+    Value *positionsArg = g.addArgument(taps.type);
+    Value *gradArg = g.addArgument(grad->type);
+    Value *scattered = b.createValue(
+        OpKind::MaxPool2DScatter, {positionsArg, gradArg}, *window, {x.type});
+    const Op &scatterOp = *scattered->definingOp();
+    expectSameWithNaN(scatterOp, {taps, *grad});
+    HostTensor viaTaps(x.type), direct(x.type);
+    std::vector<const HostTensor *> scatterIn = {&taps, grad};
+    ASSERT_FALSE(
+        bool(scatterOp.def().eval(scatterOp, scatterIn, {&viaTaps, 1})));
+    Value *gradOfPool =
+        b.createValue(OpKind::MaxPool2DGrad, {image, gradArg}, *window);
+    const Op &gradOp = *gradOfPool->definingOp();
+    std::vector<const HostTensor *> gradIn = {&x, grad};
+    ASSERT_FALSE(bool(gradOp.def().eval(gradOp, gradIn, {&direct, 1})));
+    EXPECT_EQ(viaTaps.data, direct.data);
+  }
 }

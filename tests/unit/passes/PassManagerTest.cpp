@@ -20,7 +20,7 @@ TEST(PassManager, RejectsUnknownPassesAndOptions) {
   ASSERT_FALSE(bool(unknown));
   EXPECT_EQ(llvm::toString(unknown.takeError()),
             "unknown pass 'frob' (known passes: adam, autodiff, canonicalize, "
-            "conv-to-gemm, cse, data-parallel, dce, fusion, "
+            "conv-to-gemm, cse, data-parallel, dce, fusion, max-pool-taps, "
             "per-example-results, sgd)");
   auto badOption = PassRegistry::global().parsePipeline("cse{x=1}");
   ASSERT_FALSE(bool(badOption));
