@@ -16,7 +16,10 @@
 // dy to the first maximum of its window in row-major order (as PyTorch and
 // TensorFlow do), so ties do not double the gradient; avg_pool2d_grad(dy)
 // spreads dy / count evenly over the window. The second is linear, and its
-// own gradient is avg_pool2d again.
+// own gradient is avg_pool2d again. max_pool2d_taps and max_pool2d_scatter
+// are max_pool2d_grad's two stages as ops, which passes/MaxPoolTaps.cpp
+// places apart: the first maxima in the forward pass, the scatter in the
+// backward.
 //
 //===----------------------------------------------------------------------===//
 #include "ir/ops/OpRegistration.h"
