@@ -14,8 +14,8 @@
 // x's producer), which has just read x. Nothing in the backward pass then
 // reads x, so the memory plan need not keep it for it.
 //
-// The two compute what max_pool2d_grad does, to the bit: its structured
-// description is these two stages.
+// The two compute what max_pool2d_grad's code does, to the bit: its
+// structured description is these two stages.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"

@@ -70,7 +70,7 @@ llvm::Error checkAxes(llvm::ArrayRef<int64_t> axes, unsigned rank);
 Shape reducedShape(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> axes,
                    bool keepdims);
 
-/// Folds across op families, defined with max_pool2d_grad (PoolingOps.cpp):
+/// Folds across op families, around max_pool2d_grad (PoolingFolds.cpp):
 /// the mask of select(x > c, max_pool2d_grad(x, dy), 0) moves to dy's side,
 /// and a sum of max_pool2d_grad(x, dy) over its spatial axes is dy's sum.
 Value *foldMaskOfMaxPoolGrad(Op &select, Builder &b);

@@ -52,8 +52,6 @@ Value *ops::foldMaskOfMaxPoolGrad(Op &select, Builder &b) {
   Value *dy = scatter->operand(1);
   Value *maskedDy = b.select(pooledMask, dy,
                              b.scalar(0.0, select.result()->type().element()));
-  if (maskedDy->type() != dy->type())
-    return nullptr;
   return b.createValue(OpKind::MaxPool2DGrad, {x, maskedDy}, scatter->attrs());
 }
 

@@ -307,8 +307,9 @@ static StageOperand tileWindow(int operand, int stage,
 }
 
 /// Each window's first maximum, as its tap's row-major position in the
-/// window (padding taps read -inf, so a real element wins any tie with
-/// them), over x at operand `operand`.
+/// window, over x at operand `operand`. Padding taps read -inf: any element
+/// above -inf wins over them, but in a window of only -inf whose first tap
+/// is padding, that tap stays the maximum.
 static StructuredStage firstMaximumStage(int operand, const TensorType &x,
                                          llvm::ArrayRef<int64_t> pooled,
                                          const Window2D &w) {
@@ -450,12 +451,12 @@ static llvm::Error evalMaxPoolGrad(const Op &op,
   return llvm::Error::success();
 }
 
-/// Calls f(y, i, j, h, w) for each output element y (its flat index), the
-/// taps (i, j) of its window, and the input position (h, w) each reads,
-/// which may be outside the image.
+/// Calls f(n, c, y, tap, h, w) for each output element y (its flat index,
+/// at batch n and channel c), each tap of its window (its row-major
+/// position i * kw + j) and the input position (h, w) the tap reads, which
+/// may be outside the image.
 template <typename F>
-static void forEachTap(const Window2D &window, const TensorType &input,
-                       const TensorType &output, F f) {
+static void forEachTap(const Window2D &window, const TensorType &output, F f) {
   NhwcIndex out(output);
   for (int64_t n = 0; n < output.dim(0); ++n)
     for (int64_t oh = 0; oh < output.dim(1); ++oh)
@@ -477,7 +478,7 @@ static llvm::Error evalMaxPoolTaps(const Op &op,
                            -std::numeric_limits<double>::infinity());
   std::fill(positions.data.begin(), positions.data.end(), 0.0);
   forEachTap(
-      windowOf(op), x.type, positions.type,
+      windowOf(op), positions.type,
       [&](int64_t n, int64_t c, int64_t y, int64_t tap, int64_t h, int64_t w) {
         bool inside = h >= 0 && h < image.height && w >= 0 && w < image.width;
         double v = inside ? x[image(n, h, w, c)]
@@ -499,7 +500,7 @@ static llvm::Error evalMaxPoolScatter(const Op &op,
   NhwcIndex image(dx.type);
   std::fill(dx.data.begin(), dx.data.end(), 0.0);
   forEachTap(
-      windowOf(op), dx.type, dy.type,
+      windowOf(op), dy.type,
       [&](int64_t n, int64_t c, int64_t y, int64_t tap, int64_t h, int64_t w) {
         if (positions[y] == double(tap) && h >= 0 && h < image.height &&
             w >= 0 && w < image.width)
